@@ -1,0 +1,64 @@
+"""What a running link orchestration shows on its status URL (PRODUCT.md customStatus and output).
+
+Pure and deterministic, so the orchestrator can rebuild it on every replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+STEPS: tuple[str, ...] = ("service", "gateway", "pointToSite", "vnetIntegration", "appSetting")
+
+StepState = Literal["pending", "running", "done", "failed"]
+StepResult = Literal["created", "updated", "unchanged"]
+
+
+def combine_results(results: Iterable[str]) -> StepResult:
+    """One step may write several resources: it 'created' if any was created, else 'updated' if any was."""
+    seen = set(results)
+    if "created" in seen:
+        return "created"
+    if "updated" in seen:
+        return "updated"
+    return "unchanged"
+
+
+@dataclass
+class Progress:
+    """Step states, results and the human sentence for ``customStatus``."""
+
+    steps: tuple[str, ...] = STEPS
+    states: dict[str, StepState] = field(default_factory=dict)
+    results: dict[str, StepResult] = field(default_factory=dict)
+    current: str | None = None
+    message: str = "Starting"
+
+    def __post_init__(self) -> None:
+        for step in self.steps:
+            self.states.setdefault(step, "pending")
+
+    def start(self, step: str, message: str) -> None:
+        self.current = step
+        self.states[step] = "running"
+        self.message = message
+
+    def say(self, message: str) -> None:
+        self.message = message
+
+    def finish(self, step: str, result: StepResult, message: str) -> None:
+        self.states[step] = "done"
+        self.results[step] = result
+        self.message = message
+
+    def fail(self, step: str, message: str) -> None:
+        self.current = step
+        self.states[step] = "failed"
+        self.message = message
+
+    def custom_status(self) -> dict[str, Any]:
+        return {"step": self.current, "steps": dict(self.states), "message": self.message}
+
+    def output(self, name: str, private_address: str | None) -> dict[str, Any]:
+        return {"name": name, "privateAddress": private_address, "steps": dict(self.results)}

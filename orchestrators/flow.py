@@ -1,0 +1,90 @@
+"""Deterministic building blocks shared by the link orchestrators.
+
+Only activity calls, durable timers and ``current_utc_datetime``: no I/O, no clock, no environment.
+Retries are a manual loop of activity + timer instead of ``call_activity_with_retry`` (SDK issue #603,
+and so that Azure's ``Retry-After`` and the transient/permanent split drive the backoff).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import timedelta
+from typing import Any
+
+import azure.durable_functions as df
+
+from kubelink.errors import KubelinkError, PermanentError
+from kubelink.options import RunOptions
+
+Flow = Generator[Any, Any, Any]
+
+#: provisioning states after which a resource will not change by itself
+TERMINAL_STATES = frozenset({"Succeeded", "Failed", "Canceled"})
+
+
+class StepFailed(Exception):
+    """Ends a run: carries the step and the platform's own error."""
+
+    def __init__(self, step: str, error: KubelinkError) -> None:
+        super().__init__(error.message)
+        self.step = step
+        self.error = error
+
+
+def sleep(context: df.DurableOrchestrationContext, seconds: float) -> Flow:
+    yield context.create_timer(context.current_utc_datetime + timedelta(seconds=seconds))
+
+
+def call(
+    context: df.DurableOrchestrationContext, step: str, activity: str, payload: dict[str, Any], options: RunOptions
+) -> Flow:
+    """Call an activity of the activity contract; retry transient errors with backoff, fail on permanent ones."""
+    for attempt in range(options.retry_attempts + 1):
+        result: dict[str, Any] = yield context.call_activity(activity, payload)
+        if result.get("ok"):
+            return result
+        error = KubelinkError.from_json(result["error"])
+        if not error.transient or attempt == options.retry_attempts:
+            raise StepFailed(step, error)
+        yield from sleep(context, options.retry_delay(attempt, error.retry_after))
+    raise AssertionError("unreachable")
+
+
+def wait_provisioned(
+    context: df.DurableOrchestrationContext,
+    step: str,
+    resource: str,
+    payload: dict[str, Any],
+    options: RunOptions,
+    deadline_seconds: float,
+) -> Flow:
+    """Poll ``observe_provisioning`` between durable timers until the resource settles or the deadline passes."""
+    deadline = context.current_utc_datetime + timedelta(seconds=deadline_seconds)
+    while True:
+        observed = yield from call(context, step, "observe_provisioning", {**payload, "resource": resource}, options)
+        state = observed.get("provisioningState")
+        if state == "Succeeded":
+            return observed
+        if state in TERMINAL_STATES:
+            error = observed.get("error") or {}
+            raise StepFailed(
+                step,
+                PermanentError(
+                    error.get("code") or f"Provisioning{state}",
+                    error.get("message") or f"{resource} ended in provisioning state {state}",
+                    step=step,
+                    resource=resource,
+                ),
+            )
+        if context.current_utc_datetime >= deadline:
+            raise StepFailed(
+                step,
+                PermanentError(
+                    "DeadlineExceeded",
+                    f"{resource} still {state} after {deadline_seconds:.0f} s; it may still finish in Azure — "
+                    "POST the link again to resume",
+                    step=step,
+                    resource=resource,
+                ),
+            )
+        yield from sleep(context, options.poll_seconds)
