@@ -1,0 +1,164 @@
+"""Drift: what a verification found, as the records users read at ``GET /api/links/{name}/drift``.
+
+Pure. The checks themselves (observe → ``DiffItem``) are the provisioning code's, run without writing; this
+module only turns their differences and the probe's answer into one record per differing field, and into
+the verdict for the link's ``Ready`` condition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from kubelink.diff import DiffItem
+
+DriftKind = Literal["config", "connectivity"]
+
+
+@dataclass(frozen=True)
+class DriftRecord:
+    """One differing field of one resource at one verification (PRODUCT.md "Drift")."""
+
+    link: str
+    detected_at: str
+    kind: DriftKind
+    resource: str
+    field: str
+    expected: Any
+    actual: Any
+    remediated: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "link": self.link,
+            "detectedAt": self.detected_at,
+            "kind": self.kind,
+            "resource": self.resource,
+            "field": self.field,
+            "expected": self.expected,
+            "actual": self.actual,
+            "remediated": self.remediated,
+        }
+
+    @staticmethod
+    def from_json(body: Mapping[str, Any]) -> DriftRecord:
+        return DriftRecord(
+            link=body["link"],
+            detected_at=body["detectedAt"],
+            kind=body["kind"],
+            resource=body["resource"],
+            field=body["field"],
+            expected=body.get("expected"),
+            actual=body.get("actual"),
+            remediated=bool(body.get("remediated", False)),
+        )
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """The answer of ``GET https://{defaultHostName}{probe.path}``: status and latency, never a body or header."""
+
+    url: str
+    expect_status: int
+    status: int | None
+    latency_ms: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == self.expect_status
+
+    @property
+    def observed(self) -> int | str:
+        """What the record shows as ``actual``: the status, or why there was none (e.g. ``ConnectTimeout``)."""
+        if self.status is not None:
+            return self.status
+        return self.error or "NoResponse"
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "url": self.url,
+            "expectStatus": self.expect_status,
+            "status": self.status,
+            "latencyMs": round(self.latency_ms, 1),
+        }
+        if self.error:
+            body["error"] = self.error
+        return body
+
+    @staticmethod
+    def from_json(body: Mapping[str, Any]) -> ProbeOutcome:
+        return ProbeOutcome(
+            url=body["url"],
+            expect_status=int(body["expectStatus"]),
+            status=body.get("status"),
+            latency_ms=float(body.get("latencyMs", 0.0)),
+            error=body.get("error"),
+        )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The differences one read-only check found on one resource (the ``verify_link_config`` output, per item)."""
+
+    step: str
+    resource: str
+    changes: tuple[DiffItem, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "resource": self.resource, "changes": [c.to_json() for c in self.changes]}
+
+    @staticmethod
+    def from_json(body: Mapping[str, Any]) -> CheckResult:
+        return CheckResult(
+            body["step"], body["resource"], tuple(DiffItem.from_json(c) for c in body.get("changes", ()))
+        )
+
+
+def drift_records(
+    link: str, detected_at: str, checks: Iterable[CheckResult], probe: ProbeOutcome | None
+) -> list[DriftRecord]:
+    """One ``config`` record per differing field, plus one ``connectivity`` record when the probe failed."""
+    records = [
+        DriftRecord(link, detected_at, "config", check.resource, change.field, change.new, change.old)
+        for check in checks
+        for change in check.changes
+    ]
+    if probe is not None and not probe.ok:
+        records.append(
+            DriftRecord(link, detected_at, "connectivity", probe.url, "status", probe.expect_status, probe.observed)
+        )
+    return records
+
+
+def mark_remediated(records: Iterable[DriftRecord]) -> list[DriftRecord]:
+    """The same records, saying a re-provisioning run was started (or already running) for them."""
+    return [replace(record, remediated=True) for record in records]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a verification means for the link's ``Ready`` condition."""
+
+    ready: bool
+    reason: str
+    message: str
+    severity: Literal["Info", "Warning", "Error"]
+
+
+def verdict(records: list[DriftRecord]) -> Verdict:
+    """Healthy when nothing differs; otherwise say which fields drifted and whether a fix is under way."""
+    if not records:
+        return Verdict(True, "Verified", "Every check matched the provisioned state", "Info")
+    remediated = all(r.remediated for r in records)
+    fields = ", ".join(sorted({f"{r.resource} {r.field}" for r in records}))
+    if any(r.kind == "connectivity" for r in records):
+        reason = "Unreachable"
+        headline = "The app does not reach the private service"
+    else:
+        reason = "Drifted"
+        headline = "The link no longer matches its provisioned state"
+    if remediated:
+        return Verdict(False, "Remediating", f"{headline} ({fields}); re-provisioning was started", "Warning")
+    return Verdict(False, reason, f"{headline}: {fields}", "Error")

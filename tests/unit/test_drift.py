@@ -1,0 +1,101 @@
+"""Drift records and the Ready verdict from check differences and the probe's answer."""
+
+from kubelink.diff import DiffItem
+from kubelink.drift import CheckResult, DriftRecord, ProbeOutcome, drift_records, mark_remediated, verdict
+
+AT = "2026-01-01T00:00:00Z"
+SETTINGS = "/subscriptions/s/resourceGroups/apps-rg/providers/Microsoft.Web/sites/demo/config/appsettings"
+
+
+def _setting_changed() -> CheckResult:
+    return CheckResult("appSetting", SETTINGS, (DiffItem("change", "PrivateAddress", "10.9.9.9", "10.240.16.25"),))
+
+
+def test_one_config_record_per_differing_field() -> None:
+    gateway = CheckResult(
+        "pointToSite",
+        "gw",
+        (
+            DiffItem("add", "rootCertificate", None, "MIIC"),
+            DiffItem("change", "vpnClientProtocols", ["IkeV2"], ["SSTP"]),
+        ),
+    )
+    records = drift_records("orders", AT, [_setting_changed(), gateway, CheckResult("service", "svc", ())], None)
+    assert [r.to_json() for r in records] == [
+        {
+            "link": "orders",
+            "detectedAt": AT,
+            "kind": "config",
+            "resource": SETTINGS,
+            "field": "PrivateAddress",
+            "expected": "10.240.16.25",
+            "actual": "10.9.9.9",
+            "remediated": False,
+        },
+        {
+            "link": "orders",
+            "detectedAt": AT,
+            "kind": "config",
+            "resource": "gw",
+            "field": "rootCertificate",
+            "expected": "MIIC",
+            "actual": None,
+            "remediated": False,
+        },
+        {
+            "link": "orders",
+            "detectedAt": AT,
+            "kind": "config",
+            "resource": "gw",
+            "field": "vpnClientProtocols",
+            "expected": ["SSTP"],
+            "actual": ["IkeV2"],
+            "remediated": False,
+        },
+    ]
+
+
+def test_failed_probe_is_one_connectivity_record_with_status_or_reason() -> None:
+    url = "https://127.0.0.1:8443/api/privatestuff"
+    refused = ProbeOutcome(url, 200, None, 3.2, "ConnectionError")
+    bad_gateway = ProbeOutcome(url, 200, 502, 12.0)
+    (first,) = drift_records("orders", AT, [], refused)
+    (second,) = drift_records("orders", AT, [], bad_gateway)
+    assert (first.kind, first.resource, first.field, first.expected, first.actual) == (
+        "connectivity",
+        url,
+        "status",
+        200,
+        "ConnectionError",
+    )
+    assert second.actual == 502
+
+
+def test_healthy_link_has_no_record_and_is_ready() -> None:
+    ok = ProbeOutcome("https://h/api/p", 200, 200, 5.0)
+    records = drift_records("orders", AT, [CheckResult("service", "svc", ())], ok)
+    assert records == []
+    assert verdict(records).ready and verdict(records).reason == "Verified"
+
+
+def test_verdict_names_fields_and_prefers_connectivity() -> None:
+    records = drift_records("orders", AT, [_setting_changed()], ProbeOutcome("https://h/p", 200, 503, 1.0))
+    result = verdict(records)
+    assert (result.ready, result.reason, result.severity) == (False, "Unreachable", "Error")
+    assert "PrivateAddress" in result.message
+    assert verdict(records[:1]).reason == "Drifted"
+
+
+def test_remediated_records_say_so_and_the_verdict_is_remediating() -> None:
+    records = mark_remediated(drift_records("orders", AT, [_setting_changed()], None))
+    assert all(r.remediated for r in records)
+    assert (verdict(records).reason, verdict(records).severity) == ("Remediating", "Warning")
+
+
+def test_records_and_probe_round_trip_through_json() -> None:
+    (record,) = drift_records("orders", AT, [_setting_changed()], None)
+    assert DriftRecord.from_json(record.to_json()) == record
+    probe = ProbeOutcome("https://h/p", 204, None, 2.5, "ReadTimeout")
+    assert ProbeOutcome.from_json(probe.to_json()) == probe
+    check = _setting_changed()
+    assert CheckResult.from_json(check.to_json()) == check
