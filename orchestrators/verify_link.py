@@ -1,0 +1,91 @@
+"""verify_link: re-check one provisioned link, read-only, and record what drifted.
+
+The checks are provisioning's own observe → diff, run without writing (``verify_link_config``), plus the
+connectivity probe through the app when ``probe.path`` is set. Differences become drift records; the
+link's ``Ready`` condition and ``lastVerified`` are updated. With ``remediate: true`` a drifted link is
+handed back to provisioning under its usual singleton id (``remediate_link``), and the records say so.
+
+A verification never fails its orchestration: an error while checking is recorded on the link as
+``Ready`` Unknown, so one unreachable link cannot abort a sweep's ``task_all``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from kubelink.drift import CheckResult, DriftRecord, ProbeOutcome, drift_records, mark_remediated
+from kubelink.errors import PermanentError
+from kubelink.options import RunOptions
+from orchestrators.flow import Flow, StepFailed, call
+
+bp = df.Blueprint()
+
+
+@bp.orchestration_trigger(context_name="context")
+def verify_link(context: df.DurableOrchestrationContext) -> Flow:
+    run: dict[str, Any] = context.get_input()
+    name: str = run["name"]
+    options = RunOptions.from_json(run.get("options"))
+    detected_at = context.current_utc_datetime.strftime("%Y-%m-%dT%H:%M:%SZ")
+    _status(context, name, "config", f"Checking link {name} against Azure and Kubernetes (read-only)")
+    try:
+        checked = yield from call(context, "config", "verify_link_config", {"name": name}, options)
+        link: dict[str, Any] = checked["result"]
+        probe: ProbeOutcome | None = None
+        if link["spec"].get("probe"):
+            _status(context, name, "probe", f"Probing the private path through app {link['spec']['app']['name']}")
+            probed = yield from call(context, "probe", "probe_link", {"spec": link["spec"]}, options)
+            probe = ProbeOutcome.from_json(probed["result"])
+    except StepFailed as failed:
+        return (yield from _record_error(context, name, detected_at, failed.step, failed.error.to_json()))
+    except Exception as unexpected:  # an activity crashed: say so on the link, keep the sweep going
+        error = PermanentError("InternalError", str(unexpected).splitlines()[0][:500], step="verify")
+        return (yield from _record_error(context, name, detected_at, "verify", error.to_json()))
+    records = drift_records(name, detected_at, [CheckResult.from_json(c) for c in link["checks"]], probe)
+    remediation: dict[str, Any] | None = None
+    if records and link["spec"].get("remediate"):
+        _status(context, name, "remediate", f"Link {name} drifted; re-provisioning it")
+        try:
+            started = yield from call(
+                context, "remediate", "remediate_link", {"spec": link["spec"], "options": run.get("options")}, options
+            )
+        except StepFailed as failed:  # the drift is still worth recording, just not as remediated
+            remediation = {"error": failed.error.to_json()}
+        else:
+            remediation = started["result"]
+            records = mark_remediated(records)
+    yield context.call_activity(
+        "record_verification",
+        {"name": name, "verifiedAt": detected_at, "records": [r.to_json() for r in records]},
+    )
+    _status(context, name, "done", _summary(name, records))
+    return {
+        "name": name,
+        "verifiedAt": detected_at,
+        "ready": not records,
+        "drift": [r.to_json() for r in records],
+        "probe": probe.to_json() if probe else None,
+        "remediation": remediation,
+    }
+
+
+def _record_error(
+    context: df.DurableOrchestrationContext, name: str, verified_at: str, step: str, error: dict[str, Any]
+) -> Flow:
+    _status(context, name, "failed", f"Verification of {name} could not finish ({step}): {error['message']}")
+    yield context.call_activity("record_verification", {"name": name, "verifiedAt": verified_at, "error": error})
+    return {"name": name, "verifiedAt": verified_at, "ready": None, "error": error}
+
+
+def _summary(name: str, records: list[DriftRecord]) -> str:
+    if not records:
+        return f"Link {name} matches its provisioned state"
+    fields = ", ".join(f"{r.field} ({r.kind})" for r in records)
+    suffix = "; re-provisioning started" if records[0].remediated else ""
+    return f"Link {name} drifted: {fields}{suffix}"
+
+
+def _status(context: df.DurableOrchestrationContext, name: str, step: str, message: str) -> None:
+    context.set_custom_status({"link": name, "step": step, "message": message})
