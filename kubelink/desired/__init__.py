@@ -1,0 +1,58 @@
+"""Desired state of every resource a link owns: pure bodies, normalisation and diffs, no I/O.
+
+One module per concern (``service``, ``gateway``, ``vnet_integration``, ``app_setting``, ``preflight``).
+An activity observes the platform into a ``*State``, asks ``diff_*`` what differs and writes only that;
+plan and drift call the same ``observe_*`` and ``diff_*`` and write nothing, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from kubelink.diff import DiffItem
+
+Action = Literal["create", "update", "none"]
+Result = Literal["created", "updated", "unchanged"]
+
+_RESULTS: dict[Action, Result] = {"create": "created", "update": "updated", "none": "unchanged"}
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """What provisioning does (or would do) to one resource: a plan row and an activity's ``result``."""
+
+    step: str
+    resource: str
+    exists: bool
+    changes: tuple[DiffItem, ...]
+
+    @property
+    def action(self) -> Action:
+        if not self.exists:
+            return "create"
+        return "update" if self.changes else "none"
+
+    @property
+    def result(self) -> Result:
+        return _RESULTS[self.action]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``POST /api/plan`` row: ``{step, resource, action, fields}``."""
+        return {
+            "step": self.step,
+            "resource": self.resource,
+            "action": self.action,
+            "fields": [item.to_json() for item in self.changes],
+        }
+
+
+def dig(body: Mapping[str, Any] | None, *path: str) -> Any:
+    """``body[a][b]…``, or None where a level is missing: ARM and Kubernetes omit empty fields."""
+    value: Any = body
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value

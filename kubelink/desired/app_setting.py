@@ -1,0 +1,28 @@
+"""The app setting holding the private address (azure-flow §11).
+
+``PUT config/appsettings`` replaces *all* settings, so the body is always the listed settings merged with
+ours. Other settings' values are secrets as far as kubelink knows: they are merged, never reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from kubelink.diff import DiffItem
+from kubelink.spec import LinkSpec
+
+
+def setting_field(spec: LinkSpec) -> str:
+    return f"appSettings.{spec.app.setting}"
+
+
+def diff_app_setting(spec: LinkSpec, settings: Mapping[str, str], value: str) -> tuple[DiffItem, ...]:
+    """Exact comparison: a setting's value is case-sensitive, unlike ARM names."""
+    have = settings.get(spec.app.setting)
+    if have == value:
+        return ()
+    return (DiffItem("add" if have is None else "change", setting_field(spec), have, value),)
+
+
+def merged_app_settings(spec: LinkSpec, settings: Mapping[str, str], value: str) -> dict[str, str]:
+    return {**settings, spec.app.setting: value}

@@ -1,0 +1,287 @@
+"""GatewaySubnet, the gateway's public IP and the VPN gateway with its point-to-site configuration.
+
+Pure: states are built from ARM REST JSON, bodies are ARM REST JSON. ARM compares names and enums
+case-insensitively, and so does every diff here (``kubelink.diff.diff_fields``).
+
+Ownership, from azure-flow §5 to §8: an existing GatewaySubnet is kept as is (a subnet PUT replaces it); an
+adopted gateway keeps its own public IP, ipConfigurations, BGP and active-active settings; on the
+point-to-site side kubelink owns the pool and SSTP-only (the platform's requirement for gateway-required
+integration) and needs certificate authentication and the app's root certificate, keeping every other
+root certificate and authentication type.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubelink.desired import dig
+from kubelink.diff import DiffItem, diff_fields
+from kubelink.spec import GATEWAY_SUBNET, LinkSpec
+
+SUCCEEDED = "Succeeded"
+#: a resource in one of these states is being written by someone: never write to it, wait
+BUSY_STATES = frozenset({"Creating", "Updating", "Deleting"})
+
+LEGACY_SKUS = frozenset({f"VpnGw{n}" for n in range(1, 6)})
+SSTP = "SSTP"
+CERTIFICATE = "Certificate"
+P2S = "properties.vpnClientConfiguration"
+
+
+# --- GatewaySubnet ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubnetState:
+    exists: bool
+    address_prefixes: tuple[str, ...] = ()
+    provisioning_state: str | None = None
+
+    @staticmethod
+    def from_arm(body: Mapping[str, Any] | None) -> SubnetState:
+        if body is None:
+            return SubnetState(exists=False)
+        return SubnetState(True, subnet_prefixes(body), dig(body, "properties", "provisioningState"))
+
+
+def subnet_prefixes(subnet: Mapping[str, Any]) -> tuple[str, ...]:
+    """A subnet has ``addressPrefix`` or ``addressPrefixes`` (dual-stack, multiple ranges)."""
+    props = subnet.get("properties") or {}
+    prefixes = props.get("addressPrefixes") or [props.get("addressPrefix")]
+    return tuple(p for p in prefixes if p)
+
+
+def diff_gateway_subnet(spec: LinkSpec, state: SubnetState) -> tuple[DiffItem, ...]:
+    """Only a missing GatewaySubnet differs: an existing one is the gateway's, whatever its prefix."""
+    if state.exists:
+        return ()
+    return diff_fields({"properties.addressPrefix": spec.gateway.gateway_subnet_prefix}, None)
+
+
+def desired_gateway_subnet(spec: LinkSpec) -> dict[str, Any]:
+    return {"name": GATEWAY_SUBNET, "properties": {"addressPrefix": spec.gateway.gateway_subnet_prefix}}
+
+
+# --- public IP ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicIpState:
+    exists: bool
+    body: Mapping[str, Any] | None = None
+
+    @property
+    def provisioning_state(self) -> str | None:
+        return dig(self.body, "properties", "provisioningState")
+
+    @staticmethod
+    def from_arm(body: Mapping[str, Any] | None) -> PublicIpState:
+        return PublicIpState(body is not None, body)
+
+
+def _public_ip_fields(body: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {
+        "sku.name": dig(body, "sku", "name"),
+        "properties.publicIPAllocationMethod": dig(body, "properties", "publicIPAllocationMethod"),
+        "properties.publicIPAddressVersion": dig(body, "properties", "publicIPAddressVersion"),
+    }
+
+
+_PUBLIC_IP_FIELDS = {
+    "sku.name": "Standard",
+    "properties.publicIPAllocationMethod": "Static",
+    "properties.publicIPAddressVersion": "IPv4",
+}
+
+
+def diff_public_ip(spec: LinkSpec, state: PublicIpState, gateway: GatewayState) -> tuple[DiffItem, ...]:
+    """A Standard static IPv4 address, unless the gateway exists already: an adopted gateway keeps its own IP."""
+    if gateway.exists:
+        return ()
+    return diff_fields(_PUBLIC_IP_FIELDS, _public_ip_fields(state.body))
+
+
+def zones_for(sku: str) -> list[str] | None:
+    """AZ gateway SKUs get a zone-redundant address (azure-flow §6); other SKUs a regional one."""
+    return ["1", "2", "3"] if sku.endswith("AZ") else None
+
+
+def public_ip_body(spec: LinkSpec, state: PublicIpState, location: str | None) -> dict[str, Any]:
+    """A fresh address, or the observed one with only the differing owned fields changed."""
+    if state.body is None:
+        body: dict[str, Any] = {"location": location, "sku": {"name": "Standard", "tier": "Regional"}, "properties": {}}
+        zones = zones_for(spec.gateway.sku)
+        if zones:
+            body["zones"] = zones
+    else:
+        body = copy.deepcopy(dict(state.body))
+    body.setdefault("sku", {})["name"] = "Standard"
+    props = body.setdefault("properties", {})
+    props["publicIPAllocationMethod"] = "Static"
+    props["publicIPAddressVersion"] = "IPv4"
+    return body
+
+
+# --- root certificates --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RootCertificate:
+    """A public certificate (base64 DER, as ``certBlob`` and ``publicCertData`` carry it). Never logged."""
+
+    name: str
+    data: str = field(repr=False)
+
+    @property
+    def der(self) -> bytes:
+        """Decoded DER, tolerant of PEM armour and line breaks."""
+        lines = [ln.strip() for ln in self.data.strip().splitlines() if ln.strip() and not ln.startswith("-----")]
+        try:
+            return base64.b64decode("".join(lines), validate=True)
+        except (binascii.Error, ValueError):
+            return "".join(lines).encode()
+
+    @property
+    def thumbprint(self) -> str:
+        """SHA-1 of the DER bytes, upper-case hex: what Azure shows as ``certThumbprint``."""
+        return hashlib.sha1(self.der, usedforsecurity=False).hexdigest().upper()
+
+
+def root_certificate_name(spec: LinkSpec) -> str:
+    return f"kubelink-{spec.app.name}"
+
+
+# --- gateway + point-to-site --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GatewayState:
+    exists: bool
+    body: Mapping[str, Any] | None = None
+
+    @staticmethod
+    def from_arm(body: Mapping[str, Any] | None) -> GatewayState:
+        return GatewayState(body is not None, body)
+
+    @property
+    def provisioning_state(self) -> str | None:
+        return dig(self.body, "properties", "provisioningState")
+
+    @property
+    def busy(self) -> bool:
+        return self.provisioning_state in BUSY_STATES
+
+    @property
+    def sku(self) -> str | None:
+        return dig(self.body, "properties", "sku", "name")
+
+    @property
+    def root_certificates(self) -> tuple[RootCertificate, ...]:
+        certs = dig(self.body, "properties", "vpnClientConfiguration", "vpnClientRootCertificates") or []
+        return tuple(RootCertificate(c.get("name", ""), dig(c, "properties", "publicCertData") or "") for c in certs)
+
+    def trusts(self, cert: RootCertificate) -> bool:
+        return any(c.der == cert.der for c in self.root_certificates)
+
+
+def generation_for(sku: str) -> str:
+    """Generation2 only where Generation1 does not exist (VpnGw4/5 and their AZ twins)."""
+    return "Generation2" if sku.removesuffix("AZ") in {"VpnGw4", "VpnGw5"} else "Generation1"
+
+
+def _gateway_fields(body: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {
+        "properties.gatewayType": dig(body, "properties", "gatewayType"),
+        "properties.vpnType": dig(body, "properties", "vpnType"),
+        "properties.sku.name": dig(body, "properties", "sku", "name"),
+    }
+
+
+def diff_gateway(spec: LinkSpec, state: GatewayState) -> tuple[DiffItem, ...]:
+    """The gateway itself: a route-based VPN gateway of the spec's SKU (ipConfigurations are never changed)."""
+    desired = {
+        "properties.gatewayType": "Vpn",
+        "properties.vpnType": "RouteBased",
+        "properties.sku.name": spec.gateway.sku,
+    }
+    return diff_fields(desired, _gateway_fields(state.body))
+
+
+def diff_point_to_site(spec: LinkSpec, state: GatewayState, cert: RootCertificate) -> tuple[DiffItem, ...]:
+    """Pool, SSTP only, certificate authentication, and the app's root certificate (shown by thumbprint)."""
+    p2s = dig(state.body, "properties", "vpnClientConfiguration") or {}
+    have_auth = list(p2s.get("vpnAuthenticationTypes") or [])
+    desired = {
+        f"{P2S}.vpnClientAddressPool.addressPrefixes": [spec.gateway.client_address_pool],
+        f"{P2S}.vpnClientProtocols": [SSTP],
+        f"{P2S}.vpnAuthenticationTypes": _with(have_auth, CERTIFICATE),
+    }
+    actual = {
+        f"{P2S}.vpnClientAddressPool.addressPrefixes": dig(p2s, "vpnClientAddressPool", "addressPrefixes"),
+        f"{P2S}.vpnClientProtocols": p2s.get("vpnClientProtocols"),
+        f"{P2S}.vpnAuthenticationTypes": have_auth or None,
+    }
+    items = list(diff_fields(desired, actual))
+    if not state.trusts(cert):
+        name = root_certificate_name(spec)
+        same_name = next((c for c in state.root_certificates if c.name == name), None)
+        old = same_name.thumbprint if same_name else None
+        field_name = f"{P2S}.vpnClientRootCertificates[{name}]"
+        items.append(DiffItem("change" if old else "add", field_name, old, cert.thumbprint))
+    return tuple(items)
+
+
+def gateway_body(spec: LinkSpec, state: GatewayState, cert: RootCertificate, location: str | None) -> dict[str, Any]:
+    """The gateway PUT: a fresh gateway in one body that already carries point-to-site and the app's root
+    certificate; or the observed gateway (read-modify-write) with only the owned fields changed."""
+    if state.body is None:
+        sku = spec.gateway.sku
+        body: dict[str, Any] = {
+            "location": location,
+            "properties": {
+                "gatewayType": "Vpn",
+                "vpnType": "RouteBased",
+                "enableBgp": False,
+                "activeActive": False,
+                "vpnGatewayGeneration": generation_for(sku),
+                "ipConfigurations": [
+                    {
+                        "name": "gwipconfig",
+                        "properties": {
+                            "privateIPAllocationMethod": "Dynamic",
+                            "subnet": {"id": spec.gateway_subnet_id},
+                            "publicIPAddress": {"id": spec.public_ip_id},
+                        },
+                    }
+                ],
+                "vpnClientConfiguration": {},
+            },
+        }
+    else:
+        body = copy.deepcopy(dict(state.body))
+    props = body.setdefault("properties", {})
+    props["gatewayType"] = "Vpn"
+    props["vpnType"] = "RouteBased"
+    if str(dig(props, "sku", "name")).lower() != spec.gateway.sku.lower():
+        props["sku"] = {"name": spec.gateway.sku, "tier": spec.gateway.sku}
+    p2s = props.get("vpnClientConfiguration") or {}
+    props["vpnClientConfiguration"] = p2s
+    p2s["vpnClientAddressPool"] = {"addressPrefixes": [spec.gateway.client_address_pool]}
+    p2s["vpnClientProtocols"] = [SSTP]
+    p2s["vpnAuthenticationTypes"] = _with(list(p2s.get("vpnAuthenticationTypes") or []), CERTIFICATE)
+    if not state.trusts(cert):
+        name = root_certificate_name(spec)
+        others = [c for c in p2s.get("vpnClientRootCertificates") or [] if c.get("name") != name]
+        p2s["vpnClientRootCertificates"] = [*others, {"name": name, "properties": {"publicCertData": cert.data}}]
+    return body
+
+
+def _with(values: list[str], value: str) -> list[str]:
+    """``values`` plus ``value`` (case-insensitively), keeping others' entries and order."""
+    return values if any(v.lower() == value.lower() for v in values) else [*values, value]
