@@ -86,7 +86,8 @@ class DnsSpec:
 
     @property
     def fqdn(self) -> str:
-        return f"{self.record}.{self.zone}"
+        """The A record's name; ``@`` is the zone apex."""
+        return self.zone if self.record == "@" else f"{self.record}.{self.zone}"
 
 
 @dataclass(frozen=True)
