@@ -27,6 +27,8 @@ from kubelink.spec import GATEWAY_SUBNET, LinkSpec
 SUCCEEDED = "Succeeded"
 #: a resource in one of these states is being written by someone: never write to it, wait
 BUSY_STATES = frozenset({"Creating", "Updating", "Deleting"})
+#: an operation ended badly; the resource needs a write to be repaired
+FAILED_STATES = frozenset({"Failed", "Canceled"})
 
 LEGACY_SKUS = frozenset({f"VpnGw{n}" for n in range(1, 6)})
 SSTP = "SSTP"
@@ -204,13 +206,20 @@ def _gateway_fields(body: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def diff_gateway(spec: LinkSpec, state: GatewayState) -> tuple[DiffItem, ...]:
-    """The gateway itself: a route-based VPN gateway of the spec's SKU (ipConfigurations are never changed)."""
+    """The gateway itself: a route-based VPN gateway of the spec's SKU (ipConfigurations are never changed).
+
+    A gateway whose last operation failed differs in ``provisioningState``: re-sending it is the repair
+    (once per run: the orchestrator fails the link if that operation fails too).
+    """
     desired = {
         "properties.gatewayType": "Vpn",
         "properties.vpnType": "RouteBased",
         "properties.sku.name": spec.gateway.sku,
     }
-    return diff_fields(desired, _gateway_fields(state.body))
+    items = diff_fields(desired, _gateway_fields(state.body))
+    if state.provisioning_state in FAILED_STATES:
+        items += (DiffItem("change", "properties.provisioningState", state.provisioning_state, SUCCEEDED),)
+    return items
 
 
 def diff_point_to_site(spec: LinkSpec, state: GatewayState, cert: RootCertificate) -> tuple[DiffItem, ...]:

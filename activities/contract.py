@@ -1,0 +1,73 @@
+"""The activity contract the orchestrators rely on, applied once for every activity.
+
+In: a plain dict ``{"spec": <LinkSpec JSON>, ...}``; the spec is rebuilt here, at the edge. Out: a plain
+dict, ``{"ok": true, ...}`` or ``{"ok": false, "error": <KubelinkError JSON>}``. A platform failure (Azure,
+Kubernetes, the network) is *returned* as an error that says whether retrying can help, so the
+orchestrator decides with durable timers; anything else is a bug and raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kubelink.desired import ResourceChange
+from kubelink.errors import KubelinkError
+from kubelink.progress import combine_results
+from kubelink.spec import LinkSpec
+
+log = logging.getLogger("kubelink.activities")
+
+Payload = Mapping[str, Any]
+Body = Callable[[LinkSpec, Payload], dict[str, Any]]
+
+
+def run_activity(
+    step: str, payload: Payload, body: Body, *, resource: Callable[[LinkSpec], str] | None = None
+) -> dict[str, Any]:
+    """Run ``body`` under the contract; ``resource`` names what a Kubernetes error is about (ARM errors name
+    their request path themselves)."""
+    spec = LinkSpec.from_json(dict(payload["spec"]))
+    try:
+        return {"ok": True, **body(spec, payload)}
+    except Exception as exc:
+        if not _is_platform_error(exc):
+            raise
+        from kubelink.clients import arm_error
+
+        error = arm_error(exc, step=step, resource=resource(spec) if resource else None)
+        error.step = error.step or step
+        log.warning(
+            "link %s, step %s: %s %s: %s",
+            spec.name,
+            step,
+            "transient" if error.transient else "permanent",
+            error.code,
+            error.message,
+        )
+        return {"ok": False, "error": error.to_json()}
+
+
+def outcome(*changes: ResourceChange) -> dict[str, Any]:
+    """``result`` and ``changes`` of a step that wrote (or would write) ``changes``' resources."""
+    return {
+        "result": combine_results(c.result for c in changes),
+        "changes": [item.to_json() for c in changes for item in c.changes],
+    }
+
+
+def _is_platform_error(exc: Exception) -> bool:
+    """Errors of Azure, Kubernetes or the network (looked up only among SDKs already imported)."""
+    kinds: list[type[BaseException]] = [KubelinkError, ConnectionError, TimeoutError, ssl.SSLError]
+    for module, name in (
+        ("azure.core.exceptions", "AzureError"),
+        ("kubernetes.client.exceptions", "ApiException"),
+        ("urllib3.exceptions", "HTTPError"),
+    ):
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            kinds.append(getattr(loaded, name))
+    return isinstance(exc, tuple(kinds))

@@ -1,0 +1,220 @@
+"""Steps ``gateway`` and ``pointToSite``: GatewaySubnet, the public IP, the VPN gateway with point-to-site.
+
+Every write here is a long-running ARM operation: it is started with ``polling=False`` and the activity
+returns ``provisioningState`` (and the operation's status URL); the orchestrator polls
+``observe_provisioning`` between durable timers. A gateway that is being written by anyone is never
+written to (``result: "busy"``): a second PUT would start another 20-60 minute update, or a 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import azure.durable_functions as df
+
+from activities.arm import operation_error, start
+from activities.contract import Payload, outcome, run_activity
+from activities.observe import (
+    network,
+    observe_gateway,
+    observe_gateway_subnet,
+    observe_public_ip,
+    observe_vnet,
+    observe_vnet_connection,
+)
+from kubelink.desired import ResourceChange, dig
+from kubelink.desired.gateway import (
+    FAILED_STATES,
+    SUCCEEDED,
+    GatewayState,
+    PublicIpState,
+    RootCertificate,
+    SubnetState,
+    desired_gateway_subnet,
+    diff_gateway,
+    diff_gateway_subnet,
+    diff_point_to_site,
+    diff_public_ip,
+    gateway_body,
+    public_ip_body,
+)
+from kubelink.errors import PermanentError
+from kubelink.spec import GATEWAY_SUBNET, LinkSpec
+
+if TYPE_CHECKING:
+    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.web import WebSiteManagementClient
+
+GATEWAY = "gateway"
+POINT_TO_SITE = "pointToSite"
+
+bp = df.Blueprint()
+
+
+# --- plan: observe → diff, no write -----------------------------------------------------------------
+
+
+def plan_gateway_subnet(spec: LinkSpec, net: NetworkManagementClient | None = None) -> ResourceChange:
+    return _subnet_change(spec, observe_gateway_subnet(spec, net))
+
+
+def plan_public_ip(spec: LinkSpec, net: NetworkManagementClient | None = None) -> ResourceChange:
+    net = net or network(spec)
+    return _public_ip_change(spec, observe_public_ip(spec, net), observe_gateway(spec, net))
+
+
+def plan_gateway(
+    spec: LinkSpec, net: NetworkManagementClient | None = None, web: WebSiteManagementClient | None = None
+) -> tuple[ResourceChange, ResourceChange]:
+    """The gateway's and its point-to-site configuration's changes (``gateway``, ``pointToSite``)."""
+    return _gateway_changes(spec, observe_gateway(spec, net), app_certificate(spec, web))
+
+
+def _subnet_change(spec: LinkSpec, state: SubnetState) -> ResourceChange:
+    return ResourceChange(GATEWAY, spec.gateway_subnet_id, state.exists, diff_gateway_subnet(spec, state))
+
+
+def _public_ip_change(spec: LinkSpec, state: PublicIpState, gateway: GatewayState) -> ResourceChange:
+    exists = state.exists or gateway.exists  # an adopted gateway keeps its own address: nothing to create
+    return ResourceChange(GATEWAY, spec.public_ip_id, exists, diff_public_ip(spec, state, gateway))
+
+
+def _gateway_changes(
+    spec: LinkSpec, state: GatewayState, cert: RootCertificate
+) -> tuple[ResourceChange, ResourceChange]:
+    had_p2s = bool(dig(state.body, "properties", "vpnClientConfiguration", "vpnClientAddressPool"))
+    return (
+        ResourceChange(GATEWAY, spec.gateway_id, state.exists, diff_gateway(spec, state)),
+        ResourceChange(POINT_TO_SITE, spec.gateway_id, had_p2s, diff_point_to_site(spec, state, cert)),
+    )
+
+
+def app_certificate(spec: LinkSpec, web: WebSiteManagementClient | None = None) -> RootCertificate:
+    """The app's certificate for this VNet, read here so the blob never crosses the activity boundary."""
+    connection = observe_vnet_connection(spec, web)
+    if connection.certificate is None:
+        raise PermanentError(
+            "AppCertificateMissing",
+            f"app {spec.app.name} has no certificate for virtual network {spec.network.virtual_network}: "
+            "its VNet connection must be declared first (ensure_app_vnet_connection)",
+            step=POINT_TO_SITE,
+            resource=f"{spec.app_id}/virtualNetworkConnections/{spec.network.virtual_network}",
+        )
+    return connection.certificate
+
+
+# --- activities -------------------------------------------------------------------------------------
+
+
+@bp.activity_trigger(input_name="payload")
+def ensure_gateway_subnet(payload: dict[str, Any]) -> dict[str, Any]:
+    """Create GatewaySubnet when the VNet has none; an existing one is kept exactly as it is."""
+    return run_activity(GATEWAY, payload, _ensure_gateway_subnet)
+
+
+def _ensure_gateway_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    net = network(spec)
+    state = observe_gateway_subnet(spec, net)
+    change = _subnet_change(spec, state)
+    if state.exists:
+        return {**outcome(change), "provisioningState": state.provisioning_state}
+    if not spec.gateway.gateway_subnet_prefix:
+        raise PermanentError(
+            "GatewaySubnetPrefixRequired",
+            f"virtual network {spec.network.virtual_network} has no {GATEWAY_SUBNET}; set gateway.gatewaySubnetPrefix",
+            step=GATEWAY,
+            resource=spec.gateway_subnet_id,
+        )
+    from azure.mgmt.network.models import Subnet
+
+    rg, vnet = spec.network.resource_group, spec.network.virtual_network
+    started = start(net.subnets.begin_create_or_update, rg, vnet, GATEWAY_SUBNET, Subnet(desired_gateway_subnet(spec)))
+    return {**outcome(change), **started}
+
+
+@bp.activity_trigger(input_name="payload")
+def ensure_public_ip(payload: dict[str, Any]) -> dict[str, Any]:
+    """A Standard static IPv4 address for a new gateway (skipped when the gateway exists already)."""
+    return run_activity(GATEWAY, payload, _ensure_public_ip)
+
+
+def _ensure_public_ip(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    net = network(spec)
+    state, gateway = observe_public_ip(spec, net), observe_gateway(spec, net)
+    change = _public_ip_change(spec, state, gateway)
+    if not change.changes:
+        return {**outcome(change), "provisioningState": state.provisioning_state if state.exists else SUCCEEDED}
+    location = dig(state.body, "location") or _vnet_location(spec, net)
+    from azure.mgmt.network.models import PublicIPAddress
+
+    body = PublicIPAddress(public_ip_body(spec, state, location))
+    rg, name = spec.network.resource_group, spec.gateway.public_ip_name
+    started = start(net.public_ip_addresses.begin_create_or_update, rg, name, body)
+    return {**outcome(change), **started}
+
+
+@bp.activity_trigger(input_name="payload")
+def ensure_gateway(payload: dict[str, Any]) -> dict[str, Any]:
+    """Create the gateway in one PUT that already carries point-to-site and the app's root certificate, or
+    update an adopted one read-modify-write where it differs; never write to a busy gateway."""
+    return run_activity(GATEWAY, payload, _ensure_gateway)
+
+
+def _ensure_gateway(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    net = network(spec)
+    state = observe_gateway(spec, net)
+    if state.busy:
+        busy = {"result": "busy", "pointToSite": "unchanged", "changes": []}
+        return {**busy, "provisioningState": state.provisioning_state}
+    cert = app_certificate(spec)
+    gateway, point_to_site = _gateway_changes(spec, state, cert)
+    results = {**outcome(gateway, point_to_site), "result": gateway.result, "pointToSite": point_to_site.result}
+    if state.exists and not gateway.changes and not point_to_site.changes:
+        return {**results, "provisioningState": state.provisioning_state}
+    location = dig(state.body, "location") or _vnet_location(spec, net)
+    from azure.mgmt.network.models import VirtualNetworkGateway
+
+    body = VirtualNetworkGateway(gateway_body(spec, state, cert, location))
+    rg, name = spec.network.resource_group, spec.gateway.name
+    started = start(net.virtual_network_gateways.begin_create_or_update, rg, name, body)
+    return {**results, **started}
+
+
+@bp.activity_trigger(input_name="payload")
+def observe_provisioning(payload: dict[str, Any]) -> dict[str, Any]:
+    """``provisioningState`` of ``gatewaySubnet`` | ``publicIp`` | ``gateway``; for a failed operation, Azure's
+    own error, read from the status URL the ensure activity returned (``operation``) when it is given."""
+    return run_activity(GATEWAY, payload, _observe_provisioning)
+
+
+def _observe_provisioning(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    net = network(spec)
+    resource = payload["resource"]
+    observers: dict[str, Callable[..., SubnetState | PublicIpState | GatewayState]] = {
+        "gatewaySubnet": observe_gateway_subnet,
+        "publicIp": observe_public_ip,
+        "gateway": observe_gateway,
+    }
+    if resource not in observers:
+        raise ValueError(f"observe_provisioning: unknown resource {resource!r}")
+    state = observers[resource](spec, net)
+    if not state.exists:
+        message = f"{resource} of link {spec.name} does not exist"
+        raise PermanentError("ResourceNotFound", message, step=GATEWAY, resource=resource)
+    provisioning = state.provisioning_state
+    error = operation_error(net, payload.get("operation")) if provisioning in FAILED_STATES else None
+    return {"provisioningState": provisioning, "error": error}
+
+
+def _vnet_location(spec: LinkSpec, net: NetworkManagementClient) -> str:
+    """A new resource goes where the VNet is (gateway, GatewaySubnet and public IP share a region)."""
+    vnet = observe_vnet(spec, net)
+    if vnet is None:
+        raise PermanentError(
+            "VirtualNetworkNotFound",
+            f"virtual network {spec.network.virtual_network} not found in resource group {spec.network.resource_group}",
+            step=GATEWAY,
+            resource=spec.vnet_id,
+        )
+    return str(vnet["location"])
