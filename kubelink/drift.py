@@ -1,8 +1,8 @@
 """Drift: what a verification found, as the records users read at ``GET /api/links/{name}/drift``.
 
-Pure. The checks themselves (observe → ``DiffItem``) are the provisioning code's, run without writing; this
-module only turns their differences and the probe's answer into one record per differing field, and into
-the verdict for the link's ``Ready`` condition.
+Pure. The checks themselves are the provisioning code's observe → diff (``ResourceChange``), run without
+writing; this module only turns their differences and the probe's answer into one record per differing
+field, and into the verdict for the link's ``Ready`` condition.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from kubelink.desired import ResourceChange
 from kubelink.diff import DiffItem
 
 DriftKind = Literal["config", "connectivity"]
@@ -98,33 +99,26 @@ class ProbeOutcome:
         )
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """The differences one read-only check found on one resource (the ``verify_link_config`` output, per item)."""
-
-    step: str
-    resource: str
-    changes: tuple[DiffItem, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"step": self.step, "resource": self.resource, "changes": [c.to_json() for c in self.changes]}
-
-    @staticmethod
-    def from_json(body: Mapping[str, Any]) -> CheckResult:
-        return CheckResult(
-            body["step"], body["resource"], tuple(DiffItem.from_json(c) for c in body.get("changes", ()))
-        )
+def change_from_json(row: Mapping[str, Any]) -> ResourceChange:
+    """A plan row (``ResourceChange.to_json``) back into the change, as it crosses the activity boundary."""
+    fields = tuple(DiffItem.from_json(f) for f in row.get("fields", ()))
+    return ResourceChange(row["step"], row["resource"], row["action"] != "create", fields)
 
 
 def drift_records(
-    link: str, detected_at: str, checks: Iterable[CheckResult], probe: ProbeOutcome | None
+    link: str, detected_at: str, changes: Iterable[ResourceChange], probe: ProbeOutcome | None
 ) -> list[DriftRecord]:
-    """One ``config`` record per differing field, plus one ``connectivity`` record when the probe failed."""
-    records = [
-        DriftRecord(link, detected_at, "config", check.resource, change.field, change.new, change.old)
-        for check in checks
-        for change in check.changes
-    ]
+    """One ``config`` record per differing field (a missing resource is one record, ``exists``), plus one
+    ``connectivity`` record when the probe did not get the expected status."""
+    records: list[DriftRecord] = []
+    for change in changes:
+        if not change.exists:
+            records.append(DriftRecord(link, detected_at, "config", change.resource, "exists", True, False))
+            continue
+        records.extend(
+            DriftRecord(link, detected_at, "config", change.resource, item.field, item.new, item.old)
+            for item in change.changes
+        )
     if probe is not None and not probe.ok:
         records.append(
             DriftRecord(link, detected_at, "connectivity", probe.url, "status", probe.expect_status, probe.observed)

@@ -15,7 +15,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from kubelink.drift import CheckResult, DriftRecord, ProbeOutcome, drift_records, mark_remediated
+from kubelink.drift import DriftRecord, ProbeOutcome, change_from_json, drift_records, mark_remediated
 from kubelink.errors import PermanentError
 from kubelink.options import RunOptions
 from orchestrators.flow import Flow, StepFailed, call
@@ -43,7 +43,7 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
     except Exception as unexpected:  # an activity crashed: say so on the link, keep the sweep going
         error = PermanentError("InternalError", str(unexpected).splitlines()[0][:500], step="verify")
         return (yield from _record_error(context, name, detected_at, "verify", error.to_json()))
-    records = drift_records(name, detected_at, [CheckResult.from_json(c) for c in link["checks"]], probe)
+    records = drift_records(name, detected_at, [change_from_json(c) for c in link["checks"]], probe)
     remediation: dict[str, Any] | None = None
     if records and link["spec"].get("remediate"):
         _status(context, name, "remediate", f"Link {name} drifted; re-provisioning it")

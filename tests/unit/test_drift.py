@@ -1,26 +1,32 @@
 """Drift records and the Ready verdict from check differences and the probe's answer."""
 
+from kubelink.desired import ResourceChange
 from kubelink.diff import DiffItem
-from kubelink.drift import CheckResult, DriftRecord, ProbeOutcome, drift_records, mark_remediated, verdict
+from kubelink.drift import DriftRecord, ProbeOutcome, change_from_json, drift_records, mark_remediated, verdict
 
 AT = "2026-01-01T00:00:00Z"
 SETTINGS = "/subscriptions/s/resourceGroups/apps-rg/providers/Microsoft.Web/sites/demo/config/appsettings"
 
 
-def _setting_changed() -> CheckResult:
-    return CheckResult("appSetting", SETTINGS, (DiffItem("change", "PrivateAddress", "10.9.9.9", "10.240.16.25"),))
+def _setting_changed() -> ResourceChange:
+    return ResourceChange(
+        "appSetting", SETTINGS, True, (DiffItem("change", "PrivateAddress", "10.9.9.9", "10.240.16.25"),)
+    )
 
 
 def test_one_config_record_per_differing_field() -> None:
-    gateway = CheckResult(
+    gateway = ResourceChange(
         "pointToSite",
         "gw",
+        True,
         (
             DiffItem("add", "rootCertificate", None, "MIIC"),
             DiffItem("change", "vpnClientProtocols", ["IkeV2"], ["SSTP"]),
         ),
     )
-    records = drift_records("orders", AT, [_setting_changed(), gateway, CheckResult("service", "svc", ())], None)
+    records = drift_records(
+        "orders", AT, [_setting_changed(), gateway, ResourceChange("service", "svc", True, ())], None
+    )
     assert [r.to_json() for r in records] == [
         {
             "link": "orders",
@@ -71,9 +77,15 @@ def test_failed_probe_is_one_connectivity_record_with_status_or_reason() -> None
     assert second.actual == 502
 
 
+def test_missing_resource_is_one_exists_record_not_one_per_field() -> None:
+    deleted = ResourceChange("service", "default/orders", False, (DiffItem("add", "spec.type", None, "LoadBalancer"),))
+    (record,) = drift_records("orders", AT, [deleted], None)
+    assert (record.resource, record.field, record.expected, record.actual) == ("default/orders", "exists", True, False)
+
+
 def test_healthy_link_has_no_record_and_is_ready() -> None:
     ok = ProbeOutcome("https://h/api/p", 200, 200, 5.0)
-    records = drift_records("orders", AT, [CheckResult("service", "svc", ())], ok)
+    records = drift_records("orders", AT, [ResourceChange("service", "svc", True, ())], ok)
     assert records == []
     assert verdict(records).ready and verdict(records).reason == "Verified"
 
@@ -97,5 +109,5 @@ def test_records_and_probe_round_trip_through_json() -> None:
     assert DriftRecord.from_json(record.to_json()) == record
     probe = ProbeOutcome("https://h/p", 204, None, 2.5, "ReadTimeout")
     assert ProbeOutcome.from_json(probe.to_json()) == probe
-    check = _setting_changed()
-    assert CheckResult.from_json(check.to_json()) == check
+    for change in (_setting_changed(), ResourceChange("service", "svc", False, ())):
+        assert change_from_json(change.to_json()) == change
