@@ -18,6 +18,17 @@ DEFAULT_GATEWAY_SKU = "VpnGw1AZ"
 GATEWAY_SUBNET = "GatewaySubnet"
 
 
+def provision_instance_id(name: str) -> str:
+    """The Durable instance id of a link's provisioning: one per link, so a second start is refused (409)."""
+    return f"link-{name}"
+
+
+def verify_instance_id(name: str) -> str:
+    """The Durable instance id of an on-demand verification; the prefix keeps it clear of ``link-*`` ids
+    and of the sweep's fixed ``verify-sweep``."""
+    return f"verify-link-{name}"
+
+
 @dataclass(frozen=True)
 class ServicePort:
     port: int

@@ -264,7 +264,7 @@ def _child(path: str, key: str) -> str:
     """JSON path of ``key`` under ``path``; odd keys (dots, slashes, unicode) are quoted in brackets."""
     if _IDENTIFIER.fullmatch(key):
         return f"{path}.{key}" if path else key
-    return f"{path}[{json.dumps(key)}]"
+    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
 
 
 def _type_name(value: object) -> str:
@@ -385,6 +385,11 @@ def parse_link_spec(body: bytes | str | object) -> LinkSpec:
     if checker.errors:
         raise InvalidLinkSpec(details=checker.errors)
     return LinkSpec.from_json(normalised)
+
+
+def is_link_name(value: str) -> bool:
+    """Whether ``value`` can name a link (for route parameters, before any storage lookup)."""
+    return _link_name(value) is None
 
 
 _ROOT_FIELDS = (

@@ -1,0 +1,1 @@
+"""HTTP triggers (blueprints registered by function_app.py)."""

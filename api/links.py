@@ -1,0 +1,232 @@
+"""The HTTP API of PRODUCT.md ("HTTP API"): start, read and verify links.
+
+Every route answers in PRODUCT.md's shapes and errors. A request is judged entirely before anything is
+started or written: body (400), scopes (403), singleton (409); only then does the orchestration start and
+the link record get written, so a refused request leaves no trace.
+
+The handlers are ``async`` (Durable client functions must be); the Table store's calls are blocking, so
+they run in a worker thread and never stall the event loop other invocations share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+import aiohttp
+import azure.durable_functions as df
+import azure.functions as func
+
+from kubelink import settings
+from kubelink.clients import arm_error
+from kubelink.conditions import READY, Condition
+from kubelink.errors import InvalidLinkSpec, KubelinkError
+from kubelink.http import error_response, invalid_spec_response, json_response, kubelink_error_response
+from kubelink.options import RunOptions
+from kubelink.spec import LinkSpec, provision_instance_id, verify_instance_id
+from kubelink.store import LinkRecord, LinkStore
+from kubelink.validation import is_link_name, parse_link_spec
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+
+PROVISION_ORCHESTRATOR = "provision_link"
+VERIFY_ORCHESTRATOR = "verify_link"
+# Everything but the terminal states: the Durable extension refuses to start an id in these (NonRunningStates).
+BUSY = frozenset(
+    {
+        df.OrchestrationRuntimeStatus.Running,
+        df.OrchestrationRuntimeStatus.Pending,
+        df.OrchestrationRuntimeStatus.Suspended,
+        df.OrchestrationRuntimeStatus.ContinuedAsNew,
+    }
+)
+DRIFT_PAGE_DEFAULT, DRIFT_PAGE_MAX = 100, 1000
+
+
+# --- routes ----------------------------------------------------------------------------------------
+
+
+@bp.route(route="links", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def start_link(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """POST /api/links: provision (or re-converge) a link; 202 with the check-status body."""
+    return await _answer(_start_link(req, client))
+
+
+@bp.route(route="links", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+async def list_links(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/links: every link record."""
+    return await _answer(_list_links())
+
+
+@bp.route(route="links/{name}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+async def get_link(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/links/{name}: one link record, or 404."""
+    return await _answer(_get_link(req.route_params.get("name", "")))
+
+
+@bp.route(route="links/{name}/drift", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+async def get_link_drift(req: func.HttpRequest) -> func.HttpResponse:
+    """GET /api/links/{name}/drift[?top=N]: the link's newest drift records (default 100), newest first."""
+    return await _answer(_get_link_drift(req))
+
+
+@bp.route(route="links/{name}/verify", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def verify_link_now(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """POST /api/links/{name}/verify: start a verification of a provisioned link; 202 with its check-status body."""
+    return await _answer(_verify_link_now(req, client))
+
+
+# --- handlers ----------------------------------------------------------------------------------------
+
+
+async def _start_link(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    try:
+        spec = parse_link_spec(req.get_body())
+    except InvalidLinkSpec as invalid:
+        return invalid_spec_response(invalid)
+    if refusal := _scope_refusal(spec):
+        return refusal
+    options = _run_options()
+    instance_id = provision_instance_id(spec.name)
+    if busy := await _busy(client, instance_id, f"Link {spec.name} is already being provisioned"):
+        return busy
+    run = {"spec": spec.to_json(), "options": options}
+    if busy := await _start(
+        client, PROVISION_ORCHESTRATOR, instance_id, run, f"Link {spec.name} is already being provisioned"
+    ):
+        return busy
+    provisioning = Condition(READY, "Unknown", "Provisioning", f"Provisioning started ({instance_id})", "Info")
+    await _record(spec.name, spec=spec.to_json(), provision_instance=instance_id, conditions=[provisioning])
+    return client.create_check_status_response(req, instance_id)
+
+
+async def _list_links() -> func.HttpResponse:
+    records = await asyncio.to_thread(_store().list_links)
+    return json_response({"value": [r.to_json() for r in records]})
+
+
+async def _get_link(name: str) -> func.HttpResponse:
+    record = await _find(name)
+    return json_response(record.to_json()) if record else _not_found(name)
+
+
+async def _get_link_drift(req: func.HttpRequest) -> func.HttpResponse:
+    name = req.route_params.get("name", "")
+    top_text = req.params.get("top", str(DRIFT_PAGE_DEFAULT))
+    if not top_text.isdigit() or not 1 <= int(top_text) <= DRIFT_PAGE_MAX:
+        return error_response(400, "InvalidQuery", f"top must be a whole number from 1 to {DRIFT_PAGE_MAX}")
+    if not await _find(name):
+        return _not_found(name)
+    records = await asyncio.to_thread(_store().list_drift, name, int(top_text))
+    return json_response({"value": [r.to_json() for r in records]})
+
+
+async def _verify_link_now(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    name = req.route_params.get("name", "")
+    record = await _find(name)
+    if record is None:
+        return _not_found(name)
+    if refusal := _scope_refusal(LinkSpec.from_json(record.spec)):
+        return refusal
+    options = _run_options()
+    instance_id = verify_instance_id(name)
+    # Verifying halfway through provisioning would report the unfinished steps as drift.
+    if busy := await _busy(client, provision_instance_id(name), f"Link {name} is being provisioned; verify it after"):
+        return busy
+    if busy := await _busy(client, instance_id, f"Link {name} is already being verified"):
+        return busy
+    if busy := await _start(
+        client,
+        VERIFY_ORCHESTRATOR,
+        instance_id,
+        {"name": name, "options": options},
+        f"Link {name} is already being verified",
+    ):
+        return busy
+    await _record(name, verify_instance=instance_id)
+    return client.create_check_status_response(req, instance_id)
+
+
+# --- steps shared by the handlers ----------------------------------------------------------------------
+
+
+def _scope_refusal(spec: LinkSpec) -> func.HttpResponse | None:
+    allowed = settings.allowed_scopes()
+    refused = settings.check_scopes(spec, allowed)
+    if not refused:
+        return None
+    return error_response(403, "ScopeNotAllowed", settings.scopes_refusal(refused, allowed))
+
+
+def _run_options() -> dict[str, Any]:
+    return RunOptions.for_poll_seconds(settings.poll_seconds()).to_json()
+
+
+async def _busy(client: df.DurableOrchestrationClient, instance_id: str, message: str) -> func.HttpResponse | None:
+    """409 ``LinkBusy`` (with that run's status URL) while ``instance_id`` runs, else None."""
+    status = await client.get_status(instance_id)
+    if not status or status.runtime_status not in BUSY:
+        return None
+    status_uri = client.create_http_management_payload(instance_id)["statusQueryGetUri"]
+    return error_response(
+        409, "LinkBusy", f"{message}: follow statusQueryGetUri", instanceId=instance_id, statusQueryGetUri=status_uri
+    )
+
+
+async def _start(
+    client: df.DurableOrchestrationClient, orchestrator: str, instance_id: str, run: dict[str, Any], busy: str
+) -> func.HttpResponse | None:
+    """Start the run, or return 409 when another start won the race between the busy check and this one."""
+    try:
+        await client.start_new(orchestrator, instance_id, run)
+    except Exception:
+        if refusal := await _busy(client, instance_id, busy):
+            return refusal
+        raise
+    return None
+
+
+async def _record(name: str, **changes: Any) -> None:
+    """Write the link record once its run has started. The run is under way whatever happens here (and its
+    own record activities write too), so a store hiccup is logged rather than turned into an error."""
+    try:
+        await asyncio.to_thread(_store().upsert_link, name, **changes)
+    except Exception:
+        log.exception("Started a run for link %s but could not update its record", name)
+
+
+async def _find(name: str) -> LinkRecord | None:
+    if not is_link_name(name):  # never reaches storage with a key that can't be a link
+        return None
+    return await asyncio.to_thread(_store().get_link, name)
+
+
+def _store() -> LinkStore:
+    return LinkStore.from_env()
+
+
+def _not_found(name: str) -> func.HttpResponse:
+    return error_response(404, "LinkNotFound", f"No link named {name!r}")
+
+
+async def _answer(handling: Awaitable[func.HttpResponse]) -> func.HttpResponse:
+    """Run a handler; errors it did not answer itself become PRODUCT.md error bodies, never stack traces."""
+    try:
+        return await handling
+    except KubelinkError as error:
+        return kubelink_error_response(error)
+    except aiohttp.ClientError as error:
+        log.warning("The Durable Functions backend did not answer: %s", error)
+        return error_response(503, "DurableUnavailable", "The orchestration backend did not answer; retry shortly")
+    except Exception as error:
+        translated = arm_error(error)
+        if translated.transient:
+            log.warning("Storage did not answer: %s", error)
+            return kubelink_error_response(translated)
+        log.exception("Unexpected error")
+        return error_response(500, "InternalError", "kubelink failed unexpectedly; the function logs have the details")
