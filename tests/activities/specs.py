@@ -45,3 +45,8 @@ def _merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
         else:
             base[key] = copy.deepcopy(value)
     return base
+
+
+def payload(**changes: Any) -> dict[str, Any]:
+    """An activity's input for the link ``BASE`` with ``changes``."""
+    return {"spec": link_spec(**changes).to_json()}

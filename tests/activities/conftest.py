@@ -1,0 +1,30 @@
+"""A fresh sandbox per test (in-process, real HTTPS, seeded world) and the environment activities read.
+
+Activities are called in-process as plain functions, with ``KUBELINK_ARM_ENDPOINT`` and
+``REQUESTS_CA_BUNDLE`` pointing at the sandbox. Tests that touch Kubernetes also request ``cluster``
+(the session's kube-apiserver): the sandbox then runs its ILB controller against it, and
+``KUBELINK_KUBECONFIG`` holds the cluster's kubeconfig.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local.sandbox import Sandbox, Settings
+from tests.activities.helpers import Arm
+
+
+@pytest.fixture
+def arm(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Arm]:
+    kubeconfig = request.getfixturevalue("cluster").kubeconfig if "cluster" in request.fixturenames else None
+    settings = Settings(lro_seconds=0.2, gateway_seconds=1.0, ilb_delay_seconds=0.2)
+    with Sandbox(tmp_path / "sandbox", kubeconfig=kubeconfig, settings=settings) as sandbox:
+        monkeypatch.setenv("KUBELINK_ARM_ENDPOINT", sandbox.arm_url)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(sandbox.ca_bundle))
+        if kubeconfig is not None:
+            monkeypatch.setenv("KUBELINK_KUBECONFIG", base64.b64encode(kubeconfig.read_bytes()).decode())
+        yield Arm(sandbox)

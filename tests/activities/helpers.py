@@ -1,0 +1,60 @@
+"""What activity tests share: the sandbox's control API and the orchestrator's polling, played by hand."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+
+from activities.gateway import observe_provisioning
+from local.sandbox import Sandbox
+
+#: read-only POST actions (ARM's list verbs)
+READ_ACTIONS = ("/list", "/listkeys")
+
+
+class Arm:
+    """The sandbox through its control API: the ARM request log and injected faults."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.url = sandbox.arm_url
+        self.http = requests.Session()
+        self.http.verify = str(sandbox.ca_bundle)
+
+    def log(self) -> list[dict[str, Any]]:
+        response = self.http.get(f"{self.url}/_sandbox/requests", timeout=10)
+        response.raise_for_status()
+        entries: list[dict[str, Any]] = response.json()
+        return entries
+
+    def writes(self) -> list[dict[str, Any]]:
+        """Requests that change something: every PUT/PATCH/DELETE, and POSTs other than list actions."""
+        return [
+            e
+            for e in self.log()
+            if e["method"] in ("PUT", "PATCH", "DELETE")
+            or (e["method"] == "POST" and not e["path"].lower().endswith(READ_ACTIONS))
+        ]
+
+    def forget(self) -> None:
+        self.http.delete(f"{self.url}/_sandbox/requests", timeout=10).raise_for_status()
+
+    def fault(self, **spec: Any) -> None:
+        self.http.post(f"{self.url}/_sandbox/faults", json=spec, timeout=10).raise_for_status()
+
+    def clear_faults(self) -> None:
+        self.http.delete(f"{self.url}/_sandbox/faults", timeout=10).raise_for_status()
+
+
+def settle(payload: dict[str, Any], resource: str, timeout: float = 15) -> dict[str, Any]:
+    """What the orchestrator does between durable timers: poll ``observe_provisioning`` until it settles."""
+    deadline = time.monotonic() + timeout
+    while True:
+        observed: dict[str, Any] = observe_provisioning({**payload, "resource": resource})
+        assert observed["ok"], observed
+        if observed["provisioningState"] not in ("Updating", "Creating", "Deleting"):
+            return observed
+        assert time.monotonic() < deadline, f"{resource} still {observed['provisioningState']}"
+        time.sleep(0.1)
