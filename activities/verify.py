@@ -1,0 +1,129 @@
+"""Read-only verification of one link: provisioning's own observe → diff, plus the health facts drift needs.
+
+Nothing here writes. Each resource is read once and compared with the pure ``kubelink.desired`` diffs that
+the ensure activities apply, so verification, plan and provisioning can never disagree about what differs.
+On top of those diffs verification checks what only a *provisioned* link has (PRODUCT.md "Drift"): the
+Service still has the address the app was given, the gateway is ``Succeeded``, the app's VNet connection
+needs no resync, and the app setting still holds that address.
+
+Reads per link: the Service (Kubernetes), the gateway, the app's VNet connection and site config, and the
+app settings list (4 ARM requests).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from activities.contract import Payload, run_activity
+from activities.observe import network, observe_app_gateway, observe_app_settings, web
+from activities.service import observe_service
+from activities.vnet_integration import connection_id
+from kubelink.clients import arm_error
+from kubelink.desired import ResourceChange
+from kubelink.desired.app_setting import diff_app_setting
+from kubelink.desired.gateway import FAILED_STATES, SUCCEEDED, GatewayState, diff_gateway, diff_point_to_site
+from kubelink.desired.service import ServiceState, diff_service, resource_name
+from kubelink.desired.vnet_integration import AppGatewayState, diff_app_gateway, diff_vnet_connection
+from kubelink.diff import DiffItem
+from kubelink.spec import LinkSpec
+from kubelink.store import LinkNotFound, LinkStore
+
+STEP = "verify"
+#: the Service's address as the app setting holds it
+SERVICE_IP_FIELD = "status.loadBalancer.ingress[0].ip"
+
+bp = df.Blueprint()
+
+
+@bp.activity_trigger(input_name="payload")
+def list_verifiable_links(payload: dict[str, Any]) -> dict[str, Any]:
+    """Names of the links a sweep verifies: those provisioned at least once (others have nothing to drift from)."""
+    try:
+        links = LinkStore.from_env().list_links()
+    except Exception as exc:  # storage unreachable or refusing: the orchestrator retries transient errors
+        return {"ok": False, "error": arm_error(exc, step=STEP).to_json()}
+    return {"ok": True, "result": sorted(link.name for link in links if link.last_provisioned)}
+
+
+@bp.activity_trigger(input_name="payload")
+def verify_link_config(payload: dict[str, Any]) -> dict[str, Any]:
+    """The link's spec and provisioned address from its record, and every resource's differences (plan rows)."""
+    name = payload["name"]
+    try:
+        record = LinkStore.from_env().get_link(name)
+    except Exception as exc:
+        return {"ok": False, "error": arm_error(exc, step=STEP, resource=name).to_json()}
+    if record is None:
+        return {"ok": False, "error": LinkNotFound(name).to_json()}
+
+    def checked(spec: LinkSpec, _: Payload) -> dict[str, Any]:
+        changes = check_link(spec, record.private_address)
+        return {"result": {"spec": record.spec, "privateAddress": record.private_address, "checks": changes}}
+
+    return run_activity(STEP, {"spec": record.spec}, checked, resource=resource_name)
+
+
+def check_link(spec: LinkSpec, private_address: str | None) -> list[dict[str, Any]]:
+    """Every check of PRODUCT.md "Drift" except the probe, as plan rows (``ResourceChange.to_json``)."""
+    client = web(spec)
+    changes = [service_change(spec, observe_service(spec), private_address)]
+    if spec.integration == "gateway":
+        app_gateway = observe_app_gateway(spec, client, network(spec))
+        changes += gateway_changes(spec, app_gateway)
+    if private_address is not None:
+        settings = observe_app_settings(spec, client)
+        # the settings resource always exists: a missing setting is a differing field, not a missing resource
+        changes.append(
+            ResourceChange(
+                "appSetting",
+                f"{spec.app_id}/config/appsettings",
+                True,
+                diff_app_setting(spec, settings, private_address),
+            )
+        )
+    return [change.to_json() for change in changes]
+
+
+def service_change(spec: LinkSpec, state: ServiceState, private_address: str | None) -> ResourceChange:
+    """Owned fields (internal annotation, type, selector, ports) and the address Azure gave it."""
+    items = diff_service(spec, state)
+    if private_address is not None and state.exists and state.ingress_ip != private_address:
+        items += (
+            DiffItem("change" if state.ingress_ip else "remove", SERVICE_IP_FIELD, state.ingress_ip, private_address),
+        )
+    return ResourceChange("service", resource_name(spec), state.exists, items)
+
+
+def gateway_changes(spec: LinkSpec, seen: AppGatewayState) -> list[ResourceChange]:
+    """The gateway (Succeeded, type, SKU), its point-to-site (pool, SSTP, the app's root certificate), and the
+    app side: the VNet connection exists, needs no resync, and the app's site config names the VNet."""
+    gateway = seen.gateway
+    changes = [
+        ResourceChange("gateway", spec.gateway_id, gateway.exists, diff_gateway(spec, gateway) + _settled(gateway))
+    ]
+    certificate = seen.connection.certificate
+    if gateway.exists and certificate is not None:
+        changes.append(
+            ResourceChange("pointToSite", spec.gateway_id, True, diff_point_to_site(spec, gateway, certificate))
+        )
+    connection = seen.connection
+    changes.append(
+        ResourceChange(
+            "vnetIntegration", connection_id(spec), connection.exists, diff_vnet_connection(spec, connection)
+        )
+    )
+    if connection.exists:
+        # the gateway's trust of the app's certificate is the pointToSite row's finding: one record per fact
+        app_side = tuple(i for i in diff_app_gateway(spec, seen) if not i.field.startswith("gateway."))
+        changes.append(ResourceChange("vnetIntegration", f"{connection_id(spec)}/gateways/primary", True, app_side))
+    return changes
+
+
+def _settled(gateway: GatewayState) -> tuple[DiffItem, ...]:
+    """A gateway busy with someone's update is not ``Succeeded`` either (failed states are ``diff_gateway``'s)."""
+    state = gateway.provisioning_state
+    if not gateway.exists or state == SUCCEEDED or state in FAILED_STATES:
+        return ()
+    return (DiffItem("change", "properties.provisioningState", state, SUCCEEDED),)

@@ -1,0 +1,63 @@
+"""The drift timer: start a verification sweep on ``KUBELINK_VERIFY_SCHEDULE``, one sweep at a time.
+
+The schedule is the host's ``%KUBELINK_VERIFY_SCHEDULE%`` expression when that app setting is set, so the
+Functions host resolves and validates it (a bad value disables this timer only, never the app); when it
+is unset the timer runs every 15 minutes, the documented default (a ``%SETTING%`` has no default of its
+own, and an unresolved one stops the function from loading).
+
+Singleton: the sweep always runs under the fixed id ``verify-sweep``; a tick that finds it still active
+lets it finish. The status check and the start are two calls (durable-protocol.md §5 calls this
+"attempts to ensure"), so a start refused because another won the race is treated the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from api.links import BUSY
+from kubelink import settings
+from kubelink.options import RunOptions
+from orchestrators.verify_sweep import SWEEP_INSTANCE_ID
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+
+SWEEP_ORCHESTRATOR = "verify_sweep"
+
+
+def verify_schedule_expression() -> str:
+    """``%KUBELINK_VERIFY_SCHEDULE%`` when the setting is set, else the default NCRONTAB (read at indexing)."""
+    if os.environ.get(settings.VERIFY_SCHEDULE, "").strip():
+        return f"%{settings.VERIFY_SCHEDULE}%"
+    return settings.DEFAULT_VERIFY_SCHEDULE
+
+
+@bp.timer_trigger(arg_name="timer", schedule=verify_schedule_expression(), run_on_startup=False)
+@bp.durable_client_input(client_name="client")
+async def verify_links_on_schedule(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    """Start the sweep unless the previous one is still running."""
+    if await instance_active(client, SWEEP_INSTANCE_ID):
+        log.info("Verification sweep %s is still running; this tick leaves it alone", SWEEP_INSTANCE_ID)
+        return
+    sweep = {
+        "concurrency": settings.verify_concurrency(),
+        "options": RunOptions.for_poll_seconds(settings.poll_seconds()).to_json(),
+    }
+    try:
+        await client.start_new(SWEEP_ORCHESTRATOR, SWEEP_INSTANCE_ID, sweep)
+    except Exception:
+        if await instance_active(client, SWEEP_INSTANCE_ID):
+            log.info("Verification sweep %s was started by another tick", SWEEP_INSTANCE_ID)
+            return
+        raise
+    log.info("Started verification sweep %s (concurrency %s)", SWEEP_INSTANCE_ID, sweep["concurrency"])
+
+
+async def instance_active(client: df.DurableOrchestrationClient, instance_id: str) -> bool:
+    """Whether ``instance_id`` is in a state the extension refuses to start again (the singleton check)."""
+    status = await client.get_status(instance_id)
+    return bool(status) and status.runtime_status in BUSY
