@@ -59,6 +59,7 @@ class LocalHost:
         self.bind = bind
         self.port = port
         self.log = HostLog(self.clock, log_stream)
+        self._log_stream = log_stream
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -337,6 +338,11 @@ class LocalHost:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{instance_id}: {status}")
             time.sleep(0.02)
+
+    def log_lines(self) -> list[str]:
+        """The log so far, when the host was given an in-memory ``log_stream`` (``io.StringIO``)."""
+        getvalue = getattr(self._log_stream, "getvalue", None)
+        return str(getvalue()).splitlines() if getvalue else []
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """True once no message is due and no activity is running (future timers do not count)."""
