@@ -9,13 +9,16 @@ Activities are called in-process as plain functions, with ``KUBELINK_ARM_ENDPOIN
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from local.cluster import Cluster
 from local.sandbox import Sandbox, Settings
-from tests.activities.helpers import Arm
+from tests.activities.helpers import Arm, kube_api
 
 
 @pytest.fixture
@@ -28,3 +31,29 @@ def arm(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.Monk
         if kubeconfig is not None:
             monkeypatch.setenv("KUBELINK_KUBECONFIG", base64.b64encode(kubeconfig.read_bytes()).decode())
         yield Arm(sandbox)
+
+
+@pytest.fixture
+def namespace(cluster: Cluster) -> str:
+    """A namespace of its own, so tests sharing the session's cluster never see each other's Services."""
+    name = f"kl-{uuid.uuid4().hex[:10]}"
+    api = kube_api(cluster)
+    api.create_namespace({"metadata": {"name": name}})
+    return name
+
+
+@pytest.fixture
+def kube_writes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every write the Kubernetes client sends (method, URL), recorded at its HTTP layer."""
+    from kubernetes.client import rest
+
+    sent: list[tuple[str, str]] = []
+    request = rest.RESTClientObject.request
+
+    def recording(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        if method.upper() not in ("GET", "HEAD", "OPTIONS"):
+            sent.append((method.upper(), url))
+        return request(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(rest.RESTClientObject, "request", recording)
+    return sent

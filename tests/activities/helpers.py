@@ -8,6 +8,7 @@ from typing import Any
 import requests
 
 from activities.gateway import observe_provisioning
+from local.cluster import Cluster
 from local.sandbox import Sandbox
 
 #: read-only POST actions (ARM's list verbs)
@@ -46,6 +47,13 @@ class Arm:
 
     def clear_faults(self) -> None:
         self.http.delete(f"{self.url}/_sandbox/faults", timeout=10).raise_for_status()
+
+
+def kube_api(cluster: Cluster) -> Any:
+    """A CoreV1Api on the test cluster, for arranging and inspecting what the activities did."""
+    from kubernetes import client, config
+
+    return client.CoreV1Api(config.new_client_from_config(str(cluster.kubeconfig)))
 
 
 def settle(payload: dict[str, Any], resource: str, timeout: float = 15) -> dict[str, Any]:

@@ -1,0 +1,140 @@
+"""ensure_service and observe_service_ip against the real kube-apiserver (and the sandbox's ILB controller)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+import pytest
+import yaml
+
+from activities.service import ensure_service, observe_service_ip
+from kubelink.desired.service import INTERNAL, INTERNAL_SUBNET, IPV4
+from local.cluster import Cluster
+from tests.activities.helpers import Arm, kube_api
+from tests.activities.specs import payload
+
+FOREIGN = "prometheus.io/scrape"
+
+pytestmark = pytest.mark.usefixtures("arm")
+
+
+def link(namespace: str, **kubernetes: Any) -> dict[str, Any]:
+    return payload(kubernetes={"namespace": namespace, **kubernetes})
+
+
+def read(cluster: Cluster, namespace: str) -> dict[str, Any]:
+    service: dict[str, Any] = kube_api(cluster).read_namespaced_service("orders-internal", namespace).to_dict()
+    return service
+
+
+def test_fresh_service_is_created_then_left_alone(cluster: Cluster, namespace: str, kube_writes: list):
+    first = ensure_service(link(namespace))
+    assert first["ok"], first
+    assert first["result"] == "created"
+    assert {c["field"] for c in first["changes"]} >= {"spec.type", "spec.ports", "spec.selector"}
+    assert [m for m, _ in kube_writes] == ["POST"]
+    service = read(cluster, namespace)
+    assert service["metadata"]["annotations"] == {
+        INTERNAL: "true",
+        INTERNAL_SUBNET: "ilb-subnet",
+        IPV4: "10.240.16.25",
+    }
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["spec"]["selector"] == {"app": "orders"}
+
+    kube_writes.clear()
+    second = ensure_service(link(namespace))
+    assert (second["ok"], second["result"], second["changes"]) == (True, "unchanged", [])
+    assert kube_writes == []
+
+
+def test_adoption_patches_owned_fields_only(cluster: Cluster, namespace: str, kube_writes: list):
+    api = kube_api(cluster)
+    api.create_namespaced_service(
+        namespace,
+        {
+            "metadata": {"name": "orders-internal", "annotations": {FOREIGN: "true", INTERNAL: "false"}},
+            "spec": {
+                "type": "LoadBalancer",
+                "selector": {"app": "orders", "tier": "legacy"},
+                "ports": [
+                    {"name": "http", "port": 80, "targetPort": 80, "nodePort": 30180},
+                    {"name": "debug", "port": 9000, "targetPort": 9000},
+                ],
+            },
+        },
+    )
+    before = read(cluster, namespace)
+    kube_writes.clear()
+
+    adopted = ensure_service(link(namespace))
+    assert adopted["ok"], adopted
+    assert adopted["result"] == "updated"
+    assert [m for m, _ in kube_writes] == ["PATCH"]
+    after = read(cluster, namespace)
+    assert after["spec"]["cluster_ip"] == before["spec"]["cluster_ip"]
+    assert after["metadata"]["annotations"][FOREIGN] == "true"
+    assert after["metadata"]["annotations"][INTERNAL] == "true"
+    assert after["spec"]["selector"] == {"app": "orders"}
+    (port,) = after["spec"]["ports"]
+    assert (port["port"], port["target_port"], port["node_port"]) == (80, 8080, 30180)
+
+    kube_writes.clear()
+    assert ensure_service(link(namespace))["result"] == "unchanged"
+    assert kube_writes == []
+
+
+def test_without_an_ip_the_warning_events_explain_why(cluster: Cluster, namespace: str):
+    ensure_service(link(namespace, loadBalancerSubnet="no-such-subnet", loadBalancerIP=None))
+    kube_api(cluster).create_namespaced_event(
+        namespace,
+        {
+            "metadata": {"name": "orders-internal.1"},
+            "involvedObject": {"kind": "Service", "name": "orders-internal", "namespace": namespace},
+            "type": "Warning",
+            "reason": "SyncLoadBalancerFailed",
+            "message": "Error syncing load balancer: subnet no-such-subnet not found",
+            "lastTimestamp": "2026-11-30T16:00:00Z",
+        },
+    )
+    observed = observe_service_ip(link(namespace, loadBalancerSubnet="no-such-subnet", loadBalancerIP=None))
+    assert observed["ok"] and observed["ip"] is None, observed
+    assert (
+        "SyncLoadBalancerFailed: Error syncing load balancer: subnet no-such-subnet not found" in observed["warnings"]
+    )
+
+
+def test_the_ilb_controller_gives_the_pinned_private_ip(namespace: str):
+    ensure_service(link(namespace))
+    deadline = time.monotonic() + 15
+    while (observed := observe_service_ip(link(namespace)))["ip"] is None:
+        assert observed["ok"], observed
+        assert time.monotonic() < deadline, observed
+        time.sleep(0.2)
+    assert observed == {"ok": True, "ip": "10.240.16.25", "warnings": []}
+
+
+def test_a_deleted_service_is_a_permanent_error(namespace: str):
+    observed = observe_service_ip(link(namespace))
+    assert observed["ok"] is False
+    assert observed["error"]["code"] == "ServiceNotFound"
+    assert observed["error"]["resource"] == f"{namespace}/orders-internal"
+
+
+def test_kubernetes_rejections_are_permanent_and_carry_its_reason(namespace: str):
+    rejected = ensure_service(link(namespace, ports=[{"name": "http", "port": 80, "targetPort": "Not_A_Port_Name"}]))
+    assert rejected["ok"] is False
+    assert (rejected["error"]["code"], rejected["error"]["transient"]) == ("Invalid", False)
+    assert rejected["error"]["step"] == "service"
+
+
+def test_an_unreachable_apiserver_is_transient(cluster: Cluster, namespace: str, monkeypatch: pytest.MonkeyPatch):
+    config = yaml.safe_load(cluster.kubeconfig.read_text())
+    config["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:9"
+    monkeypatch.setenv("KUBELINK_KUBECONFIG", base64.b64encode(yaml.safe_dump(config).encode()).decode())
+    unreachable = ensure_service(link(namespace))
+    assert unreachable["ok"] is False
+    assert unreachable["error"]["transient"] is True
+    assert cluster.token not in str(unreachable)
