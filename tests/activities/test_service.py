@@ -12,7 +12,7 @@ import yaml
 from activities.service import ensure_service, observe_service_ip
 from kubelink.desired.service import INTERNAL, INTERNAL_SUBNET, IPV4
 from local.cluster import Cluster
-from tests.activities.helpers import Arm, kube_api
+from tests.activities.helpers import kube_api
 from tests.activities.specs import payload
 
 FOREIGN = "prometheus.io/scrape"

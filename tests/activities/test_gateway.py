@@ -1,0 +1,189 @@
+"""The gateway with point-to-site, and the app's side of the handshake, against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
+from activities.vnet_integration import connect_app_gateway, ensure_app_vnet_connection
+from kubelink.clients import network_client, web_client
+from tests.activities.helpers import Arm, settle
+from tests.activities.specs import SUBSCRIPTION, payload
+
+GATEWAY_PATH = "/virtualNetworkGateways/kube-vnet-gw"
+OTHER_ROOT = "MIIBszCCAVmgAwIBAgIUOpsRootCertificateForTests0wCgYIKoZIzj0EAwIwEjEQMA4GA1UEAwwHb3BzLXJvb3Q="
+
+
+@pytest.fixture
+def link(arm: Arm) -> dict[str, Any]:
+    """GatewaySubnet and public IP provisioned, the VNet declared on the app: ready for ensure_gateway."""
+    link = payload()
+    for ensure, resource in ((ensure_gateway_subnet, "gatewaySubnet"), (ensure_public_ip, "publicIp")):
+        assert ensure(link)["ok"]
+        settle(link, resource)
+    declared = ensure_app_vnet_connection(link)
+    assert declared["ok"], declared
+    arm.forget()
+    return link
+
+
+def app_cert_blob() -> str:
+    connection = web_client(SUBSCRIPTION).web_apps.get_vnet_connection("apps-rg", "kubelink-demo", "kube-vnet")
+    blob: str = connection.as_dict()["properties"]["certBlob"]
+    return blob
+
+
+def gateway_puts(arm: Arm) -> list[dict[str, Any]]:
+    return [w for w in arm.writes() if w["method"] == "PUT" and w["path"].endswith(GATEWAY_PATH)]
+
+
+def test_declaring_the_vnet_outputs_the_thumbprint_only_and_is_idempotent(arm: Arm):
+    link = payload()
+    declared = ensure_app_vnet_connection(link)
+    assert declared["ok"], declared
+    assert declared["result"] == "created"
+    assert declared["certThumbprint"]
+    blob = app_cert_blob()
+    assert blob not in json.dumps(declared)
+    arm.forget()
+    again = ensure_app_vnet_connection(link)
+    assert (again["result"], again["certThumbprint"]) == ("unchanged", declared["certThumbprint"])
+    assert arm.writes() == []
+
+
+def test_fresh_gateway_is_one_put_carrying_point_to_site_and_the_app_root_certificate(arm: Arm, link: dict):
+    started = ensure_gateway(link)
+    assert started["ok"], started
+    assert (started["result"], started["pointToSite"], started["provisioningState"]) == (
+        "created",
+        "created",
+        "Updating",
+    )
+    blob = app_cert_blob()
+    assert blob not in json.dumps(started)
+    (put,) = gateway_puts(arm)
+    props = put["requestBody"]["properties"]
+    assert (props["gatewayType"], props["vpnType"], props["sku"]["name"]) == ("Vpn", "RouteBased", "VpnGw1AZ")
+    assert props["ipConfigurations"][0]["properties"]["subnet"]["id"].endswith("/subnets/GatewaySubnet")
+    p2s = props["vpnClientConfiguration"]
+    assert p2s["vpnClientAddressPool"] == {"addressPrefixes": ["172.16.100.0/24"]}
+    assert (p2s["vpnClientProtocols"], p2s["vpnAuthenticationTypes"]) == (["SSTP"], ["Certificate"])
+    assert p2s["vpnClientRootCertificates"] == [
+        {"name": "kubelink-kubelink-demo", "properties": {"publicCertData": blob}}
+    ]
+    assert settle(link, "gateway")["provisioningState"] == "Succeeded"
+
+    arm.forget()
+    again = ensure_gateway(link)
+    assert (again["result"], again["pointToSite"], again["changes"]) == ("unchanged", "unchanged", [])
+    assert again["provisioningState"] == "Succeeded"
+    assert arm.writes() == []
+
+
+def test_a_busy_gateway_is_never_written(arm: Arm, link: dict):
+    arm.fault(pathPattern=GATEWAY_PATH + "$", lroSeconds=30)
+    assert ensure_gateway(link)["provisioningState"] == "Updating"
+    arm.forget()
+    busy = ensure_gateway(link)
+    assert busy == {
+        "ok": True,
+        "result": "busy",
+        "pointToSite": "unchanged",
+        "changes": [],
+        "provisioningState": "Updating",
+    }
+    assert arm.writes() == []
+
+
+def test_an_existing_gateway_is_adopted_and_updated_where_it_differs(arm: Arm, link: dict):
+    rg_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/kube-rg/providers/Microsoft.Network"
+    existing = {
+        "location": "westeurope",
+        "tags": {"owner": "ops"},
+        "properties": {
+            "gatewayType": "Vpn",
+            "vpnType": "RouteBased",
+            "sku": {"name": "VpnGw1AZ", "tier": "VpnGw1AZ"},
+            "ipConfigurations": [
+                {
+                    "name": "ops-config",
+                    "properties": {
+                        "subnet": {"id": f"{rg_id}/virtualNetworks/kube-vnet/subnets/GatewaySubnet"},
+                        "publicIPAddress": {"id": f"{rg_id}/publicIPAddresses/kube-vnet-gw-pip"},
+                    },
+                }
+            ],
+            "vpnClientConfiguration": {
+                "vpnClientAddressPool": {"addressPrefixes": ["172.16.100.0/24"]},
+                "vpnClientProtocols": ["IkeV2"],
+                "vpnAuthenticationTypes": ["Certificate"],
+                "vpnClientRootCertificates": [{"name": "ops-root", "properties": {"publicCertData": OTHER_ROOT}}],
+            },
+        },
+    }
+    network_client(SUBSCRIPTION).virtual_network_gateways.begin_create_or_update(
+        "kube-rg", "kube-vnet-gw", existing, polling_interval=0.1
+    ).result()
+    arm.forget()
+
+    adopted = ensure_gateway(link)
+    assert adopted["ok"], adopted
+    assert (adopted["result"], adopted["pointToSite"]) == ("unchanged", "updated")
+    assert {c["field"].rsplit(".", 1)[-1] for c in adopted["changes"]} == {
+        "vpnClientProtocols",
+        "vpnClientRootCertificates[kubelink-kubelink-demo]",
+    }
+    (put,) = gateway_puts(arm)
+    body = put["requestBody"]
+    assert body["tags"] == {"owner": "ops"}
+    assert body["properties"]["ipConfigurations"][0]["name"] == "ops-config"
+    roots = body["properties"]["vpnClientConfiguration"]["vpnClientRootCertificates"]
+    assert [r["name"] for r in roots] == ["ops-root", "kubelink-kubelink-demo"]
+    assert body["properties"]["vpnClientConfiguration"]["vpnClientProtocols"] == ["SSTP"]
+
+
+def test_a_failed_gateway_reports_azure_code_and_message(arm: Arm, link: dict):
+    arm.fault(pathPattern=GATEWAY_PATH + "$", lroOutcome="Failed", code="GatewayAllocationFailed", message="no room")
+    started = ensure_gateway(link)
+    observed = settle({**link, "operation": started["operation"]}, "gateway")
+    assert (observed["provisioningState"], observed["error"]) == (
+        "Failed",
+        {"code": "GatewayAllocationFailed", "message": "no room"},
+    )
+
+
+def test_the_app_gets_the_vpn_package_once_and_again_only_when_it_needs_a_resync(arm: Arm, link: dict):
+    ensure_gateway(link)
+    settle(link, "gateway")
+    arm.forget()
+
+    connected = connect_app_gateway(link)
+    assert connected["ok"], connected
+    assert connected["result"] == "created"
+    assert "sig=" not in json.dumps(connected)
+    writes = [(w["method"], w["path"].rsplit("/", 1)[-1]) for w in arm.writes()]
+    assert writes == [("POST", "generatevpnclientpackage"), ("PUT", "primary")]
+    package_uri = arm.log()[-1]["requestBody"]["properties"]["vpnPackageUri"]
+    assert package_uri.startswith("https://") and '"' not in package_uri
+
+    arm.forget()
+    again = connect_app_gateway(link)
+    assert (again["result"], again["changes"]) == ("unchanged", [])
+    assert arm.writes() == []
+
+    moved = payload(gateway={"clientAddressPool": "172.16.200.0/24"})
+    assert ensure_gateway(moved)["pointToSite"] == "updated"
+    settle(moved, "gateway")
+    resync = connect_app_gateway(moved)
+    assert resync["result"] == "updated"
+    assert {c["field"] for c in resync["changes"]} == {"properties.resyncRequired"}
+    assert connect_app_gateway(moved)["result"] == "unchanged"
+
+
+def test_connecting_before_the_vnet_is_declared_is_permanent(arm: Arm):
+    refused = connect_app_gateway(payload())
+    assert refused["ok"] is False
+    assert (refused["error"]["code"], refused["error"]["transient"]) == ("VnetConnectionMissing", False)
