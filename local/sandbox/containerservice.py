@@ -1,0 +1,5 @@
+"""placeholder"""
+
+from .routing import Router
+
+router = Router()

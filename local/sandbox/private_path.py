@@ -1,0 +1,324 @@
+"""Whether a web app can really reach a private Service: the rule behind ``/api/privatestuff``.
+
+``evaluate`` is pure: it judges ``PathFacts`` (what the world looks like from one app) and names the first
+broken part, the way a network that is not wired up fails somewhere specific. ``gather`` reads those facts
+from the sandbox's world. The gateway-required path needs every handshake step of reference/azure-flow.md §9
+to have happened in order; the regional path needs a subnet delegated to ``Microsoft.Web/serverFarms``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from . import ids, ipam
+from .state import Json, World
+
+
+@dataclass(frozen=True)
+class Service:
+    """An internal load-balancer Service with a live private IP."""
+
+    namespace: str
+    name: str
+    ip: str
+
+
+@dataclass(frozen=True)
+class Package:
+    """What a VPN client package captured when ``generatevpnclientpackage`` ran."""
+
+    gateway_guid: str
+    address_pool: tuple[str, ...]
+    protocols: tuple[str, ...]
+    root_certificates: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Gateway:
+    guid: str
+    provisioning_state: str
+    vpn_type: str
+    address_pool: tuple[str, ...]
+    protocols: tuple[str, ...]
+    root_certificates: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Network:
+    """One VNet as the app sees it."""
+
+    id: str
+    address_space: tuple[str, ...]
+    #: name → IPv4 from private DNS zones linked to this VNet.
+    dns: Mapping[str, str] = field(default_factory=dict)
+    #: Custom DNS servers (dhcpOptions): the only way private zones resolve over point-to-site.
+    custom_dns: bool = False
+    gateway: Gateway | None = None
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A gateway-required ``virtualNetworkConnections`` entry of the app."""
+
+    vnet_id: str
+    cert_blob: str
+    package: Package | None
+
+
+@dataclass(frozen=True)
+class PathFacts:
+    setting: str | None
+    networks: Mapping[str, Network]  # by lower-cased VNet id
+    services: tuple[Service, ...]
+    connections: tuple[Connection, ...] = ()
+    #: The VNet id and delegation state of the app's regional-integration subnet, when it has one.
+    regional_vnet: str | None = None
+    regional_delegated: bool = False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str
+    service: Service | None = None
+    ip: str | None = None
+
+
+def package_is_current(connection: Connection, gateway: Gateway | None) -> bool:
+    """True when the app's VPN package still matches the gateway (else the app needs a resync)."""
+    package = connection.package
+    if package is None or gateway is None:
+        return False
+    return (
+        package.gateway_guid == gateway.guid
+        and package.address_pool == gateway.address_pool
+        and connection.cert_blob in package.root_certificates
+        and connection.cert_blob in gateway.root_certificates
+    )
+
+
+def _gateway_problem(connection: Connection | None, network: Network) -> str | None:
+    gw = network.gateway
+    if connection is None:
+        return f"the app has no virtual network connection to {network.id}"
+    if gw is None:
+        return f"{network.id} has no virtual network gateway"
+    if gw.provisioning_state != "Succeeded":
+        return f"the gateway is {gw.provisioning_state}"
+    if gw.vpn_type != "RouteBased":
+        return "the gateway is not route-based"
+    if not gw.address_pool:
+        return "the gateway has no point-to-site address pool"
+    space = [ipam.parse_cidr(p) for p in network.address_space]
+    if ipam.overlaps(space, [ipam.parse_cidr(p) for p in gw.address_pool]):
+        return "the point-to-site address pool overlaps the VNet"
+    if "SSTP" not in gw.protocols:
+        return "SSTP is not enabled on the gateway"
+    if connection.cert_blob not in gw.root_certificates:
+        return "the app's certificate is not a root certificate of the gateway"
+    if connection.package is None:
+        return "the app was never given a VPN client package (gateways/primary)"
+    if not package_is_current(connection, gw) or "SSTP" not in connection.package.protocols:
+        return "the app's VPN client package is stale (generated before the gateway's current certificates/pool)"
+    return None
+
+
+def evaluate(facts: PathFacts) -> Verdict:
+    """Judge the whole private path from the app to the Service named by its setting."""
+    if not facts.setting:
+        return Verdict(False, "the private address setting is empty")
+    candidates = [n for n in facts.networks.values() if _attached(facts, n)]
+    if not candidates:
+        return Verdict(False, "the app is not integrated with any virtual network")
+    problems: list[str] = []
+    for network in candidates:
+        ip = _resolve(facts, network, facts.setting)
+        if ip is None:
+            problems.append(f"{facts.setting} does not resolve from {network.id}")
+            continue
+        address = ipaddress.IPv4Address(ip)
+        if not any(address in ipam.parse_cidr(p) for p in network.address_space):
+            problems.append(f"{ip} is outside the address space of {network.id}")
+            continue
+        service = next((s for s in facts.services if s.ip == ip), None)
+        if service is None:
+            problems.append(f"no internal load balancer answers on {ip}")
+            continue
+        regional = facts.regional_vnet is not None and ids.key(facts.regional_vnet) == ids.key(network.id)
+        if regional:
+            if facts.regional_delegated:
+                return Verdict(True, "connected through regional VNet integration", service, ip)
+            problems.append("the integration subnet is not delegated to Microsoft.Web/serverFarms")
+            continue
+        connection = _connection(facts, network)
+        problem = _gateway_problem(connection, network)
+        if problem is None:
+            return Verdict(True, "connected through the VNet gateway (point-to-site)", service, ip)
+        problems.append(problem)
+    return Verdict(False, "; ".join(problems))
+
+
+def _attached(facts: PathFacts, network: Network) -> bool:
+    regional = facts.regional_vnet is not None and ids.key(facts.regional_vnet) == ids.key(network.id)
+    return regional or _connection(facts, network) is not None
+
+
+def _connection(facts: PathFacts, network: Network) -> Connection | None:
+    return next((c for c in facts.connections if ids.key(c.vnet_id) == ids.key(network.id)), None)
+
+
+def _resolve(facts: PathFacts, network: Network, setting: str) -> str | None:
+    if ipam.is_ipv4(setting):
+        return setting
+    name = setting.lower().rstrip(".")
+    regional = facts.regional_vnet is not None and ids.key(facts.regional_vnet) == ids.key(network.id)
+    if not regional and not network.custom_dns:
+        return None  # Azure DNS (168.63.129.16) is not reachable over point-to-site
+    return network.dns.get(name)
+
+
+# --- reading the facts from the world ------------------------------------------------------------------
+
+
+def gather(world: World, site: Json, setting_name: str) -> PathFacts:
+    """The facts ``evaluate`` needs about one web app."""
+    connections = tuple(connection_facts(world, c) for c in world.children(site["id"], "virtualNetworkConnections"))
+    regional_subnet = world.get(site["properties"].get("virtualNetworkSubnetId") or "")
+    vnet_ids = {ids.key(c.vnet_id) for c in connections}
+    regional_vnet = None
+    delegated = False
+    if regional_subnet is not None:
+        regional_vnet = ids.parse(regional_subnet["id"]).parent()  # type: ignore[union-attr]
+        vnet_ids.add(ids.key(regional_vnet))
+        delegated = any(
+            d["properties"]["serviceName"].lower() == ids.WEB_DELEGATION.lower()
+            and d["properties"]["provisioningState"] == "Succeeded"
+            for d in regional_subnet["properties"].get("delegations") or []
+        )
+    networks = {}
+    for vnet_id in vnet_ids:
+        vnet = world.get(vnet_id)
+        if vnet is not None:
+            networks[vnet_id] = network_facts(world, vnet)
+    return PathFacts(
+        setting=site.get("_appSettings", {}).get(setting_name),
+        networks=networks,
+        services=live_services(world),
+        connections=connections,
+        regional_vnet=regional_vnet,
+        regional_delegated=delegated,
+    )
+
+
+def live_services(world: World) -> tuple[Service, ...]:
+    allocations = world.extra.get("ilb", {}).get("allocations", {})
+    return tuple(Service(a["namespace"], a["service"], a["ip"]) for a in allocations.values() if a.get("published"))
+
+
+def gateway_of(world: World, vnet_id: str) -> Json | None:
+    """The VPN gateway whose IP configuration sits in ``vnet_id``'s GatewaySubnet."""
+    prefix = ids.key(vnet_id) + "/subnets/"
+    for gw in world.of_type(ids.GATEWAY_TYPE):
+        for cfg in gw["properties"]["ipConfigurations"]:
+            if ids.key(cfg["properties"]["subnet"]["id"]).startswith(prefix):
+                return gw
+    return None
+
+
+def gateway_facts(gw: Json) -> Gateway:
+    props = gw["properties"]
+    config = props.get("vpnClientConfiguration") or {}
+    return Gateway(
+        guid=props["resourceGuid"],
+        provisioning_state=props["provisioningState"],
+        vpn_type=props["vpnType"],
+        address_pool=tuple((config.get("vpnClientAddressPool") or {}).get("addressPrefixes") or ()),
+        protocols=tuple(config.get("vpnClientProtocols") or ()),
+        root_certificates=frozenset(
+            c["properties"]["publicCertData"] for c in config.get("vpnClientRootCertificates") or []
+        ),
+    )
+
+
+def network_facts(world: World, vnet: Json) -> Network:
+    gw = gateway_of(world, vnet["id"])
+    return Network(
+        id=vnet["id"],
+        address_space=tuple(vnet["properties"]["addressSpace"]["addressPrefixes"]),
+        dns=private_dns_names(world, vnet["id"]),
+        custom_dns=bool((vnet["properties"].get("dhcpOptions") or {}).get("dnsServers")),
+        gateway=gateway_facts(gw) if gw is not None else None,
+    )
+
+
+def connection_facts(world: World, connection: Json) -> Connection:
+    handoff = connection.get("_gateway") or {}
+    package_json = world.extra.get("vpnPackages", {}).get(handoff.get("packageId", ""))
+    package = None
+    if package_json is not None:
+        package = Package(
+            gateway_guid=package_json["gatewayGuid"],
+            address_pool=tuple(package_json["addressPool"]),
+            protocols=tuple(package_json["protocols"]),
+            root_certificates=frozenset(package_json["rootCertificates"]),
+        )
+    return Connection(connection["properties"]["vnetResourceId"], connection["properties"]["certBlob"] or "", package)
+
+
+def private_dns_names(world: World, vnet_id: str) -> dict[str, str]:
+    """Every A record name resolvable from ``vnet_id`` through linked private DNS zones."""
+    names: dict[str, str] = {}
+    for zone in world.of_type(ids.ZONE_TYPE):
+        linked = any(
+            ids.key((link["properties"].get("virtualNetwork") or {}).get("id", "")) == ids.key(vnet_id)
+            and link["properties"]["provisioningState"] == "Succeeded"
+            for link in world.children(zone["id"], "virtualNetworkLinks")
+        )
+        if not linked:
+            continue
+        for record in world.children(zone["id"], "A"):
+            records = record["properties"].get("aRecords") or []
+            if records:
+                label = record["name"]
+                fqdn = zone["name"] if label == "@" else f"{label}.{zone['name']}"
+                names[fqdn.lower()] = records[0]["ipv4Address"]
+    return names
+
+
+def resync_required(world: World, connection: Json) -> bool:
+    """App Service's ``resyncRequired``: the handed-off package no longer matches the gateway."""
+    if not connection.get("_gateway"):
+        return False
+    gw = gateway_of(world, connection["properties"]["vnetResourceId"])
+    return not package_is_current(connection_facts(world, connection), gateway_facts(gw) if gw else None)
+
+
+def vpn_sessions(world: World, gw: Json) -> list[Json]:
+    """Point-to-site sessions the gateway reports: one per app whose package is current for it."""
+    facts = gateway_facts(gw)
+    sessions = []
+    pool = [ipaddress.IPv4Network(p) for p in facts.address_pool]
+    for index, connection in enumerate(world.of_type(ids.VNET_CONNECTION_TYPE)):
+        fact = connection_facts(world, connection)
+        if not pool or not package_is_current(fact, facts):
+            continue
+        started = connection["_gateway"]["handedOff"]
+        sessions.append(
+            {
+                "vpnConnectionId": f"{connection['_gateway']['packageId'][:8]}-{index}",
+                "vpnConnectionDuration": 0,
+                "vpnConnectionTime": started,
+                "publicIpAddress": f"20.50.2.10:5{index:04d}",
+                "privateIpAddress": str(pool[0].network_address + 2 + index),
+                "vpnUserName": connection["properties"]["certThumbprint"],
+                "maxBandwidth": 0,
+                "egressPacketsTransferred": 0,
+                "egressBytesTransferred": 0,
+                "ingressPacketsTransferred": 0,
+                "ingressBytesTransferred": 0,
+                "maxPacketsPerSecond": 0,
+            }
+        )
+    return sessions

@@ -1,0 +1,32 @@
+"""Microsoft.Resources: resource groups (enough for clients that check or create one)."""
+
+from __future__ import annotations
+
+from . import errors
+from .cloud import Cloud
+from .routing import SUB, Request, Response, Router, json_response
+
+router = Router()
+_GROUP = SUB + r"/resourceGroups/(?P<rg>[-\w._()]+)"
+
+
+@router.route("GET", _GROUP)
+def get_group(cloud: Cloud, req: Request) -> Response:
+    return json_response(200, cloud.require_group(req.params["rg"]))
+
+
+@router.route("HEAD", _GROUP)
+def check_group(cloud: Cloud, req: Request) -> Response:
+    return Response(204 if cloud.world.group(req.params["rg"]) else 404)
+
+
+@router.route("PUT", _GROUP)
+def put_group(cloud: Cloud, req: Request) -> Response:
+    body = req.json_object()
+    location = body.get("location")
+    if not isinstance(location, str) or not location:
+        raise errors.bad_request("LocationRequired", "The location property is required for this definition.")
+    existing = cloud.world.group(req.params["rg"])
+    if existing is not None:
+        return json_response(200, existing)
+    return json_response(201, cloud.world.add_group(req.params["rg"], location))
