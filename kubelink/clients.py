@@ -159,6 +159,11 @@ def _bounded_retry_policy_class() -> type[RetryPolicy]:
                 return False  # arm_error turns it into a TransientError with retry_after
             return bool(super().is_retry(settings, response))
 
+        def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
+            if error is not None and _tls_failure(error):
+                return False  # retrying can't fix trust
+            return bool(super().increment(settings, response=response, error=error))
+
     return BoundedRetryPolicy
 
 
@@ -169,10 +174,14 @@ def kube_core_api(spec: LinkSpec) -> CoreV1Api:
     """A CoreV1Api for the link's cluster: from ARM when ``kubernetes.aksCluster`` is set, else from the
     kubeconfig in the app setting ``kubernetes.kubeconfigSetting``."""
     from kubernetes import client, config
+    from urllib3.util.retry import Retry
 
     aks = spec.kubernetes.aks_cluster
     kubeconfig = _aks_kubeconfig(aks) if aks else settings.kubeconfig(spec.kubernetes.kubeconfig_setting)
-    return client.CoreV1Api(config.new_client_from_config_dict(kubeconfig))
+    configuration = client.Configuration()
+    # A few quick connection retries; a 429 or 5xx surfaces at once, for a durable wait, never a sleep here.
+    configuration.retries = Retry(total=RETRY_TOTAL, backoff_factor=0.5, respect_retry_after_header=False)
+    return client.CoreV1Api(config.new_client_from_config_dict(kubeconfig, client_configuration=configuration))
 
 
 def _aks_kubeconfig(cluster_id: str) -> dict[str, Any]:
