@@ -1,17 +1,33 @@
 """kubelink's face: the Durable Functions app and its blueprints, nothing else.
 
-Each step lives one hop from here: HTTP routes in ``api/``, orchestrations in ``orchestrators/``, and the
-Azure/Kubernetes work in ``activities/`` (one module per concern). Imported on every cold start, so
-nothing below imports an Azure or Kubernetes SDK at module level.
+Each step lives one hop from here: HTTP routes and the drift timer in ``api/``, orchestrations in
+``orchestrators/``, and the Azure/Kubernetes work in ``activities/`` (one module per concern). Imported on
+every cold start, so nothing below imports an Azure or Kubernetes SDK at module level.
 """
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities import records
-from orchestrators import provision_link
+from activities import app_setting, drift, gateway, preflight, probe, records, service, verify, vnet_integration
+from api import links, verify_timer
+from orchestrators import provision_link, verify_link, verify_sweep
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for blueprint in (provision_link.bp, records.bp):
-    app.register_functions(blueprint)
+for module in (
+    links,
+    verify_timer,
+    provision_link,
+    verify_link,
+    verify_sweep,
+    preflight,
+    service,
+    gateway,
+    vnet_integration,
+    app_setting,
+    probe,
+    verify,
+    drift,
+    records,
+):
+    app.register_functions(module.bp)

@@ -30,7 +30,6 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
     payload = {"spec": spec}
     progress = Progress()
     context.set_custom_status(progress.custom_status())
-    yield context.call_activity("record_link_started", {"spec": spec, "instanceId": context.instance_id})
     try:
         yield from call(context, "preflight", "preflight", payload, options)
         private_ip = yield from _service(context, progress, payload, options)
