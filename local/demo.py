@@ -157,6 +157,7 @@ class Demo:
     def tamper(self, setting: str) -> str | None:
         """Edit the app setting the way a person would: list, change one value, PUT them all back."""
         from azure.mgmt.web import WebSiteManagementClient
+        from azure.mgmt.web.models import StringDictionary
 
         from kubelink.clients import StaticTokenCredential
 
@@ -168,10 +169,10 @@ class Demo:
             connection_verify=self.world["caBundle"],
         )
         group, app = self.link["app"]["resourceGroup"], self.link["app"]["name"]
-        settings = web.web_apps.list_application_settings(group, app)
-        before = settings.properties.get(setting)
-        settings.properties[setting] = TAMPERED_ADDRESS
-        web.web_apps.update_application_settings(group, app, settings)
+        settings = dict(web.web_apps.list_application_settings(group, app).properties or {})
+        before = settings.get(setting)
+        settings[setting] = TAMPERED_ADDRESS
+        web.web_apps.update_application_settings(group, app, StringDictionary(properties=settings))
         return before
 
 
