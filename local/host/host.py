@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from aiohttp import web
 from azure.durable_functions.models.utils import http_utils
+from azure.durable_functions.models.utils.df_serialization import df_dumps
 from azure.functions import meta
 from azure.functions.timer import TimerRequestConverter
 
@@ -287,10 +288,10 @@ class LocalHost:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
     def start_orchestration(self, name: str, input: Any = None, instance_id: str | None = None) -> str:
-        """Start ``name`` as the HTTP API would for a raw JSON body (``input`` reaches the SDK as an object)."""
+        """Start ``name`` with ``input`` encoded as the Python client's ``start_new`` sends it (``df_dumps``)."""
         assert self.api is not None
         api = self.api
-        input_json = None if input is None else h.compact(input)
+        input_json = None if input is None else h.compact(df_dumps(input))
 
         async def start() -> str:
             return api.start(name, instance_id, input_json)
@@ -306,6 +307,10 @@ class LocalHost:
         if instance is None:
             return None
         return self.api.status_payload(instance, show_history=show_history, show_output=show_output, show_input=True)
+
+    def client_binding(self) -> str:
+        """The ``durableClient`` binding JSON this host gives client functions."""
+        return self._binding
 
     def history(self, instance_id: str) -> list[dict[str, Any]]:
         """The recorded DTFx history of the current execution, exactly as the SDK receives it (replayable)."""

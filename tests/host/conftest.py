@@ -52,7 +52,12 @@ def poll(url: str, until: Callable[[requests.Response], bool], timeout: float = 
     """GET ``url`` until ``until(response)``; the last response is in the assertion message otherwise."""
     deadline = time.monotonic() + timeout
     while True:
-        response = requests.get(url, timeout=5)
+        try:
+            response = requests.get(url, timeout=5)
+        except requests.ConnectionError:  # not listening yet
+            assert time.monotonic() < deadline, f"{url} never answered"
+            time.sleep(0.05)
+            continue
         if until(response):
             return response
         assert time.monotonic() < deadline, f"gave up on {url}: {response.status_code} {response.text}"

@@ -21,7 +21,7 @@ async def drift_timer(timer: func.TimerRequest, client: df.DurableOrchestrationC
     ):
         await client.start_new("drift_check", "drift-check", None)
         started = True
-    record = {"past_due": timer.past_due, "status": timer.schedule_status, "started": started}
+    record = {"past_due": timer.past_due, "status": getattr(timer, "schedule_status", None), "started": started}
     with (Path(os.environ["HOST_TEST_DIR"]) / "timer.jsonl").open("a") as f:
         f.write(json.dumps(record) + "\n")
 
