@@ -42,10 +42,6 @@ class Azurite:
     def connection_string(self) -> str:
         return connection_string(self.ports)
 
-    @property
-    def pids(self) -> dict[str, int]:
-        return {"azurite": self.proc.pid} if self.proc is not None and self.proc.running() else {}
-
     def start(self) -> None:
         """Start Azurite and return once all three services accept connections; on failure nothing is left."""
         try:

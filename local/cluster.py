@@ -196,10 +196,6 @@ class Cluster:
     def server(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
-    @property
-    def pids(self) -> dict[str, int]:
-        return {p.name: p.pid for p in (self.etcd, self.apiserver) if p is not None and p.running()}
-
     def _write_pki(self) -> dict[str, Path]:
         """A fresh CA and serving certificate (the sandbox's CA code), and the service-account signing key."""
         pki_dir = self.ca_file.parent

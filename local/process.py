@@ -62,6 +62,11 @@ def pid_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def live_pids(*procs: Proc | None) -> dict[str, int]:
+    """{name: pid} of the processes that are running (world.json's `pids`)."""
+    return {p.name: p.pid for p in procs if p is not None and p.running()}
+
+
 def _die_with_parent() -> None:
     # Runs in the child between fork and exec: if the supervisor is SIGKILLed, the kernel sends SIGTERM here.
     _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -38,7 +38,7 @@ def test_in_memory_azurite_writes_no_data_and_stops(tmp_path: Path) -> None:
     with Azurite(tmp_path / "logs") as memory:
         table = TableServiceClient.from_connection_string(memory.connection_string).create_table("scratch")
         table.create_entity({"PartitionKey": "p", "RowKey": "r"})
-        pid = memory.pids["azurite"]
+        assert memory.proc is not None
+        pid = memory.proc.pid
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["azurite.log", "logs"]
-    assert memory.pids == {}
     assert not pid_alive(pid)

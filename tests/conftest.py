@@ -1,0 +1,85 @@
+"""Session fixtures for the local world, started lazily: a unit test requests none and starts nothing.
+
+One `World` serves the session (fresh state dir under pytest's tmp, free ports everywhere, so it never collides
+with a `make run` on 7071). `azurite`, `cluster` and `sandbox` start only that part (and what it needs); `world`
+starts everything whose code exists. Teardown stops it all, failing test or not.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from local.azurite import Azurite
+from local.cluster import Cluster, apiserver_built
+from local.supervisor import COMPONENTS, Sandbox, World, available_components
+
+
+def require_component(name: str) -> None:
+    """Skip when a component's code is not in the tree yet (the sandbox and the host are built in parallel)."""
+    if name not in available_components():
+        pytest.skip(f"local/{name} has no __main__.py yet")
+
+
+def require_apiserver() -> None:
+    """Skip when kube-apiserver is not built (`make test` builds it); CI fails instead."""
+    if apiserver_built():
+        return
+    message = "kube-apiserver is not built: run `make test` or `python -m local.cluster`"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def _session_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    world = World(tmp_path_factory.mktemp("world"), host_port=None)
+    try:
+        yield world
+    finally:
+        world.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite(_session_world: World) -> Azurite:
+    """Azurite on free ports; `.connection_string` for azure-data-tables and friends."""
+    _session_world.ensure("azurite")
+    return _session_world.azurite
+
+
+@pytest.fixture(scope="session")
+def cluster(_session_world: World) -> Cluster:
+    """etcd + kube-apiserver; `.kubeconfig` is a token kubeconfig that verifies the server's certificate."""
+    require_apiserver()
+    _session_world.ensure("cluster")
+    return _session_world.cluster
+
+
+@pytest.fixture(scope="session")
+def sandbox(cluster: Cluster, _session_world: World) -> Sandbox:
+    """The ARM sandbox, wired to the cluster; `.info` is its sandbox.json (arm, caBundle, subscriptionId, sites)."""
+    require_component("sandbox")
+    _session_world.ensure("sandbox")
+    return _session_world.sandbox
+
+
+@pytest.fixture(scope="session")
+def world(sandbox: Sandbox, azurite: Azurite, _session_world: World) -> World:
+    """Everything, the Functions host included: `.host_url`, `.arm_url`, `.ca_bundle`, `.kubeconfig`, `.storage`,
+    `.subscription_id`, `.sites`, `.pids`."""
+    require_component("host")
+    _session_world.ensure(*COMPONENTS)
+    return _session_world
+
+
+@pytest.fixture
+def world_env(
+    sandbox: Sandbox, azurite: Azurite, _session_world: World, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """The host's app settings as environment variables, for calling product code in-process against the world."""
+    settings = _session_world.host_settings()
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    return settings
