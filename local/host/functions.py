@@ -60,14 +60,14 @@ class FunctionInfo:
 
 
 def load_app(app_dir: Path) -> dict[str, FunctionInfo]:
-    """Import ``function_app`` from ``app_dir`` (fresh, even if another app was imported before)."""
+    """Import ``function_app`` from ``app_dir`` (afresh, even if another app's was imported before)."""
     app_dir = app_dir.resolve()
     if not (app_dir / "function_app.py").is_file():
         raise AppLoadError(f"{app_dir / 'function_app.py'} not found")
-    for name, module in list(sys.modules.items()):
-        origin = getattr(module, "__file__", None) or ""
-        if name == "function_app" or (origin and Path(origin).resolve().is_relative_to(app_dir)):
-            del sys.modules[name]
+    # Only the entry module is re-imported: the app's own packages may be shared with the caller (and this host).
+    sys.modules.pop("function_app", None)
+    if str(app_dir) in sys.path:
+        sys.path.remove(str(app_dir))
     sys.path.insert(0, str(app_dir))
     importlib.invalidate_caches()
     module = importlib.import_module("function_app")
