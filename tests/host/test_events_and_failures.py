@@ -116,3 +116,29 @@ def test_non_determinism_fails_the_instance_like_dtfx(start_host, tmp_path):
     )
     # As in DTFx, the failing episode's history gains the ExecutionCompleted(Failed) after the replayed events.
     assert host.history(instance_id)[-2]["OrchestrationStatus"] == 3
+
+
+def test_failed_sub_orchestration_reaches_the_parent(start_host):
+    host = start_host("failures")
+    status = host.wait_for(host.start_orchestration("parent", instance_id="p-1"))
+    assert status["runtimeStatus"] == "Completed"
+    assert status["output"] == {
+        "child_failed": "Orchestrator function 'fatal' failed: Activity function 'explode' failed: ValueError: boom"
+    }
+    assert host.status("child-of-parent")["runtimeStatus"] == "Failed"
+
+
+def test_unknown_activity_waits_forever_like_the_extension(start_host):
+    host = start_host("failures")
+    instance_id = host.start_orchestration("typo")
+    host.wait_idle(5)
+    assert host.status(instance_id)["runtimeStatus"] == "Running"
+    assert any("The function 'no_such_activity' doesn't exist" in line for line in host.log_lines())
+
+
+def test_start_and_wait_returns_the_output(start_host):
+    host = start_host("failures")
+    url = f"{host.url}/runtime/webhooks/durabletask/orchestrators/tolerant"
+    response = requests.post(url, params={"timeout": "5", "pollingInterval": "0.05"})
+    assert response.status_code == 200
+    assert response.json() == {"caught": "Activity function 'explode' failed: ValueError: bang"}

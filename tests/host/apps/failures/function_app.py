@@ -41,3 +41,18 @@ def explode(message: str) -> None:
     if message is None:
         return None
     raise ValueError(message)
+
+
+@app.orchestration_trigger(context_name="context")
+def parent(context: df.DurableOrchestrationContext):
+    try:
+        yield context.call_sub_orchestrator("fatal", None, "child-of-parent")
+    except Exception as error:
+        return {"child_failed": str(error).split(" \n ")[0]}
+    return None
+
+
+@app.orchestration_trigger(context_name="context")
+def typo(context: df.DurableOrchestrationContext):
+    yield context.call_activity("no_such_activity", None)
+    return "unreachable"
