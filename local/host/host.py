@@ -6,10 +6,12 @@ import asyncio
 import functools
 import json
 import os
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TextIO
 
 from aiohttp import web
@@ -67,6 +69,7 @@ class LocalHost:
         self._stopped: asyncio.Event | None = None
         self._startup_error: BaseException | None = None
         self._restore_env: dict[str, str | None] = {}
+        self._previous_import: tuple[ModuleType | None, list[str]] | None = None
         self.engine: Engine | None = None
         self.api: DurableApi | None = None
         self.functions: dict[str, FunctionInfo] = {}
@@ -149,6 +152,7 @@ class LocalHost:
         settings = LocalSettings.load(self.settings_file)
         self._restore_env = settings.apply(os.environ, self.log.info)
         config = HostConfig.load(self.app_dir / "host.json")
+        self._previous_import = (sys.modules.get("function_app"), list(sys.path))
         self.functions = load_app(self.app_dir)
         hub = resolve(config.hub_name, os.environ)
         # The SDK's session and lock belong to whichever loop first used them: start fresh on ours.
@@ -195,6 +199,15 @@ class LocalHost:
         return store, runner
 
     def _restore_environment(self) -> None:
+        """Undo what loading the app changed in this process (settings, ``function_app``, ``sys.path``)."""
+        if self._previous_import is not None:
+            module, path = self._previous_import
+            if module is None:
+                sys.modules.pop("function_app", None)
+            else:
+                sys.modules["function_app"] = module
+            sys.path[:] = path
+            self._previous_import = None
         for key, value in self._restore_env.items():
             if value is None:
                 os.environ.pop(key, None)
