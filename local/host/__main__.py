@@ -1,4 +1,4 @@
-"""``python -m local.host --app-dir DIR --port 7071 --state-dir STATE [--settings FILE] [--timer-scale N]``."""
+"""Serve function_app.py locally: HTTP and timer triggers, the Durable HTTP API and a persistent task hub."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m local.host", description=__doc__)
     parser.add_argument("--app-dir", default=".", type=Path, help="folder with function_app.py and host.json")
     parser.add_argument("--port", type=int, default=None, help="default: Host.LocalHttpPort or 7071")
-    parser.add_argument("--state-dir", type=Path, default=None, help="SQLite task hub folder (persistent)")
+    parser.add_argument(
+        "--state-dir", type=Path, default=None, help="SQLite task hub folder (default: <app-dir>/.local/host-state)"
+    )
     parser.add_argument("--settings", type=Path, default=None, help="default: <app-dir>/local.settings.json")
-    parser.add_argument("--bind", default="127.0.0.1")
+    parser.add_argument("--bind", default="127.0.0.1", help="listen address (loopback by default)")
     parser.add_argument(
         "--timer-scale", type=float, default=1.0, help="run the host clock N times faster (durable and trigger timers)"
     )
