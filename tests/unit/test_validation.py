@@ -167,6 +167,7 @@ def test_is_link_name() -> None:
 # --- the hostile corpus: (body, exactly the fields it must name) ------------------------------------
 
 HUGE = 10**30
+AKS = "providers/Microsoft.ContainerService/managedClusters"
 CORPUS: list[tuple[str, object, set[str]]] = [
     # the body itself
     ("empty", b"", {"body"}),
@@ -466,7 +467,7 @@ CORPUS: list[tuple[str, object, set[str]]] = [
         body(
             put(
                 "kubernetes.aksCluster",
-                "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks",
+                f"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/{AKS}/aks",
             )
         ),
         {"kubernetes.aksCluster"},
@@ -476,7 +477,7 @@ CORPUS: list[tuple[str, object, set[str]]] = [
         body(
             put(
                 "kubernetes.aksCluster",
-                f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/-aks",
+                f"/subscriptions/{SUB}/resourceGroups/rg/{AKS}/-aks",
             )
         ),
         {"kubernetes.aksCluster"},
@@ -486,7 +487,7 @@ CORPUS: list[tuple[str, object, set[str]]] = [
         body(
             put(
                 "kubernetes.aksCluster",
-                f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks/agentPools/a",
+                f"/subscriptions/{SUB}/resourceGroups/rg/{AKS}/aks/agentPools/a",
             )
         ),
         {"kubernetes.aksCluster"},

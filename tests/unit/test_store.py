@@ -1,0 +1,203 @@
+"""LinkStore against a real Azurite (the session's, from tests/conftest.py). Link names are unique per test, so
+the tests share the tables with whatever else the session stores."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kubelink.conditions import READY, Condition
+from kubelink.drift import DriftRecord
+from kubelink.settings import InvalidSetting
+from kubelink.store import MAX_PROPERTY_CHARS, LinkNotFound, LinkStore
+from local.azurite import Azurite
+
+T0 = datetime(2026, 1, 31, 12, 0, 0, tzinfo=UTC)
+SPEC = {"name": "placeholder", "subscriptionId": "0b1f6471-1bf0-4dda-aec3-cb9272f09590"}
+
+
+@pytest.fixture(scope="module")
+def store(azurite: Azurite) -> LinkStore:
+    return LinkStore.from_connection_string(azurite.connection_string)
+
+
+@pytest.fixture
+def name() -> str:
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+def drift(link: str, at: str, field: str, expected: object = "a", actual: object = "b") -> DriftRecord:
+    return DriftRecord(link, at, "config", f"/subscriptions/x/{link}", field, expected, actual)
+
+
+# --- links -------------------------------------------------------------------------------------------
+
+
+def test_unknown_link_is_none(store: LinkStore, name: str) -> None:
+    assert store.get_link(name) is None
+
+
+def test_a_new_record_needs_a_spec_and_nothing_is_written_without_one(store: LinkStore, name: str) -> None:
+    with pytest.raises(LinkNotFound):
+        store.upsert_link(name, last_verified="2026-01-31T12:00:00Z")
+    assert store.get_link(name) is None
+
+
+def test_a_new_record_is_pending_until_told_otherwise(store: LinkStore, name: str) -> None:
+    written = store.upsert_link(name, spec=SPEC, provision_instance=f"link-{name}", now=T0)
+    assert written.to_json() == {
+        "name": name,
+        "spec": SPEC,
+        "privateAddress": None,
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "Unknown",
+                "severity": "Info",
+                "reason": "Pending",
+                "message": "Not provisioned yet",
+                "lastTransitionTime": "2026-01-31T12:00:00Z",
+            }
+        ],
+        "lastProvisioned": None,
+        "lastVerified": None,
+    }
+    assert store.get_link(name) == written
+    assert written.provision_instance == f"link-{name}"
+
+
+def test_a_given_ready_condition_replaces_the_pending_one(store: LinkStore, name: str) -> None:
+    provisioning = Condition(READY, "Unknown", "Provisioning", "started", "Info")
+    written = store.upsert_link(name, spec=SPEC, conditions=[provisioning], now=T0)
+    assert [(c.type, c.reason) for c in written.conditions] == [(READY, "Provisioning")]
+
+
+def test_transition_time_moves_only_with_the_status(store: LinkStore, name: str) -> None:
+    store.upsert_link(name, spec=SPEC, now=T0)
+    ready = Condition(READY, "True", "Provisioned", "ok")
+    store.upsert_link(name, conditions=[ready], now=T0 + timedelta(minutes=1))
+    store.upsert_link(name, conditions=[Condition(READY, "True", "Verified", "ok")], now=T0 + timedelta(minutes=2))
+    record = store.get_link(name)
+    assert record is not None and record.ready is not None
+    assert (record.ready.reason, record.ready.last_transition_time) == ("Verified", "2026-01-31T12:01:00Z")
+    drifted = Condition(READY, "False", "Drifted", "app setting", "Error")
+    record = store.upsert_link(name, conditions=[drifted], now=T0 + timedelta(minutes=3))
+    assert record.ready is not None and record.ready.last_transition_time == "2026-01-31T12:03:00Z"
+
+
+def test_given_fields_replace_kept_fields_stay_none_clears(store: LinkStore, name: str) -> None:
+    output = {"name": name, "privateAddress": "10.0.0.7", "steps": {"service": "created"}}
+    store.upsert_link(
+        name,
+        spec=SPEC,
+        private_address="10.0.0.7",
+        last_provisioned="2026-01-31T12:00:00Z",
+        last_output=output,
+        last_error={"code": "X", "message": "earlier failure"},
+    )
+    store.upsert_link(name, last_verified="2026-01-31T12:15:00Z", last_error=None)
+    record = store.get_link(name)
+    assert record is not None
+    assert (record.private_address, record.last_provisioned, record.last_verified) == (
+        "10.0.0.7",
+        "2026-01-31T12:00:00Z",
+        "2026-01-31T12:15:00Z",
+    )
+    assert record.last_output == output
+    assert record.last_error is None
+    assert record.spec == SPEC
+
+
+def test_concurrent_writers_lose_nothing(store: LinkStore, name: str) -> None:
+    store.upsert_link(name, spec=SPEC)
+    types = [f"Check{i}" for i in range(6)]
+
+    def write(type_: str) -> None:
+        store.upsert_link(name, conditions=[Condition(type_, "True", "Ok")])
+
+    with ThreadPoolExecutor(len(types)) as pool:
+        list(pool.map(write, types))
+    record = store.get_link(name)
+    assert record is not None
+    assert {c.type for c in record.conditions} == {READY, *types}
+
+
+def test_list_links_has_every_record_by_name(store: LinkStore) -> None:
+    prefix = f"l-{uuid.uuid4().hex[:8]}"
+    for suffix in ("b", "a", "c"):
+        store.upsert_link(f"{prefix}-{suffix}", spec=SPEC)
+    mine = [r.name for r in store.list_links() if r.name.startswith(prefix)]
+    assert mine == [f"{prefix}-a", f"{prefix}-b", f"{prefix}-c"]
+
+
+# --- drift -------------------------------------------------------------------------------------------
+
+
+def test_drift_reads_newest_first_and_keeps_batch_order(store: LinkStore, name: str) -> None:
+    store.record_drift([drift(name, "2026-01-31T12:00:00Z", "a"), drift(name, "2026-01-31T12:00:00Z", "b")])
+    store.record_drift([drift(name, "2026-01-31T12:15:00Z", "c")])
+    store.record_drift([drift(name, "2026-01-31T11:45:00+00:00", "old")])
+    assert [r.field for r in store.list_drift(name)] == ["c", "a", "b", "old"]
+
+
+def test_drift_round_trips_json_values(store: LinkStore, name: str) -> None:
+    record = DriftRecord(name, "2026-01-31T12:00:00Z", "connectivity", "https://app/api", "status", 200, None, True)
+    store.record_drift([record])
+    assert store.list_drift(name) == [record]
+
+
+def test_a_retried_write_of_the_same_verification_does_not_duplicate(store: LinkStore, name: str) -> None:
+    batch = [drift(name, "2026-01-31T12:00:00Z", "a"), drift(name, "2026-01-31T12:00:00Z", "b")]
+    store.record_drift(batch)
+    store.record_drift(batch)
+    assert len(store.list_drift(name)) == 2
+
+
+def test_many_records_and_links_in_one_call(store: LinkStore, name: str) -> None:
+    other = f"{name}-2"
+    store.record_drift(
+        [drift(name, "2026-01-31T12:00:00Z", f"f{i:03d}") for i in range(150)]
+        + [drift(other, "2026-01-31T12:00:00Z", "x")]
+    )
+    fields = [r.field for r in store.list_drift(name, limit=1000)]
+    assert fields == [f"f{i:03d}" for i in range(150)]
+    assert [r.field for r in store.list_drift(name, limit=5)] == ["f000", "f001", "f002", "f003", "f004"]
+    assert [r.link for r in store.list_drift(other)] == [other]
+
+
+def test_huge_values_are_clipped_not_refused(store: LinkStore, name: str) -> None:
+    store.record_drift([drift(name, "2026-01-31T12:00:00Z", "cert", expected="x" * 100_000)])
+    (stored,) = store.list_drift(name)
+    assert isinstance(stored.expected, str)
+    assert stored.expected.endswith("…") and len(stored.expected) < MAX_PROPERTY_CHARS
+
+
+def test_no_drift_is_an_empty_list(store: LinkStore, name: str) -> None:
+    assert store.list_drift(name) == []
+
+
+# --- connection ---------------------------------------------------------------------------------------
+
+
+def test_from_env_needs_the_storage_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AzureWebJobsStorage", raising=False)
+    with pytest.raises(InvalidSetting, match="AzureWebJobsStorage is not set"):
+        LinkStore.from_env()
+
+
+def test_development_storage_means_local_azurite(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AzureWebJobsStorage", "UseDevelopmentStorage=true")
+    store = LinkStore.from_env()
+    assert store._service.url.startswith("http://127.0.0.1:10002/devstoreaccount1")
+    assert LinkStore.from_env() is store  # one client per process and connection string
+
+
+def test_from_env_with_an_explicit_connection_string(
+    azurite: Azurite, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
+    LinkStore.from_env().upsert_link(name, spec=SPEC)
+    assert LinkStore.from_connection_string(azurite.connection_string).get_link(name) is not None
