@@ -20,7 +20,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from kubelink import settings
-from kubelink.clients import arm_error
+from kubelink.clients import arm_error, is_platform_error
 from kubelink.conditions import READY, Condition
 from kubelink.errors import InvalidLinkSpec, KubelinkError
 from kubelink.http import error_response, invalid_spec_response, json_response, kubelink_error_response
@@ -74,6 +74,12 @@ async def get_link_drift(req: func.HttpRequest) -> func.HttpResponse:
     return await _answer(_get_link_drift(req))
 
 
+@bp.route(route="plan", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+async def plan_link_http(req: func.HttpRequest) -> func.HttpResponse:
+    """POST /api/plan: what provisioning would change for a spec (``{"changes": [...]}``), writing nothing."""
+    return await _answer(_plan(req))
+
+
 @bp.route(route="links/{name}/verify", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
 async def verify_link_now(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
@@ -103,6 +109,26 @@ async def _start_link(req: func.HttpRequest, client: df.DurableOrchestrationClie
     provisioning = Condition(READY, "Unknown", "Provisioning", f"Provisioning started ({instance_id})", "Info")
     await _record(spec.name, spec=spec.to_json(), provision_instance=instance_id, conditions=[provisioning])
     return client.create_check_status_response(req, instance_id)
+
+
+async def _plan(req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        spec = parse_link_spec(req.get_body())
+    except InvalidLinkSpec as invalid:
+        return invalid_spec_response(invalid)
+    if refusal := _scope_refusal(spec):  # a plan reads the same resources provisioning would write
+        return refusal
+    from kubelink.planning import plan  # imports the SDKs: only when a plan is asked for
+
+    try:
+        return json_response(await asyncio.to_thread(plan, spec))
+    except Exception as exc:
+        if not is_platform_error(exc):
+            raise
+        error = arm_error(exc, step="plan")
+        # Azure or Kubernetes refused to answer: a bad gateway, with the platform's own code and message
+        status = 503 if error.transient else 502
+        return error_response(status, error.code, error.message, resource=error.resource)
 
 
 async def _list_links() -> func.HttpResponse:

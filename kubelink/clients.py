@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import ssl
 import sys
 import time
 from collections.abc import Iterator
@@ -234,6 +235,22 @@ def arm_error(exc: BaseException, *, step: str | None = None, resource: str | No
     return PermanentError(type(exc).__name__, _first_line(exc), step=step, resource=resource)
 
 
+def is_platform_error(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from Azure, Kubernetes or the network (what ``arm_error`` is for), as opposed to a
+    bug. Only SDKs already imported are consulted: an error of an SDK never loaded can't be at hand."""
+    kinds: list[type[BaseException]] = [ConnectionError, TimeoutError, ssl.SSLError]
+    for module, name in (
+        ("azure.core.exceptions", "AzureError"),
+        ("kubernetes.client.exceptions", "ApiException"),
+        ("urllib3.exceptions", "HTTPError"),
+        ("requests.exceptions", "RequestException"),
+    ):
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            kinds.append(getattr(loaded, name))
+    return isinstance(exc, tuple(kinds))
+
+
 def _from_arm_response(exc: Any, step: str | None, resource: str | None) -> KubelinkError:
     response = exc.response
     status: int = response.status_code
@@ -303,8 +320,6 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _tls_failure(exc: BaseException) -> bool:
-    import ssl
-
     return any(
         isinstance(e, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(e) for e in _causes(exc)
     )

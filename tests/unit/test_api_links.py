@@ -402,6 +402,77 @@ def test_verify_refuses_a_link_whose_scope_was_withdrawn(
     assert response.status_code == 403
 
 
+# --- POST /api/plan ------------------------------------------------------------------------------------------
+
+
+def test_plan_answers_the_planners_changes(env: None, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    def plan(spec: Any) -> dict[str, Any]:
+        seen.append(spec.name)
+        return {"changes": [{"step": "service", "resource": "default/x", "action": "create", "fields": []}]}
+
+    monkeypatch.setattr("kubelink.planning.plan", plan)
+    response = call(links.plan_link_http, req=request("POST", "plan", spec_body(name)))
+    assert response.status_code == 200
+    assert answer(response)["changes"][0]["action"] == "create"
+    assert seen == [name]
+
+
+@pytest.mark.parametrize(("body", "status"), [({"name": "x"}, 400), (None, 403)], ids=["invalid", "out-of-scope"])
+def test_plan_refusals_read_nothing(
+    env: None, name: str, monkeypatch: pytest.MonkeyPatch, body: object, status: int
+) -> None:
+    def plan(spec: Any) -> dict[str, Any]:
+        raise AssertionError("a refused plan must not read Azure")
+
+    monkeypatch.setattr("kubelink.planning.plan", plan)
+    monkeypatch.setenv("KUBELINK_ALLOWED_SCOPES", "/subscriptions/00000000-0000-0000-0000-000000000001")
+    response = call(links.plan_link_http, req=request("POST", "plan", body or spec_body(name)))
+    assert response.status_code == status
+
+
+def test_plan_reports_the_platforms_refusal(env: None, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure.core.exceptions import HttpResponseError
+
+    from tests.unit.test_clients import arm_failure
+
+    with StubServer() as server:
+        refusal = arm_failure(server, 403, {"error": {"code": "AuthorizationFailed", "message": "no read on vnet"}})
+
+    def plan(spec: Any) -> dict[str, Any]:
+        raise refusal
+
+    monkeypatch.setattr("kubelink.planning.plan", plan)
+    response = call(links.plan_link_http, req=request("POST", "plan", spec_body(name)))
+    assert isinstance(refusal, HttpResponseError)
+    assert response.status_code == 502
+    error = answer(response)["error"]
+    assert (error["code"], error["message"], error["resource"]) == ("AuthorizationFailed", "no read on vnet", "/thing")
+
+
+def test_plan_unreachable_platform_is_503_and_a_bug_is_500(
+    env: None, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(spec: Any) -> dict[str, Any]:
+        raise ConnectionRefusedError("connection refused")
+
+    monkeypatch.setattr("kubelink.planning.plan", unreachable)
+    assert call(links.plan_link_http, req=request("POST", "plan", spec_body(name))).status_code == 503
+
+    def buggy(spec: Any) -> dict[str, Any]:
+        raise KeyError("properties")
+
+    monkeypatch.setattr("kubelink.planning.plan", buggy)
+    response = call(links.plan_link_http, req=request("POST", "plan", spec_body(name)))
+    assert response.status_code == 500
+    assert answer(response)["error"] == {
+        "code": "InternalError",
+        "message": "kubelink failed unexpectedly; the function logs have the details",
+        "details": [],
+    }
+
+
 # --- the blueprint -----------------------------------------------------------------------------------------
 
 
@@ -421,6 +492,7 @@ def test_routes_and_auth_levels() -> None:
         "get_link": (("GET",), "links/{name}", "FUNCTION"),
         "get_link_drift": (("GET",), "links/{name}/drift", "FUNCTION"),
         "verify_link_now": (("POST",), "links/{name}/verify", "FUNCTION"),
+        "plan_link_http": (("POST",), "plan", "FUNCTION"),
     }
 
 

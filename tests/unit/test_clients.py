@@ -240,6 +240,13 @@ def test_credential_failures_are_permanent() -> None:
     )
 
 
+def test_platform_errors_are_told_from_bugs(plain: StubServer) -> None:
+    assert clients.is_platform_error(arm_failure(plain, 404, {"error": {"code": "NotFound"}}))
+    assert clients.is_platform_error(ConnectionResetError())
+    assert not clients.is_platform_error(KeyError("properties"))
+    assert not clients.is_platform_error(TransientError("X", "y"))
+
+
 def test_kubelink_errors_pass_through_and_others_stay_permanent() -> None:
     original = TransientError("X", "y")
     assert arm_error(original) is original
