@@ -22,7 +22,7 @@ from .ids import GATEWAY_SUBNET, PIP_TYPE, SITE_TYPE, SUBNET_TYPE, VNET_TYPE, WE
 from .ids import GATEWAY_TYPE as GW_TYPE
 from .private_path import vpn_sessions
 from .routing import NAME, RG, SUB, Request, Response, Router, json_response, provider
-from .state import Json, Operation, World, public
+from .state import CompletionHook, Json, Operation, World, public
 from .tls import is_certificate_data
 
 NS = "Microsoft.Network"
@@ -862,5 +862,4 @@ def _operation(cloud: Cloud, req: Request) -> Operation:
     return op
 
 
-def install_hooks(world: World) -> None:
-    world.hooks[GW_TYPE.lower()] = _gateway_provisioned
+hooks: dict[str, CompletionHook] = {GW_TYPE.lower(): _gateway_provisioned}

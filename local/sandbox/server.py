@@ -135,7 +135,8 @@ class Sandbox:
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.context.load_cert_chain(served.cert_file, served.key_file)
         world = self._load_world()
-        network.install_hooks(world)
+        world.hooks.update(network.hooks)
+        world.hooks.update(privatedns.hooks)
         kubeconfig = self.kubeconfig.read_bytes() if self.kubeconfig else None
         self.cloud = Cloud(world, self.settings, self.faults, ca, kubeconfig)
         sandbox = self

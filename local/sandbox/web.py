@@ -1,5 +1,395 @@
-"""placeholder"""
+"""Microsoft.Web: sites, plans, app settings, site config, and both kinds of VNet integration.
 
-from .routing import Router
+App Service answers synchronously (200) for everything kubelink calls. Its own validation errors use the
+PascalCase body (see ``errors``); ARM-level 404s use the ordinary one. Gateway-required integration
+(``virtualNetworkConnections``) issues a certificate per app and VNet and takes the VPN package at
+``…/gateways/primary``; regional integration (``networkConfig/virtualNetwork`` or ``virtualNetworkSubnetId``)
+needs a subnet delegated to ``Microsoft.Web/serverFarms``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from . import errors, ids
+from .cloud import Cloud
+from .errors import ArmError, app_service_bad_request
+from .private_path import resync_required
+from .routing import NAME, Request, Response, Router, json_response, provider
+from .state import Json, World, public
+from .tls import app_certificate
+
+WEB = provider("Microsoft.Web")
+SITE = WEB + rf"/sites/(?P<site>{NAME})"
+CONNECTION = SITE + rf"/virtualNetworkConnections/(?P<vnet>{NAME})"
+_PACKAGE_RE = re.compile(r"/vpnclientpackages/([0-9a-f]{32})/")
+#: Tiers without VNet integration of either kind.
+_NO_VNET_TIERS = {"free", "shared"}
 
 router = Router()
+
+
+def _site(cloud: Cloud, req: Request) -> Json:
+    rg, name = req.params["rg"], req.params["site"]
+    cloud.require_group(rg)
+    site = cloud.world.get(ids.provider_id(cloud.subscription_id, rg, "Microsoft.Web", "sites", name))
+    if site is None:
+        raise errors.resource_not_found(ids.SITE_TYPE, name, rg)
+    return site
+
+
+def _plan_of(world: World, site: Json) -> Json:
+    plan = world.get(site["properties"]["serverFarmId"])
+    assert plan is not None, f"site {site['id']} has no plan"
+    return plan
+
+
+def render_site(site: Json) -> Json:
+    view = public(site)
+    view["properties"]["outboundVnetRouting"] = dict(view["properties"].get("outboundVnetRouting") or {})
+    view["properties"]["siteConfig"] = None
+    return view
+
+
+def _config_resource(site: Json, name: str, properties: Json) -> Json:
+    return {
+        "id": f"{site['id']}/config/{name}",
+        "name": name,
+        "type": "Microsoft.Web/sites/config",
+        "location": "West Europe",
+        "properties": properties,
+    }
+
+
+# --- sites and plans -----------------------------------------------------------------------------------
+
+
+@router.route("GET", SITE)
+def get_site(cloud: Cloud, req: Request) -> Response:
+    return json_response(200, render_site(_site(cloud, req)))
+
+
+@router.route("PATCH", SITE)
+@router.route("PUT", SITE)
+def update_site(cloud: Cloud, req: Request) -> Response:
+    """Update an existing app's mutable properties (what ``web_apps.update`` and the CLI's GET-modify-PUT send)."""
+    site = _site(cloud, req)
+    props = req.json_object().get("properties") or {}
+    if "virtualNetworkSubnetId" in props:
+        subnet_id = props["virtualNetworkSubnetId"] or None
+        if subnet_id:
+            _check_regional(cloud.world, site, subnet_id)
+        _set_regional(site, subnet_id, cloud.world)
+    for name in ("httpsOnly", "clientAffinityEnabled", "vnetRouteAllEnabled"):
+        if name in props:
+            site["properties"][name] = bool(props[name])
+    if isinstance(props.get("outboundVnetRouting"), dict):
+        site["properties"]["outboundVnetRouting"].update(props["outboundVnetRouting"])
+    return json_response(200, render_site(site))
+
+
+@router.route("GET", WEB + rf"/serverfarms/(?P<plan>{NAME})")
+def get_plan(cloud: Cloud, req: Request) -> Response:
+    rg, name = req.params["rg"], req.params["plan"]
+    cloud.require_group(rg)
+    plan = cloud.world.get(ids.provider_id(cloud.subscription_id, rg, "Microsoft.Web", "serverfarms", name))
+    if plan is None:
+        raise errors.resource_not_found(ids.PLAN_TYPE, name, rg)
+    return json_response(200, public(plan))
+
+
+# --- app settings and site config ----------------------------------------------------------------------
+
+
+@router.route("POST", SITE + "/config/appsettings/list")
+def list_app_settings(cloud: Cloud, req: Request) -> Response:
+    site = _site(cloud, req)
+    return json_response(200, _config_resource(site, "appsettings", dict(site["_appSettings"])))
+
+
+@router.route("PUT", SITE + "/config/appsettings")
+def put_app_settings(cloud: Cloud, req: Request) -> Response:
+    """Replace every app setting (App Service's PUT is not a merge: what is left out is deleted)."""
+    site = _site(cloud, req)
+    props = req.json_object().get("properties")
+    if not isinstance(props, dict) or not all(isinstance(v, str) for v in props.values()):
+        raise app_service_bad_request("The parameter properties has an invalid value: app settings are string pairs.")
+    site["_appSettings"] = dict(props)
+    return json_response(200, _config_resource(site, "appsettings", dict(props)))
+
+
+@router.route("GET", SITE + "/config/web")
+def get_site_config(cloud: Cloud, req: Request) -> Response:
+    site = _site(cloud, req)
+    return json_response(200, _config_resource(site, "web", dict(site["_siteConfig"])))
+
+
+#: Site config fields a client may set (``vnetName`` is App Service's to set, after a VPN package hand-off).
+_READ_ONLY_CONFIG = {"vnetName", "vnetPrivatePortsCount", "machineKey"}
+
+
+@router.route("PATCH", SITE + "/config/web")
+@router.route("PUT", SITE + "/config/web")
+def update_site_config(cloud: Cloud, req: Request) -> Response:
+    site = _site(cloud, req)
+    props = req.json_object().get("properties") or {}
+    if not isinstance(props, dict):
+        raise app_service_bad_request("The parameter properties has an invalid value.")
+    for name, value in props.items():
+        if name not in _READ_ONLY_CONFIG and value is not None:
+            site["_siteConfig"][name] = value
+    if "vnetRouteAllEnabled" in props:
+        site["properties"]["vnetRouteAllEnabled"] = bool(props["vnetRouteAllEnabled"])
+    return json_response(200, _config_resource(site, "web", dict(site["_siteConfig"])))
+
+
+# --- gateway-required VNet integration -----------------------------------------------------------------
+
+
+def render_connection(world: World, connection: Json) -> Json:
+    view = public(connection)
+    view["properties"]["resyncRequired"] = resync_required(world, connection)
+    return view
+
+
+def _swift_entry(world: World, site: Json) -> Json | None:
+    """The list entry App Service shows for regional integration (``isSwift: true``)."""
+    subnet_id = site["properties"].get("virtualNetworkSubnetId")
+    subnet = world.get(subnet_id) if subnet_id else None
+    if subnet is None:
+        return None
+    vnet = world.get(ids.parse(subnet["id"]).parent())  # type: ignore[union-attr]
+    name = f"{vnet['properties']['resourceGuid'] if vnet else ''}_{subnet['name']}"
+    return {
+        "id": f"{site['id']}/virtualNetworkConnections/{name}",
+        "name": name,
+        "type": ids.VNET_CONNECTION_TYPE,
+        "location": "West Europe",
+        "properties": {
+            "vnetResourceId": subnet["id"],
+            "certThumbprint": None,
+            "certBlob": None,
+            "routes": [],
+            "resyncRequired": False,
+            "dnsServers": None,
+            "isSwift": True,
+        },
+    }
+
+
+@router.route("GET", SITE + "/virtualNetworkConnections")
+def list_connections(cloud: Cloud, req: Request) -> Response:
+    """A bare JSON array, not ``{"value": [...]}`` (App Service's own quirk, recorded by azure-cli)."""
+    site = _site(cloud, req)
+    found = [render_connection(cloud.world, c) for c in cloud.world.children(site["id"], "virtualNetworkConnections")]
+    swift = _swift_entry(cloud.world, site)
+    return json_response(200, found + ([swift] if swift else []))
+
+
+def _connection(cloud: Cloud, req: Request, site: Json) -> Json:
+    connection = cloud.world.get(f"{site['id']}/virtualNetworkConnections/{req.params['vnet']}")
+    if connection is None:
+        raise ArmError(
+            404, "NotFound", f"Cannot find Virtual Network connection {req.params['vnet']} on site {site['name']}."
+        )
+    return connection
+
+
+@router.route("GET", CONNECTION)
+def get_connection(cloud: Cloud, req: Request) -> Response:
+    site = _site(cloud, req)
+    return json_response(200, render_connection(cloud.world, _connection(cloud, req, site)))
+
+
+@router.route("PUT", CONNECTION)
+@router.route("PATCH", CONNECTION)
+def put_connection(cloud: Cloud, req: Request) -> Response:
+    """Declare the VNet on the app; App Service answers with the certificate the gateway must trust."""
+    site = _site(cloud, req)
+    vnet_name = req.params["vnet"]
+    connection_id = f"{site['id']}/virtualNetworkConnections/{vnet_name}"
+    existing = cloud.world.get(connection_id)
+    props = req.json_object().get("properties") or {}
+    vnet_id = props.get("vnetResourceId") or (existing["properties"]["vnetResourceId"] if existing else "")
+    _check_gateway_integration(cloud.world, site, vnet_name, vnet_id)
+    if existing is not None:
+        return json_response(200, render_connection(cloud.world, existing))
+    vnet = cloud.world.get(vnet_id)
+    assert vnet is not None
+    cert = app_certificate(site["name"], vnet["name"])
+    connection = {
+        "id": connection_id,
+        "name": vnet["name"],
+        "type": ids.VNET_CONNECTION_TYPE,
+        "location": "West Europe",
+        "properties": {
+            "vnetResourceId": vnet["id"],
+            "certThumbprint": cert.thumbprint,
+            "certBlob": cert.blob,
+            "routes": [],
+            "resyncRequired": False,
+            "dnsServers": ",".join((vnet["properties"].get("dhcpOptions") or {}).get("dnsServers") or []) or None,
+            "isSwift": False,
+        },
+    }
+    cloud.world.put(connection)
+    return json_response(200, render_connection(cloud.world, connection))
+
+
+def _check_gateway_integration(world: World, site: Json, vnet_name: str, vnet_id: str) -> None:
+    """App Service's rules for gateway-required integration (reference/azure-flow.md §9.6)."""
+    parsed = ids.parse(vnet_id) if vnet_id else None
+    if parsed is None or parsed.full_type.lower() != ids.VNET_TYPE.lower():
+        raise app_service_bad_request(f"The vnetResourceId '{vnet_id}' is not a virtual network resource id.")
+    if parsed.name.lower() != vnet_name.lower():
+        raise app_service_bad_request(
+            f"The virtual network name '{vnet_name}' does not match vnetResourceId '{vnet_id}'."
+        )
+    if world.get(vnet_id) is None:
+        raise app_service_bad_request(f"Cannot find the virtual network '{vnet_id}'.")
+    if site["properties"]["reserved"] or "linux" in site["kind"] or "container" in site["kind"]:
+        raise app_service_bad_request(
+            "Gateway-required virtual network integration is not supported for Linux apps or Windows containers."
+        )
+    tier = _plan_of(world, site)["sku"]["tier"]
+    if tier.lower() in _NO_VNET_TIERS:
+        raise app_service_bad_request(f"Virtual network integration is not available in the {tier} tier.")
+    for other in world.children(site["id"], "virtualNetworkConnections"):
+        if other["name"].lower() != vnet_name.lower():
+            raise app_service_bad_request(
+                f"The app is already connected to virtual network '{other['name']}'; an app connects to one VNet."
+            )
+
+
+@router.route("DELETE", CONNECTION)
+def delete_connection(cloud: Cloud, req: Request) -> Response:
+    site = _site(cloud, req)
+    connection = _connection(cloud, req, site)
+    cloud.world.remove(connection["id"])
+    if site["_siteConfig"].get("vnetName", "").lower() == connection["name"].lower():
+        site["_siteConfig"]["vnetName"] = ""
+    return Response(200)
+
+
+def _gateway_resource(connection: Json) -> Json:
+    return {
+        "id": f"{connection['id']}/gateways/primary",
+        "name": "primary",
+        "type": "Microsoft.Web/sites/virtualNetworkConnections/gateways",
+        "location": "West Europe",
+        "properties": {"vnetName": connection["name"]},
+    }
+
+
+@router.route("GET", CONNECTION + rf"/gateways/(?P<gateway>{NAME})")
+def get_connection_gateway(cloud: Cloud, req: Request) -> Response:
+    site = _site(cloud, req)
+    connection = _connection(cloud, req, site)
+    if req.params["gateway"] != "primary" or not connection.get("_gateway"):
+        raise ArmError(
+            404, "NotFound", f"Cannot find gateway {req.params['gateway']} of connection {connection['name']}."
+        )
+    return json_response(200, _gateway_resource(connection))
+
+
+@router.route("PUT", CONNECTION + rf"/gateways/(?P<gateway>{NAME})")
+@router.route("PATCH", CONNECTION + rf"/gateways/(?P<gateway>{NAME})")
+def put_connection_gateway(cloud: Cloud, req: Request) -> Response:
+    """Hand the VPN client package to the app: the last step of the gateway-required handshake.
+
+    The URI is taken as given (App Service saved even a quoted or blank one); whether it names a package
+    this sandbox generated, and when, decides later whether traffic flows.
+    """
+    site = _site(cloud, req)
+    connection = _connection(cloud, req, site)
+    if req.params["gateway"] != "primary":
+        raise app_service_bad_request("The only supported gateway name is 'primary'.")
+    props = req.json_object().get("properties") or {}
+    uri = props.get("vpnPackageUri")
+    if not isinstance(uri, str) or not uri:
+        raise app_service_bad_request("The parameter vpnPackageUri has an invalid value.")
+    found = _PACKAGE_RE.search(uri)
+    package_id = found.group(1) if found and not uri.startswith('"') else None
+    connection["_gateway"] = {
+        "vpnPackageUri": uri,
+        "packageId": package_id,
+        "handedOff": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    site["_siteConfig"]["vnetName"] = connection["name"]
+    return json_response(200, _gateway_resource(connection))
+
+
+# --- regional ("swift") VNet integration ---------------------------------------------------------------
+
+
+def _check_regional(world: World, site: Json, subnet_id: str) -> None:
+    subnet = world.get(subnet_id)
+    parsed = ids.parse(subnet_id)
+    if subnet is None or parsed is None or parsed.full_type.lower() != ids.SUBNET_TYPE.lower():
+        raise app_service_bad_request(f"Subnet '{subnet_id}' does not exist.")
+    tier = _plan_of(world, site)["sku"]["tier"]
+    if tier.lower() in _NO_VNET_TIERS:
+        raise app_service_bad_request(f"Virtual network integration is not available in the {tier} tier.")
+    delegations = {d["properties"]["serviceName"].lower() for d in subnet["properties"].get("delegations") or []}
+    if ids.WEB_DELEGATION.lower() not in delegations:
+        raise app_service_bad_request(
+            f"Subnet '{subnet['name']}' must be delegated to {ids.WEB_DELEGATION} before it can be used for "
+            "virtual network integration."
+        )
+    if world.children(site["id"], "virtualNetworkConnections"):
+        raise app_service_bad_request(
+            "The app has a gateway-required virtual network integration; remove it before adding regional integration."
+        )
+    plan_id = ids.key(site["properties"]["serverFarmId"])
+    for other in world.of_type(ids.SITE_TYPE):
+        same_subnet = ids.key(other["properties"].get("virtualNetworkSubnetId") or "") == ids.key(subnet_id)
+        if same_subnet and ids.key(other["properties"]["serverFarmId"]) != plan_id:
+            raise app_service_bad_request(f"Subnet '{subnet['name']}' is already in use by another App Service plan.")
+
+
+def _set_regional(site: Json, subnet_id: str | None, world: World) -> None:
+    site["properties"]["virtualNetworkSubnetId"] = subnet_id
+    swift = _swift_entry(world, site) if subnet_id else None
+    site["_siteConfig"]["vnetName"] = swift["name"] if swift else ""
+
+
+def _swift_resource(world: World, site: Json) -> Json:
+    tier = _plan_of(world, site)["sku"]["tier"]
+    return {
+        "id": f"{site['id']}/networkConfig/virtualNetwork",
+        "name": "virtualNetwork",
+        "type": "Microsoft.Web/sites/networkConfig",
+        "location": "West Europe",
+        "properties": {
+            "subnetResourceId": site["properties"].get("virtualNetworkSubnetId"),
+            "swiftSupported": tier.lower() not in _NO_VNET_TIERS,
+        },
+    }
+
+
+@router.route("GET", SITE + "/networkConfig/virtualNetwork")
+def get_swift(cloud: Cloud, req: Request) -> Response:
+    site = _site(cloud, req)
+    return json_response(200, _swift_resource(cloud.world, site))
+
+
+@router.route("PUT", SITE + "/networkConfig/virtualNetwork")
+@router.route("PATCH", SITE + "/networkConfig/virtualNetwork")
+def put_swift(cloud: Cloud, req: Request) -> Response:
+    site = _site(cloud, req)
+    props: dict[str, Any] = req.json_object().get("properties") or {}
+    subnet_id = props.get("subnetResourceId")
+    if not isinstance(subnet_id, str) or not subnet_id:
+        raise app_service_bad_request("The parameter subnetResourceId has an invalid value.")
+    _check_regional(cloud.world, site, subnet_id)
+    _set_regional(site, subnet_id, cloud.world)
+    return json_response(200, _swift_resource(cloud.world, site))
+
+
+@router.route("DELETE", SITE + "/networkConfig/virtualNetwork")
+def delete_swift(cloud: Cloud, req: Request) -> Response:
+    site = _site(cloud, req)
+    _set_regional(site, None, cloud.world)
+    return Response(200)
