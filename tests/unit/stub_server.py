@@ -15,6 +15,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from azure.core import PipelineClient
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    map_error,
+)
+from azure.core.rest import HttpRequest
+from azure.mgmt.core.exceptions import ARMErrorFormat
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -138,3 +148,18 @@ def make_ca_and_server_cert(directory: Path) -> tuple[Path, Path, Path]:
 
 def paths(server: StubServer) -> Iterator[str]:
     return (f"{r.method} {r.path.split('?')[0]}" for r in server.requests)
+
+
+ARM_ERROR_MAP = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
+
+
+def arm_failure(server: StubServer, status: int, body: Any, headers: dict[str, str] | None = None) -> HttpResponseError:
+    """What a generated azure-mgmt operation raises for this answer (its error_map, then ARMErrorFormat)."""
+    server.on("PUT", "/thing", Answer(status, body, headers or {}))
+    client: PipelineClient[Any, Any] = PipelineClient(server.url, policies=[])
+    response = client.send_request(HttpRequest("PUT", f"{server.url}/thing"))
+    try:
+        map_error(status_code=response.status_code, response=response, error_map=ARM_ERROR_MAP)
+        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+    except HttpResponseError as exc:
+        return exc

@@ -24,8 +24,8 @@ from api import links
 from kubelink.conditions import READY, Condition
 from kubelink.store import LinkStore
 from local.azurite import Azurite
-from tests.unit.stub_server import Answer, StubServer, paths
-from tests.unit.test_validation import BASE, SUB
+from tests.unit.samples import BASE, SUB
+from tests.unit.stub_server import Answer, StubServer, arm_failure, paths
 
 HUB = "KubelinkHub"
 ALLOWED = f"/subscriptions/{SUB}"
@@ -434,8 +434,6 @@ def test_plan_refusals_read_nothing(
 
 def test_plan_reports_the_platforms_refusal(env: None, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from azure.core.exceptions import HttpResponseError
-
-    from tests.unit.test_clients import arm_failure
 
     with StubServer() as server:
         refusal = arm_failure(server, 403, {"error": {"code": "AuthorizationFailed", "message": "no read on vnet"}})

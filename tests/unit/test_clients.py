@@ -12,26 +12,20 @@ import pytest
 import yaml
 from azure.core import PipelineClient
 from azure.core.exceptions import (
-    ClientAuthenticationError,
     HttpResponseError,
-    ResourceExistsError,
     ResourceNotFoundError,
-    map_error,
 )
 from azure.core.rest import HttpRequest
 from azure.identity import CredentialUnavailableError, DefaultAzureCredential
-from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from kubelink import clients
 from kubelink.clients import DEV_TOKEN, StaticTokenCredential, arm_audience, arm_credential, arm_error
 from kubelink.errors import PermanentError, TransientError
 from kubelink.validation import parse_link_spec
-from tests.unit.stub_server import Answer, StubServer, make_ca_and_server_cert, paths
-from tests.unit.test_settings import KUBECONFIG
-from tests.unit.test_validation import BASE, SUB
+from tests.unit.samples import BASE, KUBECONFIG, SUB
+from tests.unit.stub_server import Answer, StubServer, arm_failure, make_ca_and_server_cert, paths
 
 VNET_PATH = f"/subscriptions/{SUB}/resourceGroups/kube-rg/providers/Microsoft.Network/virtualNetworks/kube-vnet"
-ARM_ERROR_MAP = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
 
 
 @pytest.fixture(autouse=True)
@@ -174,18 +168,6 @@ def test_a_short_retry_after_is_honoured_and_retried(arm: StubServer) -> None:
 def plain() -> Iterator[StubServer]:
     with StubServer() as server:
         yield server
-
-
-def arm_failure(server: StubServer, status: int, body: Any, headers: dict[str, str] | None = None) -> HttpResponseError:
-    """What a generated azure-mgmt operation raises for this answer (its error_map, then ARMErrorFormat)."""
-    server.on("PUT", "/thing", Answer(status, body, headers or {}))
-    client: PipelineClient[Any, Any] = PipelineClient(server.url, policies=[])
-    response = client.send_request(HttpRequest("PUT", f"{server.url}/thing"))
-    try:
-        map_error(status_code=response.status_code, response=response, error_map=ARM_ERROR_MAP)
-        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-    except HttpResponseError as exc:
-        return exc
 
 
 @pytest.mark.parametrize(

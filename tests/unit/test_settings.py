@@ -11,23 +11,9 @@ from kubelink.errors import PermanentError
 from kubelink.settings import InvalidSetting
 from kubelink.spec import LinkSpec
 from kubelink.validation import parse_link_spec
-from tests.unit.test_validation import BASE, SUB
+from tests.unit.samples import BASE, KUBECONFIG, SUB
 
 OTHER = "00000000-0000-0000-0000-0000000000aa"
-KUBECONFIG = """\
-apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster: {server: "https://127.0.0.1:6443", certificate-authority-data: c2VjcmV0Q0E=}
-contexts:
-- name: c
-  context: {cluster: c, user: u}
-current-context: c
-users:
-- name: u
-  user: {token: super-secret-token}
-"""
 
 
 def spec(**changes: object) -> LinkSpec:

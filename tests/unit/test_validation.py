@@ -13,33 +13,7 @@ import pytest
 from kubelink.errors import InvalidLinkSpec
 from kubelink.spec import LinkSpec
 from kubelink.validation import MAX_BODY_BYTES, is_link_name, parse_link_spec
-
-SUB = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
-BASE: dict[str, Any] = {
-    "name": "orders-api",
-    "subscriptionId": SUB,
-    "network": {"resourceGroup": "kube-rg", "virtualNetwork": "kube-vnet"},
-    "kubernetes": {
-        "namespace": "default",
-        "service": "orders-internal",
-        "selector": {"app": "orders"},
-        "ports": [{"name": "http", "port": 80, "targetPort": 8080}],
-        "loadBalancerSubnet": "ilb-subnet",
-        "loadBalancerIP": "10.240.16.25",
-    },
-    "gateway": {"gatewaySubnetPrefix": "10.240.255.0/27", "clientAddressPool": "172.16.100.0/24"},
-    "app": {"resourceGroup": "apps-rg", "name": "kubelink-demo"},
-    "probe": {"path": "/api/privatestuff"},
-}
-REGIONAL: dict[str, Any] = {
-    **{k: v for k, v in BASE.items() if k != "gateway"},
-    "integration": "regional",
-    "app": {
-        "resourceGroup": "apps-rg",
-        "name": "kubelink-demo",
-        "subnet": {"name": "apps", "prefix": "10.240.254.0/26"},
-    },
-}
+from tests.unit.samples import BASE, REGIONAL, SUB
 
 
 def body(change: Callable[[dict[str, Any]], object] | None = None, base: dict[str, Any] = BASE) -> dict[str, Any]:
