@@ -106,9 +106,15 @@ class Host:
         self.work.mkdir(parents=True, exist_ok=True)
         argv = [sys.executable, "-m", "local.host", "--app-dir", str(REPO), "--port", str(self.port)]
         argv += ["--state-dir", str(self.work), "--settings", str(self.settings)]
-        self.proc = Proc("host", argv, self.logs / "host.log", cwd=REPO)
+        self.proc = Proc("host", argv, self.logs / "host.log", cwd=REPO, env=self._environment())
         self.proc.start()
         self.proc.wait_ready(self._ready, 60, f"answering on {self.url}")
+
+    def _environment(self) -> dict[str, str]:
+        """This machine's environment without the variables the settings file defines: like App Service, where
+        app settings are the environment, so a developer's REQUESTS_CA_BUNDLE cannot hide the sandbox's CA."""
+        values = json.loads(self.settings.read_text()).get("Values", {})
+        return {name: value for name, value in os.environ.items() if name not in values}
 
     def _ready(self) -> bool:
         try:
@@ -414,8 +420,8 @@ def _run(args: argparse.Namespace) -> int:
         for app, url in info["sites"].items():
             print(f"  site {app:10} {url}")
         if info["storage"]:
-            print("  storage        Azurite, blob/queue/table on " + ", ".join(map(str, world.azurite.ports.values())))
-        print(f"  logs           {world.state_dir / 'logs'}\nCtrl-C stops everything.", flush=True)
+            print(f"  {'storage':15} Azurite, blob/queue/table on " + ", ".join(map(str, world.azurite.ports.values())))
+        print(f"  {'logs':15} {world.state_dir / 'logs'}\nCtrl-C stops everything.", flush=True)
         try:
             while world.failure is None:
                 time.sleep(0.5)
@@ -440,6 +446,7 @@ def _stop(args: argparse.Namespace) -> int:
             print(f"supervisor {pid} still running after 60 s", file=sys.stderr)
             return 1
         time.sleep(0.2)
+    print(f"stopped the world of {args.state_dir} (supervisor pid {pid})")
     return 0
 
 

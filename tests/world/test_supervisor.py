@@ -143,12 +143,23 @@ def _run_cli(state_dir: Path) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
         raise
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_cli_stops_everything_on_ctrl_c_or_sigterm(tmp_path: Path, sig: signal.Signals) -> None:
+def _stop_command(proc: subprocess.Popen[bytes], state_dir: Path) -> None:
+    """`python -m local.supervisor stop`: SIGTERM to the supervisor world.json names, then wait for it."""
+    stop = [sys.executable, "-m", "local.supervisor", "stop", "--state-dir", str(state_dir)]
+    done = subprocess.run(stop, cwd=REPO, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0 and f"supervisor pid {proc.pid}" in done.stdout, done
+
+
+@pytest.mark.parametrize(
+    "stop",
+    [lambda proc, _: proc.send_signal(signal.SIGINT), _stop_command],
+    ids=["ctrl-c", "stop-command"],
+)
+def test_cli_stops_everything(tmp_path: Path, stop: Callable[[subprocess.Popen[bytes], Path], None]) -> None:
     require_apiserver()
     proc, pids = _run_cli(tmp_path)
     assert pids["supervisor"] == proc.pid
-    proc.send_signal(sig)
+    stop(proc, tmp_path)
     output = proc.communicate(timeout=60)[0].decode()
     assert proc.returncode == 0, output
     assert "kubelink local world is up" in output and "kubeconfig" in output
