@@ -53,8 +53,10 @@ class Progress:
         self.message = message
 
     def fail(self, step: str, message: str) -> None:
+        """``step`` may be outside ``steps`` (the pre-flight): it is then named in ``step`` only."""
         self.current = step
-        self.states[step] = "failed"
+        if step in self.states:
+            self.states[step] = "failed"
         self.message = message
 
     def custom_status(self) -> dict[str, Any]:
