@@ -69,13 +69,11 @@ def ensure_idle(cloud: Cloud, req: Request, resource_id: str) -> None:
         raise errors.another_operation_in_progress(resource_id, cloud.status_url(req, running))
 
 
-def accepted_put(
-    cloud: Cloud, req: Request, stored: Json, created: bool, *, notification: bool, duration: float | None = None
-) -> Response:
+def accepted_put(cloud: Cloud, req: Request, stored: Json, created: bool, *, duration: float | None = None) -> Response:
     """Store ``stored`` as Updating, start its operation, answer 201/200 + ``Azure-AsyncOperation``."""
     cloud.world.put(stored)
     op = cloud.begin(req, stored["id"], "put", duration=duration)
-    headers = cloud.lro_headers(req, op, notification=notification)
+    headers = cloud.lro_headers(req, op, notification=_top_level(stored["id"]))
     return json_response(201 if created else 200, render(cloud.world, stored), headers)
 
 
@@ -84,7 +82,13 @@ def accepted_delete(cloud: Cloud, req: Request, resource_id: str, *, duration: f
     assert stored is not None
     stored["properties"]["provisioningState"] = "Deleting"
     op = cloud.begin(req, resource_id, "delete", duration=duration)
-    return Response(202, b"", cloud.lro_headers(req, op, location=True))
+    return Response(202, b"", cloud.lro_headers(req, op, location=True, notification=_top_level(resource_id)))
+
+
+def _top_level(resource_id: str) -> bool:
+    """The recordings show ``Azure-AsyncNotification`` on top-level resources' writes, not on subnets'."""
+    parsed = ids.parse(resource_id)
+    return parsed is not None and len(parsed.types) == 1
 
 
 # --- views ---------------------------------------------------------------------------------------------
@@ -229,7 +233,7 @@ def put_vnet(cloud: Cloud, req: Request) -> Response:
     cloud.world.remove(vnet_id)
     for subnet in subnets:
         cloud.world.put(subnet)
-    return accepted_put(cloud, req, stored, existing is None, notification=True)
+    return accepted_put(cloud, req, stored, existing is None)
 
 
 # --- subnets -------------------------------------------------------------------------------------------
@@ -280,7 +284,7 @@ def put_subnet(cloud: Cloud, req: Request) -> Response:
     _validate_subnet_placement(subnet, vnet["name"], address_space(vnet), siblings)
     if existing is not None:
         _check_in_use_update(cloud.world, existing, subnet)
-    return accepted_put(cloud, req, subnet, existing is None, notification=False)
+    return accepted_put(cloud, req, subnet, existing is None)
 
 
 def _subnet_resource(subnet_id: str, name: str, props: Json, vnet_name: str) -> Json:
@@ -482,7 +486,7 @@ def put_pip(cloud: Cloud, req: Request) -> Response:
     }
     if body.get("zones"):
         stored["zones"] = body["zones"]
-    return accepted_put(cloud, req, stored, existing is None, notification=True)
+    return accepted_put(cloud, req, stored, existing is None)
 
 
 def _next_public_ip(world: World) -> str:
@@ -585,9 +589,7 @@ def put_gateway(cloud: Cloud, req: Request) -> Response:
         "tags": body.get("tags") or {},
         "properties": properties,
     }
-    return accepted_put(
-        cloud, req, stored, existing is None, notification=True, duration=cloud.settings.gateway_seconds
-    )
+    return accepted_put(cloud, req, stored, existing is None, duration=cloud.settings.gateway_seconds)
 
 
 def _gateway_sku(gw_id: str, props: Json, existing: Json | None) -> Json:
