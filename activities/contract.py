@@ -9,8 +9,6 @@ orchestrator decides with durable timers; anything else is a bug and raises.
 from __future__ import annotations
 
 import logging
-import ssl
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,10 +32,10 @@ def run_activity(
     try:
         return {"ok": True, **body(spec, payload)}
     except Exception as exc:
-        if not _is_platform_error(exc):
-            raise
-        from kubelink.clients import arm_error
+        from kubelink.clients import arm_error, is_platform_error
 
+        if not isinstance(exc, KubelinkError) and not is_platform_error(exc):
+            raise
         error = arm_error(exc, step=step, resource=resource(spec) if resource else None)
         error.step = error.step or step
         log.warning(
@@ -57,17 +55,3 @@ def outcome(*changes: ResourceChange) -> dict[str, Any]:
         "result": combine_results(c.result for c in changes),
         "changes": [item.to_json() for c in changes for item in c.changes],
     }
-
-
-def _is_platform_error(exc: Exception) -> bool:
-    """Errors of Azure, Kubernetes or the network (looked up only among SDKs already imported)."""
-    kinds: list[type[BaseException]] = [KubelinkError, ConnectionError, TimeoutError, ssl.SSLError]
-    for module, name in (
-        ("azure.core.exceptions", "AzureError"),
-        ("kubernetes.client.exceptions", "ApiException"),
-        ("urllib3.exceptions", "HTTPError"),
-    ):
-        loaded = sys.modules.get(module)
-        if loaded is not None:
-            kinds.append(getattr(loaded, name))
-    return isinstance(exc, tuple(kinds))

@@ -10,11 +10,11 @@ import pytest
 from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
 from activities.vnet_integration import connect_app_gateway, ensure_app_vnet_connection
 from kubelink.clients import network_client, web_client
-from tests.activities.helpers import Arm, settle
+from tests.activities.helpers import Arm, root_certificate, settle
 from tests.activities.specs import SUBSCRIPTION, payload
 
 GATEWAY_PATH = "/virtualNetworkGateways/kube-vnet-gw"
-OTHER_ROOT = "MIIBszCCAVmgAwIBAgIUOpsRootCertificateForTests0wCgYIKoZIzj0EAwIwEjEQMA4GA1UEAwwHb3BzLXJvb3Q="
+OTHER_ROOT = root_certificate("ops-root")
 
 
 @pytest.fixture
