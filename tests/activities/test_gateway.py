@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from azure.mgmt.network.models import VirtualNetworkGateway
 
 from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
 from activities.vnet_integration import connect_app_gateway, ensure_app_vnet_connection
@@ -100,7 +101,7 @@ def test_a_busy_gateway_is_never_written(arm: Arm, link: dict):
 
 def test_an_existing_gateway_is_adopted_and_updated_where_it_differs(arm: Arm, link: dict):
     rg_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/kube-rg/providers/Microsoft.Network"
-    existing = {
+    existing: dict[str, Any] = {
         "location": "westeurope",
         "tags": {"owner": "ops"},
         "properties": {
@@ -125,7 +126,7 @@ def test_an_existing_gateway_is_adopted_and_updated_where_it_differs(arm: Arm, l
         },
     }
     network_client(SUBSCRIPTION).virtual_network_gateways.begin_create_or_update(
-        "kube-rg", "kube-vnet-gw", existing, polling_interval=0.1
+        "kube-rg", "kube-vnet-gw", VirtualNetworkGateway(existing), polling_interval=0.1
     ).result()
     arm.forget()
 

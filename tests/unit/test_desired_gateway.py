@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
 import pytest
 
@@ -86,7 +87,7 @@ def test_public_ip_is_standard_static_ipv4_and_zone_redundant_for_az_skus():
 
 
 def test_existing_public_ip_is_compared_case_insensitively_and_fixed_in_place():
-    body = {
+    body: dict[str, Any] = {
         "location": "westeurope",
         "tags": {"owner": "ops"},
         "sku": {"name": "standard", "tier": "Regional"},

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from kubelink.desired.gateway import GatewayState
 from kubelink.desired.preflight import PreflightFacts, check_preflight, preflight_warnings
 from tests.activities.specs import link_spec
 
-VNET = {
+VNET: dict[str, Any] = {
     "location": "westeurope",
     "properties": {
         "addressSpace": {"addressPrefixes": ["10.240.0.0/16"]},

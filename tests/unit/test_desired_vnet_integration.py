@@ -51,4 +51,6 @@ def test_every_reason_to_hand_the_package_again_is_a_change():
     state = AppGatewayState(connection(resyncRequired=True), gateway(), None)
     fields = {c.field: c for c in diff_app_gateway(link_spec(), state)}
     assert set(fields) == {"siteConfig.vnetName", "properties.resyncRequired", "gateway.vpnClientRootCertificates"}
-    assert fields["gateway.vpnClientRootCertificates"].new == connection().certificate.thumbprint
+    certificate = connection().certificate
+    assert certificate is not None
+    assert fields["gateway.vpnClientRootCertificates"].new == certificate.thumbprint
