@@ -9,6 +9,7 @@ Activities are called in-process as plain functions, with ``KUBELINK_ARM_ENDPOIN
 from __future__ import annotations
 
 import base64
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,24 +35,34 @@ def arm(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.Monk
 
 
 @pytest.fixture
-def namespace(cluster: Cluster) -> str:
-    """A namespace of its own, so tests sharing the session's cluster never see each other's Services."""
+def namespace(cluster: Cluster) -> Iterator[str]:
+    """A namespace of its own, so tests sharing the session's cluster never see each other's Services.
+
+    Its Services are deleted afterwards: the next sandbox's ILB controller would otherwise see them
+    holding the pinned IP (the namespace itself stays Terminating, with no controller-manager to finish it).
+    """
     name = f"kl-{uuid.uuid4().hex[:10]}"
     api = kube_api(cluster)
     api.create_namespace({"metadata": {"name": name}})
-    return name
+    yield name
+    for service in api.list_namespaced_service(name).items:
+        api.delete_namespaced_service(service.metadata.name, name, _preload_content=False)
 
 
 @pytest.fixture
 def kube_writes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Every write the Kubernetes client sends (method, URL), recorded at its HTTP layer."""
+    """Every write the activities' Kubernetes client sends (method, URL), recorded at its HTTP layer.
+
+    Only the test's own thread counts: the in-process sandbox's ILB controller writes from its threads.
+    """
     from kubernetes.client import rest
 
     sent: list[tuple[str, str]] = []
     request = rest.RESTClientObject.request
+    test_thread = threading.get_ident()
 
     def recording(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        if method.upper() not in ("GET", "HEAD", "OPTIONS"):
+        if threading.get_ident() == test_thread and method.upper() not in ("GET", "HEAD", "OPTIONS"):
             sent.append((method.upper(), url))
         return request(self, method, url, *args, **kwargs)
 
