@@ -28,9 +28,11 @@ from kubelink.desired.service import ServiceState, diff_service, resource_name
 from kubelink.desired.vnet_integration import AppGatewayState, diff_app_gateway, diff_vnet_connection
 from kubelink.diff import DiffItem
 from kubelink.spec import LinkSpec
-from kubelink.store import LinkNotFound, LinkStore
+from kubelink.store import LinkNotFound, LinkRecord, LinkStore
 
 STEP = "verify"
+#: the Ready reason the HTTP starter sets while a provisioning run is under way
+PROVISIONING = "Provisioning"
 #: the Service's address as the app setting holds it
 SERVICE_IP_FIELD = "status.loadBalancer.ingress[0].ip"
 
@@ -39,12 +41,17 @@ bp = df.Blueprint()
 
 @bp.activity_trigger(input_name="payload")
 def list_verifiable_links(payload: dict[str, Any]) -> dict[str, Any]:
-    """Names of the links a sweep verifies: those provisioned at least once (others have nothing to drift from)."""
+    """Names of the links a sweep verifies, by name."""
     try:
         links = LinkStore.from_env().list_links()
     except Exception as exc:  # storage unreachable or refusing: the orchestrator retries transient errors
         return {"ok": False, "error": arm_error(exc, step=STEP).to_json()}
-    return {"ok": True, "result": sorted(link.name for link in links if link.last_provisioned)}
+    return {"ok": True, "result": sorted(link.name for link in links if _verifiable(link))}
+
+
+def _verifiable(link: LinkRecord) -> bool:
+    """Provisioned at least once, and not being provisioned now (half-done steps are not drift)."""
+    return bool(link.last_provisioned) and not (link.ready and link.ready.reason == PROVISIONING)
 
 
 @bp.activity_trigger(input_name="payload")

@@ -11,6 +11,7 @@ A verification never fails its orchestration: an error while checking is recorde
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 import azure.durable_functions as df
@@ -39,10 +40,10 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
             probed = yield from call(context, "probe", "probe_link", {"spec": link["spec"]}, options)
             probe = ProbeOutcome.from_json(probed["result"])
     except StepFailed as failed:
-        return (yield from _record_error(context, name, detected_at, failed.step, failed.error.to_json()))
+        return (yield from _record_error(context, name, detected_at, failed.step, failed.error.to_json(), options))
     except Exception as unexpected:  # an activity crashed: say so on the link, keep the sweep going
         error = PermanentError("InternalError", str(unexpected).splitlines()[0][:500], step="verify")
-        return (yield from _record_error(context, name, detected_at, "verify", error.to_json()))
+        return (yield from _record_error(context, name, detected_at, "verify", error.to_json(), options))
     records = drift_records(name, detected_at, [change_from_json(c) for c in link["checks"]], probe)
     remediation: dict[str, Any] | None = None
     if records and link["spec"].get("remediate"):
@@ -56,9 +57,12 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
         else:
             remediation = started["result"]
             records = mark_remediated(records)
-    yield context.call_activity(
+    yield from call(
+        context,
+        "record",
         "record_verification",
         {"name": name, "verifiedAt": detected_at, "records": [r.to_json() for r in records]},
+        options,
     )
     _status(context, name, "done", _summary(name, records))
     return {
@@ -72,10 +76,18 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
 
 
 def _record_error(
-    context: df.DurableOrchestrationContext, name: str, verified_at: str, step: str, error: dict[str, Any]
+    context: df.DurableOrchestrationContext,
+    name: str,
+    verified_at: str,
+    step: str,
+    error: dict[str, Any],
+    options: RunOptions,
 ) -> Flow:
     _status(context, name, "failed", f"Verification of {name} could not finish ({step}): {error['message']}")
-    yield context.call_activity("record_verification", {"name": name, "verifiedAt": verified_at, "error": error})
+    with suppress(StepFailed):  # best effort: the verification's own output still says what went wrong
+        yield from call(
+            context, "record", "record_verification", {"name": name, "verifiedAt": verified_at, "error": error}, options
+        )
     return {"name": name, "verifiedAt": verified_at, "ready": None, "error": error}
 
 
