@@ -164,8 +164,10 @@ def root_certificate_name(spec: LinkSpec) -> str:
 
 @dataclass(frozen=True)
 class GatewayState:
+    """The gateway as ARM returns it; its body holds root certificates' data, so it is kept out of reprs."""
+
     exists: bool
-    body: Mapping[str, Any] | None = None
+    body: Mapping[str, Any] | None = field(default=None, repr=False)
 
     @staticmethod
     def from_arm(body: Mapping[str, Any] | None) -> GatewayState:

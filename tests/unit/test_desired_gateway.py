@@ -220,3 +220,5 @@ def test_certificate_identity_ignores_pem_armour_and_line_breaks_and_never_shows
     assert pem.der == APP_DER
     assert pem.thumbprint == APP_CERT.thumbprint
     assert data not in repr(APP_CERT)
+    trusting = GatewayState.from_arm(existing_gateway(vpnClientRootCertificates=[root("app", APP_DER)]))
+    assert data not in repr(trusting)
