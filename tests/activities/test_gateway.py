@@ -11,6 +11,7 @@ from azure.mgmt.network.models import VirtualNetworkGateway
 from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
 from activities.vnet_integration import connect_app_gateway, ensure_app_vnet_connection
 from kubelink.clients import network_client, web_client
+from kubelink.desired.gateway import RootCertificate
 from tests.activities.helpers import Arm, root_certificate, settle
 from tests.activities.specs import SUBSCRIPTION, payload
 
@@ -49,6 +50,7 @@ def test_declaring_the_vnet_outputs_the_thumbprint_only_and_is_idempotent(arm: A
     assert declared["certThumbprint"]
     blob = app_cert_blob()
     assert blob not in json.dumps(declared)
+    assert declared["certThumbprint"] == RootCertificate("app", blob).thumbprint, "Azure's thumbprint is kubelink's"
     arm.forget()
     again = ensure_app_vnet_connection(link)
     assert (again["result"], again["certThumbprint"]) == ("unchanged", declared["certThumbprint"])
