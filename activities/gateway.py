@@ -65,10 +65,14 @@ def plan_public_ip(spec: LinkSpec, net: NetworkManagementClient | None = None) -
 
 
 def plan_gateway(
-    spec: LinkSpec, net: NetworkManagementClient | None = None, web: WebSiteManagementClient | None = None
+    spec: LinkSpec, certificate: RootCertificate, net: NetworkManagementClient | None = None
 ) -> tuple[ResourceChange, ResourceChange]:
-    """The gateway's and its point-to-site configuration's changes (``gateway``, ``pointToSite``)."""
-    return _gateway_changes(spec, observe_gateway(spec, net), app_certificate(spec, web))
+    """The gateway's and its point-to-site configuration's changes (``gateway``, ``pointToSite``).
+
+    ``certificate`` is the app's (``app_certificate``), or a stand-in that no gateway trusts before Azure
+    has issued it (the VNet is declared on the app only by provisioning).
+    """
+    return _gateway_changes(spec, observe_gateway(spec, net), certificate)
 
 
 def _subnet_change(spec: LinkSpec, state: SubnetState) -> ResourceChange:
