@@ -57,11 +57,16 @@ def wait_provisioned(
     payload: dict[str, Any],
     options: RunOptions,
     deadline_seconds: float,
+    operation: str | None = None,
 ) -> Flow:
-    """Poll ``observe_provisioning`` between durable timers until the resource settles or the deadline passes."""
+    """Poll ``observe_provisioning`` between durable timers until the resource settles or the deadline passes.
+
+    ``operation`` is the write's Azure-AsyncOperation URL: ARM puts a failure's code and message there, not on
+    the resource, so it is what lets a failed gateway report Azure's own words."""
     deadline = context.current_utc_datetime + timedelta(seconds=deadline_seconds)
+    observe = {**payload, "resource": resource, "operation": operation}
     while True:
-        observed = yield from call(context, step, "observe_provisioning", {**payload, "resource": resource}, options)
+        observed = yield from call(context, step, "observe_provisioning", observe, options)
         state = observed.get("provisioningState")
         if state == "Succeeded":
             return observed

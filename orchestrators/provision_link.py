@@ -90,13 +90,14 @@ def _gateway(
     gateway = payload["spec"]["gateway"]["name"]
     progress.start("gateway", "Ensuring GatewaySubnet and the gateway's public IP")
     context.set_custom_status(progress.custom_status())
+    deadline = options.gateway_deadline_seconds
     results = []
     for step_activity, resource in (("ensure_gateway_subnet", "gatewaySubnet"), ("ensure_public_ip", "publicIp")):
         ensured = yield from call(context, "gateway", step_activity, payload, options)
         results.append(ensured["result"])
         if ensured.get("provisioningState") != "Succeeded":
             yield from wait_provisioned(
-                context, "gateway", resource, payload, options, options.gateway_deadline_seconds
+                context, "gateway", resource, payload, options, deadline, ensured.get("operation")
             )
     progress.say("Declaring the VNet on the app to obtain its certificate")
     context.set_custom_status(progress.custom_status())
@@ -108,14 +109,14 @@ def _gateway(
             break
         progress.say(f"Gateway {gateway} is busy with another operation; waiting before writing to it")
         context.set_custom_status(progress.custom_status())
-        yield from wait_provisioned(context, "gateway", "gateway", payload, options, options.gateway_deadline_seconds)
+        yield from wait_provisioned(context, "gateway", "gateway", payload, options, deadline)
     results.append(ensured["result"])
     if ensured.get("provisioningState") != "Succeeded":
         started = context.current_utc_datetime
-        progress.say(f"Gateway {gateway} is being provisioned (this takes 20-60 minutes in Azure)")
-        progress.states["pointToSite"] = "running"
+        progress.say(f"Gateway {gateway} is being provisioned with point-to-site (20-60 minutes in Azure)")
+        progress.states["pointToSite"] = "running"  # its configuration rides in the same gateway PUT
         context.set_custom_status(progress.custom_status())
-        yield from wait_provisioned(context, "gateway", "gateway", payload, options, options.gateway_deadline_seconds)
+        yield from wait_provisioned(context, "gateway", "gateway", payload, options, deadline, ensured.get("operation"))
         minutes = (context.current_utc_datetime - started).total_seconds() / 60
         progress.say(f"Gateway {gateway} succeeded after {minutes:.1f} min")
     progress.finish("gateway", combine_results(results), f"Gateway {gateway} is Succeeded")
