@@ -41,9 +41,10 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
             probe = ProbeOutcome.from_json(probed["result"])
     except StepFailed as failed:
         return (yield from _record_error(context, name, detected_at, failed.step, failed.error.to_json(), options))
-    except Exception as unexpected:  # an activity crashed: say so on the link, keep the sweep going
-        error = PermanentError("InternalError", str(unexpected).splitlines()[0][:500], step="verify")
-        return (yield from _record_error(context, name, detected_at, "verify", error.to_json(), options))
+    except Exception as crashed:  # an activity crashed: say so on the link, keep the sweep going
+        return (
+            yield from _record_error(context, name, detected_at, "verify", _internal_error(crashed, "verify"), options)
+        )
     records = drift_records(name, detected_at, [change_from_json(c) for c in link["checks"]], probe)
     remediation: dict[str, Any] | None = None
     if records and link["spec"].get("remediate"):
@@ -54,6 +55,8 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
             )
         except StepFailed as failed:  # the drift is still worth recording, just not as remediated
             remediation = {"error": failed.error.to_json()}
+        except Exception as crashed:
+            remediation = {"error": _internal_error(crashed, "remediate")}
         else:
             remediation = started["result"]
             records = mark_remediated(records)
@@ -89,6 +92,11 @@ def _record_error(
             context, "record", "record_verification", {"name": name, "verifiedAt": verified_at, "error": error}, options
         )
     return {"name": name, "verifiedAt": verified_at, "ready": None, "error": error}
+
+
+def _internal_error(crashed: Exception, step: str) -> dict[str, Any]:
+    """A crashed activity's first line only: its traceback stays in the function logs."""
+    return PermanentError("InternalError", str(crashed).splitlines()[0][:500], step=step).to_json()
 
 
 def _summary(name: str, records: list[DriftRecord]) -> str:

@@ -48,13 +48,13 @@ class Kubelink:
 
     def provision(self, body: dict[str, Any]) -> dict[str, Any]:
         status = self.follow(self.start("/api/links", body))
-        assert status["runtimeStatus"] == "Completed", status
+        assert status["runtimeStatus"] == "Completed", status.get("output")
         output: dict[str, Any] = status["output"]
         return output
 
     def verify(self, name: str) -> dict[str, Any]:
         status = self.follow(self.start(f"/api/links/{name}/verify"))
-        assert status["runtimeStatus"] == "Completed", status
+        assert status["runtimeStatus"] == "Completed", status.get("output")
         output: dict[str, Any] = status["output"]
         return output
 
