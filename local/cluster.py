@@ -7,6 +7,8 @@ with Debian's Go 1.19 and caches it outside the repo (~/.cache/kubelink, or $KUB
 from __future__ import annotations
 
 import base64
+import datetime
+import ipaddress
 import os
 import secrets
 import shutil
@@ -20,11 +22,12 @@ from pathlib import Path
 from types import TracebackType
 
 import yaml
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from local.process import Proc, StartError, free_port, pick_port
-from local.sandbox.tls import CertificateAuthority
 
 VERSION = "v1.20.2"
 GIT_COMMIT = "faecb196815e248d3ecfb03c680a4507229c2a56"
@@ -197,19 +200,43 @@ class Cluster:
         return f"https://127.0.0.1:{self.port}"
 
     def _write_pki(self) -> dict[str, Path]:
-        """A fresh CA and serving certificate (the sandbox's CA code), and the service-account signing key."""
+        """A fresh CA of the cluster's own (its name differs from the sandbox CA's, so bundles never confuse them),
+        the apiserver's loopback serving certificate, and the service-account signing key."""
         pki_dir = self.ca_file.parent
         pki_dir.mkdir(parents=True, exist_ok=True)
-        serving = CertificateAuthority(pki_dir).issue_server_certificate(pki_dir)
-        sa_key = ec.generate_private_key(ec.SECP256R1())
-        files = {"cert": serving.cert_file, "key": serving.key_file, "sa.key": pki_dir / "sa.key"}
-        files["sa.key"].touch(mode=0o600)
-        files["sa.key"].write_bytes(
-            sa_key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+        files = {name: pki_dir / name for name in ("serving.pem", "serving.key", "sa.key", "sa.pub")}
+        ca_key, serving_key, sa_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubelink local cluster CA")])
+        ca = (
+            _certificate(ca_name, ca_name, ca_key.public_key())
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .sign(ca_key, hashes.SHA256())
         )
-        files["sa.pub"] = pki_dir / "sa.pub"
+        serving = (
+            _certificate(
+                x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]),
+                ca_name,
+                serving_key.public_key(),
+            )
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")), x509.DNSName("localhost")]
+                ),
+                critical=False,
+            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        self.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        files["serving.pem"].write_bytes(serving.public_bytes(serialization.Encoding.PEM))
+        for key, path in ((serving_key, files["serving.key"]), (sa_key, files["sa.key"])):
+            path.touch(mode=0o600)
+            path.write_bytes(
+                key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+            )
         files["sa.pub"].write_bytes(
             sa_key.public_key().public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -293,8 +320,8 @@ class Cluster:
                 f"--secure-port={self.port}",
                 "--insecure-port=0",
                 f"--cert-dir={self.work / 'certs'}",
-                f"--tls-cert-file={files['cert']}",
-                f"--tls-private-key-file={files['key']}",
+                f"--tls-cert-file={files['serving.pem']}",
+                f"--tls-private-key-file={files['serving.key']}",
                 f"--token-auth-file={self.work / 'tokens.csv'}",
                 "--authorization-mode=RBAC",
                 "--service-cluster-ip-range=10.96.0.0/24",
@@ -323,6 +350,19 @@ class Cluster:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _certificate(subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePublicKey) -> x509.CertificateBuilder:
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=30))
+    )
 
 
 def _http_ok(url: str) -> bool:

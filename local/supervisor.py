@@ -41,7 +41,7 @@ NEEDS = {"azurite": (), "cluster": (), "sandbox": ("cluster",), "host": ("azurit
 RUN_PORTS = {"host": 7071, "arm": 8443, "apiserver": 6443, **STANDARD_PORTS}
 # The platform gives up on a host that keeps crashing; so do we, rather than spin.
 MAX_RESTARTS_PER_MINUTE = 5
-STATE_ENTRIES = ("azurite", "cluster", "sandbox", "host", "logs", "world.json", "ca-bundle.pem", "local.settings.json")
+STATE_ENTRIES = ("azurite", "cluster", "sandbox", "host", "logs", "world.json", "local.settings.json")
 
 
 def available_components() -> tuple[str, ...]:
@@ -133,7 +133,8 @@ class World:
 
     Ports: None or 0 means a free port; `host_port` defaults to 7071 like `func start`. Components start in the
     order of COMPONENTS, each with what it needs (NEEDS); `ensure()` adds components to a running world, which is
-    how the tests start only what they use.
+    how the tests start only what they use. Start and stop it from a thread that outlives it (the main thread):
+    children get SIGTERM when the thread that started them ends, so that a killed supervisor leaves none behind.
     """
 
     def __init__(
@@ -155,7 +156,6 @@ class World:
         self.cluster = Cluster(self.state_dir / "cluster", logs, apiserver_port=apiserver_port)
         self.sandbox = Sandbox(self.state_dir / "sandbox", logs, self.cluster.kubeconfig, arm_port, sandbox_args)
         self.host = Host(self.state_dir / "host", logs, self.settings_file, host_port)
-        self.ca_bundle = self.state_dir / "ca-bundle.pem"
         self.world_file = self.state_dir / "world.json"
         self.components: list[str] = []  # started (or starting), in order
         self.restarts: list[float] = []
@@ -220,8 +220,6 @@ class World:
             self._write_settings()
         component: Azurite | Cluster | Sandbox | Host = getattr(self, name)
         component.start()
-        if name == "sandbox":
-            self._write_ca_bundle()
         log.info("%s ready in %.1f s", name, time.monotonic() - began)
 
     def stop(self) -> None:
@@ -298,6 +296,11 @@ class World:
         return dict(self.sandbox.info.get("sites", {}))
 
     @property
+    def ca_bundle(self) -> Path:
+        """The sandbox's CA, which signs ARM's and the web apps' certificates (the cluster's is in the kubeconfig)."""
+        return Path(self.sandbox.info["caBundle"])
+
+    @property
     def kubeconfig(self) -> Path:
         return self.cluster.kubeconfig
 
@@ -331,11 +334,6 @@ class World:
         staged = self.world_file.with_suffix(".tmp")
         staged.write_text(json.dumps(self.describe(), indent=2) + "\n")
         staged.replace(self.world_file)
-
-    def _write_ca_bundle(self) -> None:
-        """The sandbox CA (for ARM and the apps' HTTPS) plus the cluster CA, for REQUESTS_CA_BUNDLE."""
-        sandbox_ca = Path(self.sandbox.info["caBundle"]).read_text()
-        self.ca_bundle.write_text(sandbox_ca.rstrip() + "\n" + self.cluster.ca_file.read_text())
 
     def host_settings(self) -> dict[str, str]:
         """The Functions host's app settings, as the platform would hold them for this world."""
@@ -383,15 +381,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _run(args: argparse.Namespace) -> int:
     # Ctrl-C, SIGTERM and a closed terminal all stop the world (SIGINT even when started with it ignored, as `&` does).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    signal.signal(signal.SIGHUP, _raise_interrupt)
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _raise_interrupt)
     components = [c for c in available_components() if c not in args.without]
     left_out = [c for c in COMPONENTS if c not in components]
     if left_out:
@@ -427,6 +427,9 @@ def _run(args: argparse.Namespace) -> int:
                 time.sleep(0.5)
         except KeyboardInterrupt:
             print("\nstopping…", flush=True)
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
+        if world.failure is None:
             return 0
         log.error("stopping the world: %s", world.failure)
         return 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from local.process import Proc, StartError, pid_alive
 from local.supervisor import REPO, World, available_components
@@ -56,13 +58,23 @@ def test_world_json_describes_the_running_world(own_world: World) -> None:
 
 
 def test_host_settings_point_at_the_world(own_world: World) -> None:
-    require_component("sandbox")
+    require_component("host")
     settings = own_world.host_settings()
     assert settings["KUBELINK_ARM_ENDPOINT"] == own_world.arm_url
     assert settings["KUBELINK_ALLOWED_SCOPES"] == f"/subscriptions/{own_world.subscription_id}"
     assert settings["AzureWebJobsStorage"] == own_world.storage
-    bundle = Path(settings["REQUESTS_CA_BUNDLE"]).read_text()
-    assert Path(own_world.sandbox.info["caBundle"]).read_text().strip() in bundle
+    assert base64.b64decode(settings["KUBELINK_KUBECONFIG"]) == own_world.kubeconfig.read_bytes()
+    assert json.loads(own_world.settings_file.read_text())["Values"] == settings
+
+
+def test_the_ca_bundle_verifies_arm_and_the_sites_but_not_the_cluster(own_world: World) -> None:
+    """REQUESTS_CA_BUNDLE holds the sandbox CA only; the cluster's CA (a different name) lives in the kubeconfig."""
+    require_component("sandbox")
+    bundle = str(own_world.ca_bundle)
+    for url in [str(own_world.arm_url), *own_world.sites.values()]:
+        requests.get(url, verify=bundle, timeout=10)  # raises SSLError if the chain does not verify
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(own_world.cluster.server, verify=bundle, timeout=10)
 
 
 def test_host_is_restarted_after_sigkill_and_pids_rewritten(own_world: World) -> None:
