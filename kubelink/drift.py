@@ -142,17 +142,17 @@ class Verdict:
 
 
 def verdict(records: list[DriftRecord]) -> Verdict:
-    """Healthy when nothing differs; otherwise say which fields drifted and whether a fix is under way."""
+    """Healthy when nothing differs; otherwise say what drifted, what the probe saw, and whether a fix is under way."""
     if not records:
         return Verdict(True, "Verified", "Every check matched the provisioned state", "Info")
-    remediated = all(r.remediated for r in records)
-    fields = ", ".join(sorted({f"{r.resource} {r.field}" for r in records}))
-    if any(r.kind == "connectivity" for r in records):
+    fields = ", ".join(sorted({r.field for r in records if r.kind == "config"}))
+    probe = next((r for r in records if r.kind == "connectivity"), None)
+    if probe is not None:
         reason = "Unreachable"
-        headline = "The app does not reach the private service"
+        message = f"The app does not reach the private service (GET {probe.resource}: {probe.actual})"
+        message += f"; drifted: {fields}" if fields else ""
     else:
-        reason = "Drifted"
-        headline = "The link no longer matches its provisioned state"
-    if remediated:
-        return Verdict(False, "Remediating", f"{headline} ({fields}); re-provisioning was started", "Warning")
-    return Verdict(False, reason, f"{headline}: {fields}", "Error")
+        reason, message = "Drifted", f"The link no longer matches its provisioned state: {fields}"
+    if all(r.remediated for r in records):
+        return Verdict(False, "Remediating", f"{message}; re-provisioning was started", "Warning")
+    return Verdict(False, reason, message, "Error")

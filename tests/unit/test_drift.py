@@ -94,7 +94,9 @@ def test_verdict_names_fields_and_prefers_connectivity() -> None:
     records = drift_records("orders", AT, [_setting_changed()], ProbeOutcome("https://h/p", 200, 503, 1.0))
     result = verdict(records)
     assert (result.ready, result.reason, result.severity) == (False, "Unreachable", "Error")
-    assert "PrivateAddress" in result.message
+    assert result.message == (
+        "The app does not reach the private service (GET https://h/p: 503); drifted: PrivateAddress"
+    )
     assert verdict(records[:1]).reason == "Drifted"
 
 
