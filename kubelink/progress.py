@@ -63,4 +63,5 @@ class Progress:
         return {"step": self.current, "steps": dict(self.states), "message": self.message}
 
     def output(self, name: str, private_address: str | None) -> dict[str, Any]:
-        return {"name": name, "privateAddress": private_address, "steps": dict(self.results)}
+        steps = {step: self.results[step] for step in self.steps if step in self.results}
+        return {"name": name, "privateAddress": private_address, "steps": steps}
