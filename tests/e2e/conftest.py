@@ -67,6 +67,12 @@ class Kubelink:
         assert started.status_code == 202, started.text
         return self.follow(started.json()["statusQueryGetUri"])
 
+    def link(self, name: str) -> dict[str, Any]:
+        response = requests.get(f"{self.host}/api/links/{name}", timeout=30)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
     def instances(self) -> list[dict[str, Any]]:
         return requests.get(f"{self.host}/runtime/webhooks/durabletask/instances", timeout=30).json()
 
