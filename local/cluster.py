@@ -59,10 +59,6 @@ def _log(msg: str) -> None:
     print(f"[cluster build] {msg}", file=sys.stderr, flush=True)
 
 
-def _run(cmd: list[str], **kwargs: object) -> None:
-    subprocess.run(cmd, check=True, **kwargs)  # type: ignore[call-overload]
-
-
 def _go_root() -> str:
     """Debian's Go 1.19 (`apt-get install golang-go`): the toolchain the 1.20 sources build with."""
     go = shutil.which("go")
@@ -102,12 +98,13 @@ def _download_source(work: Path) -> Path:
     ]
     if os.geteuid() == 0:
         opts.append("-oAPT::Sandbox::User=root")  # the private dirs are not readable by _apt
-    _run(["apt-get", "-q", *opts, "update"], stdout=subprocess.DEVNULL)
-    _run(["apt-get", "-q", *opts, "source", "--download-only", "kubernetes"], cwd=work, stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "-q", *opts, "update"], stdout=subprocess.DEVNULL, check=True)
+    download = ["apt-get", "-q", *opts, "source", "--download-only", "kubernetes"]
+    subprocess.run(download, cwd=work, stdout=subprocess.DEVNULL, check=True)
     tarballs = sorted(work.glob("kubernetes_*.orig.tar.gz"))
     if not tarballs:
         raise RuntimeError(f"apt-get source kubernetes left no orig tarball in {work}")
-    _run(["tar", "-xzf", str(tarballs[-1]), "-C", str(work)])
+    subprocess.run(["tar", "-xzf", str(tarballs[-1]), "-C", str(work)], check=True)
     source = work / "kubernetes-1.20.2"
     if not (source / "cmd" / "kube-apiserver").is_dir():
         raise RuntimeError(f"unexpected source layout in {tarballs[-1].name}")
@@ -137,6 +134,7 @@ def build() -> Path:
             "GOPATH": str(gopath),
             "GOCACHE": str(work / "gocache"),
             "HOME": str(work),
+            "TMPDIR": str(work),
             "GOPROXY": "off",
             "GOFLAGS": "",
             "GO111MODULE": "off",
@@ -160,7 +158,7 @@ def build() -> Path:
         if result.returncode != 0:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
             raise RuntimeError(f"make WHAT=cmd/kube-apiserver failed (full log: {log}):\n{tail}")
-        staged = target.with_suffix(".tmp")
+        staged = target.with_name(target.name + ".tmp")
         shutil.copy2(source / "_output" / "bin" / "kube-apiserver", staged)
         staged.replace(target)
     if not apiserver_built():
@@ -182,12 +180,10 @@ class Cluster:
         *,
         apiserver_port: int | None = None,
         etcd_port: int | None = None,
-        etcd: str = "etcd",
     ) -> None:
         self.work = work
         self.logs = logs
         self.requested = (apiserver_port, etcd_port)
-        self.etcd_binary = etcd
         self.kubeconfig = work / "kubeconfig"
         self.ca_file = work / "pki" / "ca.pem"
         self.token = secrets.token_urlsafe(32)
@@ -295,7 +291,7 @@ class Cluster:
         self.etcd = Proc(
             "etcd",
             [
-                self.etcd_binary,
+                "etcd",
                 "--name=kubelink",
                 f"--data-dir={self.work / 'etcd'}",
                 f"--listen-client-urls={etcd_url}",
