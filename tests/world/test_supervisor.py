@@ -52,6 +52,8 @@ def test_world_json_describes_the_running_world(own_world: World) -> None:
     assert described["pids"]["supervisor"] == os.getpid()
     assert all(pid_alive(pid) for pid in described["pids"].values())
     assert described["kubeconfig"] == str(own_world.kubeconfig)
+    assert (described["host"], described["arm"]) == (own_world.host_url, own_world.arm_url)
+    assert described["sites"] == own_world.sites and described["subscriptionId"] == own_world.subscription_id
     assert "TableEndpoint=http://127.0.0.1:" in described["storage"]
     logs = {p.name for p in (own_world.state_dir / "logs").iterdir()}
     assert {"azurite.log", "etcd.log", "kube-apiserver.log"} <= logs
