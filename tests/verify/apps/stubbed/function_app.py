@@ -1,7 +1,8 @@
 """Fixture app: the real verification orchestrators over stub activities whose answers depend on the link's name.
 
 ``healthy-*`` matches, ``drifted-*`` has a changed app setting, ``unreachable-*`` fails its probe, ``fixme-*`` is
-drifted with ``remediate: true``, ``broken-*`` can't be read (permanent error), ``flaky-*`` is throttled once.
+drifted with ``remediate: true``, ``broken-*`` can't be read (permanent error), ``flaky-*`` is throttled once,
+``slow-*`` takes two seconds. The real drift timer is registered too (its schedule comes from the settings).
 Every stub appends what it was given to ``<HOST_TEST_DIR>/<activity>.jsonl``; ``verify_link_config`` also
 tracks how many run at once.
 """
@@ -16,10 +17,11 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+from api import verify_timer
 from orchestrators import verify_link, verify_sweep
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (verify_link.bp, verify_sweep.bp):
+for blueprint in (verify_link.bp, verify_sweep.bp, verify_timer.bp):
     app.register_functions(blueprint)
 
 _lock = threading.Lock()
@@ -57,7 +59,7 @@ def verify_link_config(payload: dict[str, Any]) -> dict[str, Any]:
         _running["now"] += 1
         _running["max"] = max(_running["max"], _running["now"])
         Path(os.environ["HOST_TEST_DIR"], "max_running").write_text(str(_running["max"]))
-    time.sleep(0.05)
+    time.sleep(2.0 if name.startswith("slow-") else 0.05)
     with _lock:
         _running["now"] -= 1
     if name.startswith("broken-"):
