@@ -5,24 +5,22 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import ssl
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import containerservice, network, privatedns, resources, web
 from .cloud import Cloud, Settings
 from .control import Faults, RequestLog, parse_fault
 from .errors import ArmError
+from .httpd import JsonHandler, TLSServer, error_response
+from .ilb import IlbController
 from .routing import Request, Response, Router, json_response
 from .seed import DEFAULT_SEED, load_seed
+from .sites import SiteServers
 from .state import World
 from .tls import CertificateAuthority
 
@@ -31,68 +29,6 @@ log = logging.getLogger("local.sandbox")
 ARM_ROUTES = Router()
 for _module in (resources, network, privatedns, web, containerservice):
     ARM_ROUTES.routes.extend(_module.router.routes)
-
-
-class TLSServer(ThreadingHTTPServer):
-    """A threading HTTPS server that does the TLS handshake in the request thread, not the accept loop."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], context: ssl.SSLContext
-    ) -> None:
-        self.context = context
-        super().__init__(address, handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, addr = self.socket.accept()
-        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("connection from %s failed:\n%s", client_address, traceback.format_exc())
-
-
-class JsonHandler(BaseHTTPRequestHandler):
-    """Reads a request into a ``Request`` and writes a ``Response``; subclasses choose what answers."""
-
-    protocol_version = "HTTP/1.1"
-    server_version = "Microsoft-HTTPAPI/2.0"
-    sys_version = ""
-
-    def answer(self, req: Request) -> Response:
-        raise NotImplementedError
-
-    def _serve(self) -> None:
-        url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        req = Request(self.command, unquote(url.path), query, headers, None, f"https://{headers.get('host', '')}")
-        try:
-            req.body = json.loads(raw) if raw.strip() else None
-            response = self.answer(req)
-        except json.JSONDecodeError:
-            response = _error(
-                ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
-            )
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.content)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.content)
-
-    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
-
-
-def _error(error: ArmError) -> Response:
-    return json_response(error.status, error.body(), error.headers)
 
 
 class Sandbox:
@@ -111,6 +47,7 @@ class Sandbox:
         kubeconfig: Path | None = None,
         settings: Settings | None = None,
         site_port_base: int = 0,
+        ilb_namespace: str | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.port = port
@@ -118,6 +55,8 @@ class Sandbox:
         self.kubeconfig = kubeconfig
         self.settings = settings or Settings()
         self.site_port_base = site_port_base
+        #: Restrict the ILB controller to one namespace (tests sharing an apiserver); None watches all.
+        self.ilb_namespace = ilb_namespace
         self.faults = Faults()
         self.requests = RequestLog()
         self._stopping = threading.Event()
@@ -150,6 +89,13 @@ class Sandbox:
         server = self._server
         self._spawn("sandbox-arm", lambda: server.serve_forever(poll_interval=0.05))
         self._stoppers.append(self._server.shutdown)
+        sites = SiteServers(world, self.context, self.site_port_base)
+        self._stoppers.extend(sites.start(self._spawn))
+        self.cloud.site_urls.update(sites.urls)
+        if self.kubeconfig is not None:
+            controller = IlbController(world, self.kubeconfig, self.settings.ilb_delay_seconds, self.ilb_namespace)
+            controller.start()
+            self._stoppers.append(controller.stop)
         self._spawn("sandbox-ticker", self._tick)
         self._write_ready_file()
         return self
@@ -241,10 +187,10 @@ class Sandbox:
         try:
             response, fault = self._arm(req)
         except ArmError as exc:
-            response = _error(exc)
+            response = error_response(exc)
         except Exception:
             log.exception("unhandled error for %s %s", req.method, req.path)
-            response = _error(ArmError(500, "InternalServerError", "Encountered internal server error."))
+            response = error_response(ArmError(500, "InternalServerError", "Encountered internal server error."))
         response.headers.setdefault("Cache-Control", "no-cache")
         response.headers.setdefault("Pragma", "no-cache")
         response.headers.setdefault("Expires", "-1")

@@ -13,7 +13,14 @@ from local.sandbox import Sandbox, Settings
 
 from .conftest import SUB, FakeCredential, client_kwargs, code_of, rid
 
-KUBECONFIG = b"apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n"
+#: A valid kubeconfig for an apiserver that is not running (the ILB controller just keeps retrying).
+KUBECONFIG = b"""apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+"""
 
 
 @pytest.fixture

@@ -1,0 +1,195 @@
+"""The ILB controller against a real kube-apiserver (local/cluster.py): internal Services get VNet IPs.
+
+Skips when the apiserver binary is not built yet (``make test`` builds it); under CI it fails instead, like
+the rest of the suite. The cluster is private to this module so no other controller touches its Services.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from azure.mgmt.network import NetworkManagementClient
+from azure.mgmt.web import WebSiteManagementClient
+from azure.mgmt.web import models as wm
+from kubernetes import client, config
+
+from local.cluster import Cluster, apiserver_built
+from local.sandbox import Sandbox, Settings, ilb
+
+from .conftest import POLL
+from .test_web import APP, APPS, integration_subnet
+
+INTERNAL = {ilb.INTERNAL: "true"}
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    if not apiserver_built():
+        message = "kube-apiserver is not built: run `make test` or `python -m local.cluster`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    work = tmp_path_factory.mktemp("ilb-cluster")
+    with Cluster(work, work / "logs") as running:
+        yield running
+
+
+@pytest.fixture
+def namespace(cluster: Cluster) -> str:
+    name = f"ilb-{uuid.uuid4().hex[:8]}"
+    core(cluster).create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    return name
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, cluster: Cluster, namespace: str) -> Iterator[Sandbox]:
+    settings = Settings(lro_seconds=0.2, gateway_seconds=1.0, ilb_delay_seconds=0.3)
+    with Sandbox(
+        tmp_path / "sandbox", kubeconfig=cluster.kubeconfig, settings=settings, ilb_namespace=namespace
+    ) as running:
+        yield running
+
+
+def core(cluster: Cluster) -> client.CoreV1Api:
+    return client.CoreV1Api(config.new_client_from_config(config_file=str(cluster.kubeconfig), persist_config=False))
+
+
+def service(name: str, annotations: dict[str, str], lb_type: str = "LoadBalancer") -> Any:
+    """A Service manifest (a dict: the client accepts it, though its annotations say V1Service)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "annotations": annotations},
+        "spec": {"type": lb_type, "selector": {"app": name}, "ports": [{"port": 80, "targetPort": 8080}]},
+    }
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 15) -> Any:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(POLL)
+    raise AssertionError("condition not reached in time")
+
+
+def ingress_ip(api: client.CoreV1Api, namespace: str, name: str) -> str | None:
+    status = api.read_namespaced_service(name, namespace).status
+    ingress = status.load_balancer.ingress if status and status.load_balancer else None
+    return ingress[0].ip if ingress else None
+
+
+def warnings(api: client.CoreV1Api, namespace: str, name: str) -> list[str]:
+    events = api.list_namespaced_event(namespace, field_selector=f"involvedObject.name={name}").items
+    return [str(e.message) for e in events if e.type == "Warning" and e.reason == "SyncLoadBalancerFailed"]
+
+
+def delete(api: client.CoreV1Api, namespace: str, name: str) -> None:
+    """Delete a Service (raw answer: the 37.x client fails to parse the v1 Status the server returns)."""
+    api.delete_namespaced_service(name, namespace, _preload_content=False)
+
+
+def test_internal_service_gets_the_pinned_ip_in_the_annotated_subnet(
+    cluster: Cluster, namespace: str, sandbox: Sandbox
+) -> None:
+    api = core(cluster)
+    api.create_namespaced_service(
+        namespace, service("orders", {**INTERNAL, ilb.SUBNET: "ilb-subnet", ilb.IPV4: "10.240.16.25"})
+    )
+    assert wait_for(lambda: ingress_ip(api, namespace, "orders")) == "10.240.16.25"
+    reasons = [
+        e.reason for e in api.list_namespaced_event(namespace, field_selector="involvedObject.name=orders").items
+    ]
+    assert {"EnsuringLoadBalancer", "EnsuredLoadBalancer"} <= set(reasons)
+
+
+def test_unpinned_services_get_the_first_free_addresses_after_azures_reserved_ones(
+    cluster: Cluster, namespace: str, sandbox: Sandbox
+) -> None:
+    api = core(cluster)
+    api.create_namespaced_service(namespace, service("a", {**INTERNAL, ilb.SUBNET: "ilb-subnet"}))
+    assert wait_for(lambda: ingress_ip(api, namespace, "a")) == "10.240.16.4"
+    api.create_namespaced_service(namespace, service("b", {**INTERNAL, ilb.SUBNET: "ilb-subnet"}))
+    assert wait_for(lambda: ingress_ip(api, namespace, "b")) == "10.240.16.5"
+
+
+def test_default_subnet_is_the_clusters_after_node_and_pod_addresses(
+    cluster: Cluster, namespace: str, sandbox: Sandbox
+) -> None:
+    api = core(cluster)
+    api.create_namespaced_service(namespace, service("plain", INTERNAL))
+    # 3 nodes x (30 pods + 1) addresses from 10.240.0.4 are Azure CNI's; the first ILB address comes after.
+    assert wait_for(lambda: ingress_ip(api, namespace, "plain")) == "10.240.0.97"
+
+
+def test_public_and_cluster_ip_services_are_left_alone(cluster: Cluster, namespace: str, sandbox: Sandbox) -> None:
+    api = core(cluster)
+    api.create_namespaced_service(namespace, service("public", {}))
+    api.create_namespaced_service(namespace, service("inside", INTERNAL, lb_type="ClusterIP"))
+    api.create_namespaced_service(namespace, service("marker", {**INTERNAL, ilb.SUBNET: "ilb-subnet"}))
+    wait_for(lambda: ingress_ip(api, namespace, "marker"))  # the controller has seen all three by now
+    assert ingress_ip(api, namespace, "public") is None
+    assert ingress_ip(api, namespace, "inside") is None
+
+
+def test_pinned_ip_outside_the_subnet_stays_pending_with_a_warning(
+    cluster: Cluster, namespace: str, sandbox: Sandbox
+) -> None:
+    api = core(cluster)
+    api.create_namespaced_service(
+        namespace, service("wrong", {**INTERNAL, ilb.SUBNET: "ilb-subnet", ilb.IPV4: "10.240.0.50"})
+    )
+    message = wait_for(lambda: warnings(api, namespace, "wrong"))[0]
+    assert "10.240.0.50" in message and "ilb-subnet" in message
+    assert ingress_ip(api, namespace, "wrong") is None
+
+
+def test_unknown_subnet_stays_pending_with_a_warning(cluster: Cluster, namespace: str, sandbox: Sandbox) -> None:
+    api = core(cluster)
+    api.create_namespaced_service(namespace, service("lost", {**INTERNAL, ilb.SUBNET: "no-such-subnet"}))
+    assert "no-such-subnet" in wait_for(lambda: warnings(api, namespace, "lost"))[0]
+
+
+def test_a_taken_ip_is_given_to_the_waiting_service_once_released(
+    cluster: Cluster, namespace: str, sandbox: Sandbox
+) -> None:
+    api = core(cluster)
+    pinned = {**INTERNAL, ilb.SUBNET: "ilb-subnet", ilb.IPV4: "10.240.16.25"}
+    api.create_namespaced_service(namespace, service("first", pinned))
+    wait_for(lambda: ingress_ip(api, namespace, "first"))
+    api.create_namespaced_service(namespace, service("second", pinned))
+    assert "already in use" in wait_for(lambda: warnings(api, namespace, "second"))[0]
+    delete(api, namespace, "first")
+    assert wait_for(lambda: ingress_ip(api, namespace, "second")) == "10.240.16.25"
+    allocations = sandbox.world.extra["ilb"]["allocations"]
+    assert set(allocations) == {f"{namespace}/second"}
+
+
+def test_the_probe_reaches_a_service_the_controller_published(
+    cluster: Cluster, namespace: str, sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManagementClient
+) -> None:
+    """The app answers once the controller has published the Service, and stops when it is deleted."""
+    api = core(cluster)
+    api.create_namespaced_service(
+        namespace, service("orders", {**INTERNAL, ilb.SUBNET: "ilb-subnet", ilb.IPV4: "10.240.16.25"})
+    )
+    wait_for(lambda: ingress_ip(api, namespace, "orders"))
+    web.web_apps.update_application_settings(
+        APPS, APP, wm.StringDictionary({"properties": {"PrivateAddress": "10.240.16.25"}})
+    )
+    subnet_id = integration_subnet(net)
+    web.web_apps.update(APPS, APP, wm.SitePatchResource({"properties": {"virtualNetworkSubnetId": subnet_id}}))
+    url = f"{sandbox.site_urls[APP]}/api/privatestuff"
+    answer = requests.get(url, verify=str(sandbox.ca_bundle), timeout=5)
+    assert answer.status_code == 200, answer.headers.get("X-Sandbox-Reason")
+    assert answer.json()["service"] == f"{namespace}/orders"
+    delete(api, namespace, "orders")
+    wait_for(lambda: requests.get(url, verify=str(sandbox.ca_bundle), timeout=5).status_code == 500)
