@@ -81,13 +81,11 @@ def check_link(spec: LinkSpec, private_address: str | None) -> list[dict[str, An
         changes += gateway_changes(spec, app_gateway)
     if private_address is not None:
         settings = observe_app_settings(spec, client)
+        value = spec.dns.fqdn if spec.dns else private_address  # with a DNS record, the setting holds its name
         # the settings resource always exists: a missing setting is a differing field, not a missing resource
         changes.append(
             ResourceChange(
-                "appSetting",
-                f"{spec.app_id}/config/appsettings",
-                True,
-                diff_app_setting(spec, settings, private_address),
+                "appSetting", f"{spec.app_id}/config/appsettings", True, diff_app_setting(spec, settings, value)
             )
         )
     return [change.to_json() for change in changes]

@@ -41,16 +41,24 @@ def plan(spec: LinkSpec) -> dict[str, Any]:
 def planned_changes(spec: LinkSpec) -> list[ResourceChange]:
     from activities.app_setting import plan_app_setting
     from activities.observe import network, web
-    from activities.service import observe_service, plan_service
+    from activities.service import plan_service
 
     client, net = web(spec), network(spec)
     changes = [plan_service(spec)]
     if spec.integration == "gateway":
         changes += _gateway_path(spec, net, client)
-    address = spec.kubernetes.load_balancer_ip or observe_service(spec).ingress_ip
-    value = address or f"the private IP Azure gives Service {spec.kubernetes.namespace}/{spec.kubernetes.service}"
-    changes.append(plan_app_setting(spec, value, client))
+    changes.append(plan_app_setting(spec, _setting_value(spec), client))
     return changes
+
+
+def _setting_value(spec: LinkSpec) -> str:
+    """What the app setting will hold: the DNS record's name, else the Service's (pinned or assigned) address."""
+    from activities.service import observe_service
+
+    if spec.dns:
+        return spec.dns.fqdn
+    address = spec.kubernetes.load_balancer_ip or observe_service(spec).ingress_ip
+    return address or f"the private IP Azure gives Service {spec.kubernetes.namespace}/{spec.kubernetes.service}"
 
 
 def _gateway_path(spec: LinkSpec, net: Any, client: Any) -> list[ResourceChange]:

@@ -84,7 +84,9 @@ def test_plan_writes_nothing_and_matches_what_provisioning_then_does(kubelink: K
 
     kubelink.forget_requests()
     rows = plan(SPEC)["changes"]
+    over_http = kubelink.http.post(f"{kubelink.host}/api/plan", json=body(remediate=False), timeout=60)
     assert kubelink.arm_writes() == []
+    assert over_http.status_code == 200 and over_http.json()["changes"] == rows
     assert (rows[0]["step"], rows[-1]["step"]) == ("service", "appSetting")
     output = kubelink.provision(body(remediate=False))
     planned: dict[str, list[str]] = {}
