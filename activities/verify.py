@@ -75,10 +75,10 @@ def verify_link_config(payload: dict[str, Any]) -> dict[str, Any]:
 def check_link(spec: LinkSpec, private_address: str | None) -> list[dict[str, Any]]:
     """Every check of PRODUCT.md "Drift" except the probe, as plan rows (``ResourceChange.to_json``)."""
     client = web(spec)
-    changes = [service_change(spec, observe_service(spec), private_address)]
+    changes = [service_check(spec, observe_service(spec), private_address)]
     if spec.integration == "gateway":
         app_gateway = observe_app_gateway(spec, client, network(spec))
-        changes += gateway_changes(spec, app_gateway)
+        changes += gateway_checks(spec, app_gateway)
     if private_address is not None:
         settings = observe_app_settings(spec, client)
         value = spec.dns.fqdn if spec.dns else private_address  # with a DNS record, the setting holds its name
@@ -91,7 +91,7 @@ def check_link(spec: LinkSpec, private_address: str | None) -> list[dict[str, An
     return [change.to_json() for change in changes]
 
 
-def service_change(spec: LinkSpec, state: ServiceState, private_address: str | None) -> ResourceChange:
+def service_check(spec: LinkSpec, state: ServiceState, private_address: str | None) -> ResourceChange:
     """Owned fields (internal annotation, type, selector, ports) and the address Azure gave it."""
     items = diff_service(spec, state)
     if private_address is not None and state.exists and state.ingress_ip != private_address:
@@ -101,7 +101,7 @@ def service_change(spec: LinkSpec, state: ServiceState, private_address: str | N
     return ResourceChange("service", resource_name(spec), state.exists, items)
 
 
-def gateway_changes(spec: LinkSpec, seen: AppGatewayState) -> list[ResourceChange]:
+def gateway_checks(spec: LinkSpec, seen: AppGatewayState) -> list[ResourceChange]:
     """The gateway (Succeeded, type, SKU), its point-to-site (pool, SSTP, the app's root certificate), and the
     app side: the VNet connection exists, needs no resync, and the app's site config names the VNet."""
     gateway = seen.gateway
