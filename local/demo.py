@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with world:
         try:
             Demo(world.describe(), args.timeout).run()
-        except DemoFailed as failure:
+        except (DemoFailed, requests.RequestException) as failure:
             say(f"\nFAILED: {failure}")
             return 1
         finally:
@@ -69,6 +69,7 @@ class Demo:
         self.link: dict[str, Any] = json.loads(EXAMPLE.read_text())
         self.name: str = self.link["name"]
         self.http = requests.Session()
+        self.http.trust_env = False  # a machine-wide REQUESTS_CA_BUNDLE would override verify
         self.http.verify = world["caBundle"]
 
     def run(self) -> None:

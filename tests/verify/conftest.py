@@ -27,6 +27,7 @@ class Kubelink:
         self.host = str(world.host_url)
         self.arm = str(world.arm_url)
         self.http = requests.Session()
+        self.http.trust_env = False  # a machine-wide REQUESTS_CA_BUNDLE would override verify
         self.http.verify = str(world.ca_bundle)
 
     # --- kubelink ------------------------------------------------------------------------------
