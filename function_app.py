@@ -8,7 +8,19 @@ every cold start, so nothing below imports an Azure or Kubernetes SDK at module 
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities import app_setting, drift, gateway, preflight, probe, records, service, verify, vnet_integration
+from activities import (
+    app_setting,
+    dns,
+    drift,
+    gateway,
+    preflight,
+    probe,
+    records,
+    regional,
+    service,
+    verify,
+    vnet_integration,
+)
 from api import links, verify_timer
 from orchestrators import provision_link, verify_link, verify_sweep
 
@@ -24,6 +36,8 @@ for module in (
     service,
     gateway,
     vnet_integration,
+    regional,
+    dns,
     app_setting,
     probe,
     verify,

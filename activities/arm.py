@@ -29,16 +29,22 @@ def read(get: Callable[..., Any], *args: str) -> dict[str, Any] | None:
 
 
 def start(begin: Callable[..., Any], *args: Any) -> dict[str, Any]:
-    """Send a long-running write and return at once with ``provisioningState`` and ``operation`` (status URL)."""
-    headers: dict[str, str] = {}
+    """Send a long-running write and return at once with ``provisioningState`` and ``operation`` (status URL).
 
-    def keep_headers(response: Any) -> None:
-        headers.update(response.http_response.headers)
+    Both come from ARM's first answer as received, not from the SDK's model of it: private DNS answers 202
+    without a body, which the SDK cannot deserialize."""
+    answers: list[Any] = []
+    begin(*args, polling=False, raw_response_hook=lambda pipeline: answers.append(pipeline.http_response))
+    first = answers[-1]  # the last attempt's, after any retry
+    state = dig(_json(first), "properties", "provisioningState")
+    return {"provisioningState": state or "Updating", "operation": first.headers.get("Azure-AsyncOperation")}
 
-    poller = begin(*args, polling=False, raw_response_hook=keep_headers)
-    answer = poller.result()  # without polling: ARM's first answer, already received
-    state = dig(answer.as_dict() if answer is not None else None, "properties", "provisioningState")
-    return {"provisioningState": state or "Updating", "operation": headers.get("Azure-AsyncOperation")}
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:  # an empty or non-JSON body
+        return None
 
 
 def operation_error(client: Any, operation: str | None) -> dict[str, str] | None:

@@ -9,7 +9,7 @@ written to (``result: "busy"``): a second PUT would start another 20-60 minute u
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import azure.durable_functions as df
 
@@ -17,6 +17,9 @@ from activities.arm import operation_error, start
 from activities.contract import Payload, outcome, run_activity
 from activities.observe import (
     network,
+    observe_app_subnet,
+    observe_dns_link,
+    observe_dns_zone,
     observe_gateway,
     observe_gateway_subnet,
     observe_public_ip,
@@ -185,29 +188,44 @@ def _ensure_gateway(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     return {**results, **started}
 
 
+class Provisioned(Protocol):
+    """What ``observe_provisioning`` needs of an observed resource."""
+
+    @property
+    def exists(self) -> bool: ...
+
+    @property
+    def provisioning_state(self) -> str | None: ...
+
+
+#: every resource a link writes with a long-running operation, by the name the orchestrator polls it by
+PROVISIONED: dict[str, Callable[[LinkSpec], Provisioned]] = {
+    "gatewaySubnet": observe_gateway_subnet,
+    "publicIp": observe_public_ip,
+    "gateway": observe_gateway,
+    "appSubnet": observe_app_subnet,
+    "dnsZone": observe_dns_zone,
+    "dnsLink": observe_dns_link,
+}
+
+
 @bp.activity_trigger(input_name="payload")
 def observe_provisioning(payload: dict[str, Any]) -> dict[str, Any]:
-    """``provisioningState`` of ``gatewaySubnet`` | ``publicIp`` | ``gateway``; for a failed operation, Azure's
-    own error, read from the status URL the ensure activity returned (``operation``) when it is given."""
-    return run_activity(GATEWAY, payload, _observe_provisioning)
+    """``{"spec", "resource", "step"?, "operation"?}`` → ``provisioningState`` of one of ``PROVISIONED``; for a
+    failed operation, Azure's own error, read from the status URL the ensure activity returned (``operation``)."""
+    return run_activity(payload.get("step") or GATEWAY, payload, _observe_provisioning)
 
 
 def _observe_provisioning(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    net = network(spec)
     resource = payload["resource"]
-    observers: dict[str, Callable[..., SubnetState | PublicIpState | GatewayState]] = {
-        "gatewaySubnet": observe_gateway_subnet,
-        "publicIp": observe_public_ip,
-        "gateway": observe_gateway,
-    }
-    if resource not in observers:
+    if resource not in PROVISIONED:
         raise ValueError(f"observe_provisioning: unknown resource {resource!r}")
-    state = observers[resource](spec, net)
+    state = PROVISIONED[resource](spec)
     if not state.exists:
         message = f"{resource} of link {spec.name} does not exist"
-        raise PermanentError("ResourceNotFound", message, step=GATEWAY, resource=resource)
+        raise PermanentError("ResourceNotFound", message, step=payload.get("step") or GATEWAY, resource=resource)
     provisioning = state.provisioning_state
-    error = operation_error(net, payload.get("operation")) if provisioning in FAILED_STATES else None
+    error = operation_error(network(spec), payload.get("operation")) if provisioning in FAILED_STATES else None
     return {"provisioningState": provisioning, "error": error}
 
 

@@ -12,13 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from activities.arm import read
 from kubelink.desired import dig
+from kubelink.desired.dns import ARecordState, DnsResourceState, link_to_vnet
 from kubelink.desired.gateway import GatewayState, PublicIpState, SubnetState
 from kubelink.desired.preflight import PreflightFacts
+from kubelink.desired.regional import AppSubnetState, RegionalState
 from kubelink.desired.vnet_integration import AppGatewayState, VnetConnectionState
 from kubelink.spec import GATEWAY_SUBNET, LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.privatedns import PrivateDnsManagementClient
     from azure.mgmt.web import WebSiteManagementClient
 
 
@@ -32,6 +35,12 @@ def web(spec: LinkSpec) -> WebSiteManagementClient:
     from kubelink.clients import web_client
 
     return web_client(spec.subscription_id)
+
+
+def private_dns(spec: LinkSpec) -> PrivateDnsManagementClient:
+    from kubelink.clients import privatedns_client
+
+    return privatedns_client(spec.subscription_id)
 
 
 def observe_vnet(spec: LinkSpec, net: NetworkManagementClient | None = None) -> dict[str, Any] | None:
@@ -77,6 +86,49 @@ def observe_app_gateway(
     )
 
 
+def observe_app_subnet(spec: LinkSpec, net: NetworkManagementClient | None = None) -> AppSubnetState:
+    assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
+    net = net or network(spec)
+    rg, vnet = spec.network.resource_group, spec.network.virtual_network
+    return AppSubnetState(read(net.subnets.get, rg, vnet, spec.app.subnet.name))
+
+
+def observe_regional(spec: LinkSpec, client: WebSiteManagementClient | None = None) -> RegionalState:
+    """The app's regional subnet, and whether a gateway-required connection to the link's VNet is still there."""
+    client = client or web(spec)
+    app, vnet = spec.app, spec.network.virtual_network
+    config = read(client.web_apps.get_swift_virtual_network_connection, app.resource_group, app.name)
+    return RegionalState.from_arm(config, read(client.web_apps.get_vnet_connection, app.resource_group, app.name, vnet))
+
+
+def observe_dns_zone(spec: LinkSpec, dns: PrivateDnsManagementClient | None = None) -> DnsResourceState:
+    assert spec.dns is not None, "only a link with dns has a zone"
+    dns = dns or private_dns(spec)
+    return DnsResourceState(read(dns.private_zones.get, spec.network.resource_group, spec.dns.zone))
+
+
+def observe_dns_link(spec: LinkSpec, dns: PrivateDnsManagementClient | None = None) -> DnsResourceState:
+    """The zone's link to the VNet, whatever its name (a VNet can be linked to a zone once)."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    assert spec.dns is not None, "only a link with dns has a zone link"
+    dns = dns or private_dns(spec)
+    try:
+        links = [
+            dict(link.as_dict()) for link in dns.virtual_network_links.list(spec.network.resource_group, spec.dns.zone)
+        ]
+    except ResourceNotFoundError:  # no zone yet: no link either
+        links = []
+    return link_to_vnet(spec, links)
+
+
+def observe_a_record(spec: LinkSpec, dns: PrivateDnsManagementClient | None = None) -> ARecordState:
+    assert spec.dns is not None, "only a link with dns has a record"
+    dns = dns or private_dns(spec)
+    rg, zone = spec.network.resource_group, spec.dns.zone
+    return ARecordState(read(dns.record_sets.get, rg, zone, "A", spec.dns.record))
+
+
 def observe_app_settings(spec: LinkSpec, client: WebSiteManagementClient | None = None) -> dict[str, str]:
     """All the app's settings (values are secrets: compare and merge them, never report them)."""
     client = client or web(spec)
@@ -85,6 +137,7 @@ def observe_app_settings(spec: LinkSpec, client: WebSiteManagementClient | None 
 
 
 def observe_preflight_facts(spec: LinkSpec) -> PreflightFacts:
+    """The regional path reads no gateway: it must never touch one."""
     net, client = network(spec), web(spec)
     app = read(client.web_apps.get, spec.app.resource_group, spec.app.name)
     plan = None
@@ -97,7 +150,7 @@ def observe_preflight_facts(spec: LinkSpec) -> PreflightFacts:
         vnet=observe_vnet(spec, net),
         app=app,
         plan=plan,
-        gateway=observe_gateway(spec, net),
+        gateway=observe_gateway(spec, net) if spec.integration == "gateway" else None,
         app_vnet_connections=connections,
     )
 

@@ -1,7 +1,9 @@
-"""The link record at the end of a provisioning run: ``Ready``, ``privateAddress``, ``lastProvisioned``.
+"""The link record at the end of a provisioning run: ``Ready``, ``Retirement``, ``privateAddress``, ``lastProvisioned``.
 
 The HTTP starter records the spec and a ``Provisioning`` condition when it starts a run; these two
-activities close it, so ``GET /api/links/{name}`` always tells how the last run ended.
+activities close it, so ``GET /api/links/{name}`` always tells how the last run ended. ``Retirement`` says
+whether the link still depends on something Azure retires (the gateway path's SSTP and the gateway-required
+integration itself): a Warning while it does, False once the link is regional.
 """
 
 from __future__ import annotations
@@ -14,11 +16,28 @@ import azure.durable_functions as df
 from kubelink.conditions import READY, Condition, utc_timestamp
 from kubelink.store import LinkStore
 
+RETIREMENT = "Retirement"
+
 bp = df.Blueprint()
+
+
+def retirement(integration: str, warnings: list[str]) -> Condition:
+    """The pre-flight's warnings of the gateway path as one condition; the regional path has none."""
+    if integration == "gateway":
+        return Condition(RETIREMENT, "True", "GatewayRequiredIntegrationRetiring", "; ".join(warnings), "Warning")
+    return Condition(RETIREMENT, "False", "RegionalIntegration", "Regional VNet integration has no retirement date")
+
+
+def _conditions(payload: dict[str, Any], outcome: Condition) -> list[Condition]:
+    """``warnings`` is absent when the run failed before the pre-flight could say anything."""
+    if payload.get("warnings") is None:
+        return [outcome]
+    return [outcome, retirement(payload["spec"].get("integration", "gateway"), payload["warnings"])]
 
 
 @bp.activity_trigger(input_name="payload")
 def record_link_ready(payload: dict[str, Any]) -> dict[str, Any]:
+    """``{"spec", "output", "warnings"}`` (warnings: the pre-flight's, for the ``Retirement`` condition)."""
     output = payload["output"]
     ready = Condition(READY, "True", "Provisioned", f"The app reaches {output['privateAddress']} privately", "Info")
     LinkStore.from_env().upsert_link(
@@ -28,13 +47,15 @@ def record_link_ready(payload: dict[str, Any]) -> dict[str, Any]:
         last_provisioned=utc_timestamp(datetime.now(UTC)),
         last_output=output,
         last_error=None,
-        conditions=[ready],
+        conditions=_conditions(payload, ready),
     )
     return {"ok": True}
 
 
 @bp.activity_trigger(input_name="payload")
 def record_link_failed(payload: dict[str, Any]) -> dict[str, Any]:
+    """``{"spec", "step", "error", "warnings"?}``; a failed regional run keeps the previous ``Retirement``, since
+    what it was to remove from the gateway may still be there."""
     error = payload["error"]
     failed = Condition(
         READY,
@@ -44,5 +65,7 @@ def record_link_failed(payload: dict[str, Any]) -> dict[str, Any]:
         "Error",
     )
     name = payload["spec"]["name"]
-    LinkStore.from_env().upsert_link(name, spec=payload["spec"], last_error=error, conditions=[failed])
+    gateway_path = payload["spec"].get("integration", "gateway") == "gateway"
+    conditions = _conditions(payload, failed) if gateway_path else [failed]
+    LinkStore.from_env().upsert_link(name, spec=payload["spec"], last_error=error, conditions=conditions)
     return {"ok": True}

@@ -147,6 +147,11 @@ class LinkSpec:
         return f"{self.vnet_id}/subnets/{self.app.subnet.name}" if self.app.subnet else None
 
     @property
+    def dns_zone_id(self) -> str | None:
+        """The private DNS zone lives in the VNet's resource group (the scope the link already touches)."""
+        return f"{self.network_rg_id}/providers/Microsoft.Network/privateDnsZones/{self.dns.zone}" if self.dns else None
+
+    @property
     def scopes(self) -> tuple[str, ...]:
         """Every ARM scope this link touches, for the ``KUBELINK_ALLOWED_SCOPES`` check."""
         scopes = [self.network_rg_id, f"/subscriptions/{self.subscription_id}/resourceGroups/{self.app.resource_group}"]

@@ -64,7 +64,7 @@ def wait_provisioned(
     ``operation`` is the write's Azure-AsyncOperation URL: ARM puts a failure's code and message there, not on
     the resource, so it is what lets a failed gateway report Azure's own words."""
     deadline = context.current_utc_datetime + timedelta(seconds=deadline_seconds)
-    observe = {**payload, "resource": resource, "operation": operation}
+    observe = {**payload, "resource": resource, "operation": operation, "step": step}
     while True:
         observed = yield from call(context, step, "observe_provisioning", observe, options)
         state = observed.get("provisioningState")

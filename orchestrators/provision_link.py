@@ -1,9 +1,17 @@
-"""provision_link: the seed article's procedure as one deterministic, resumable plan.
+"""provision_link: the seed article's procedure, or today's regional one, as one deterministic, resumable plan.
 
-Order (PRODUCT.md): pre-flight → service (+ wait for its private IP) → gateway (GatewaySubnet, public IP,
-the app's VNet declaration for its certificate, gateway with point-to-site in one PUT, polled between
-durable timers) → vnetIntegration (VPN package to the app) → appSetting. Every activity is idempotent,
-so re-running a converged link writes nothing, and re-running a failed one resumes where it stopped.
+Order (PRODUCT.md): pre-flight → service (+ wait for its private IP) → then, by ``integration``:
+
+- ``gateway``: gateway (GatewaySubnet, public IP, the app's VNet declaration for its certificate, gateway with
+  point-to-site in one PUT, polled between durable timers) → vnetIntegration (VPN package to the app);
+- ``regional``: gateway and pointToSite are done at once with nothing to do (no gateway is read or written) →
+  vnetIntegration (the delegated subnet, then the app's regional connection, which replaces a gateway-required
+  one) → and, last, for a link leaving the gateway path, pointToSite: kubelink's root certificate for the app
+  is removed from the gateway, which then serves the app no more;
+
+→ appSetting (the private DNS zone, its VNet link and A record when ``dns`` is set; then the setting). Every
+activity is idempotent, so re-running a converged link writes nothing, and re-running a failed one resumes
+where it stopped. The pre-flight's warnings (the gateway path's retirements) reach customStatus and the record.
 """
 
 from __future__ import annotations
@@ -14,9 +22,12 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from kubelink.desired.app_setting import setting_value
+from kubelink.desired.preflight import REGIONAL_POINTER
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
 from kubelink.progress import Progress, combine_results
+from kubelink.spec import LinkSpec
 from orchestrators.flow import Flow, StepFailed, call, sleep, wait_provisioned
 
 bp = df.Blueprint()
@@ -30,25 +41,42 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
     payload = {"spec": spec}
     progress = Progress()
     context.set_custom_status(progress.custom_status())
+    warnings: list[str] | None = None  # known once the pre-flight has passed
     try:
-        yield from call(context, "preflight", "preflight", payload, options)
+        checked = yield from call(context, "preflight", "preflight", payload, options)
+        warnings = list(checked.get("warnings") or [])
+        if warnings:
+            progress.say(f"Pre-flight passed.{_caution(warnings)}")
+            context.set_custom_status(progress.custom_status())
         private_ip = yield from _service(context, progress, payload, options)
-        yield from _gateway(context, progress, payload, options)
-        yield from _vnet_integration(context, progress, payload, options)
+        if spec["integration"] == "regional":
+            # the link leaves (or left) the gateway path: the app is still connected through it, or the spec keeps it
+            releases = bool(checked["facts"].get("appGatewayConnection") or spec["gateway"].get("clientAddressPool"))
+            yield from _regional(context, progress, payload, options, releases)
+        else:
+            yield from _gateway(context, progress, payload, options)
+            yield from _vnet_integration(context, progress, payload, options)
         yield from _app_setting(context, progress, payload, private_ip, options)
+        if progress.states["pointToSite"] != "done":
+            yield from _release_gateway(context, progress, payload, options)
     except StepFailed as failed:
-        yield from _record_failure(context, progress, spec, failed.step, failed.error)
-        raise _failure(failed.step, failed.error) from None
+        error = _pointed(spec, failed.step, failed.error)
+        yield from _record_failure(context, progress, spec, failed.step, error, warnings)
+        raise _failure(failed.step, error) from None
     except Exception as unexpected:  # an activity crashed: still report the step, never a stack of secrets
         step = progress.current or "preflight"
         error = PermanentError("InternalError", str(unexpected).splitlines()[0][:500], step=step)
-        yield from _record_failure(context, progress, spec, step, error)
+        yield from _record_failure(context, progress, spec, step, error, warnings)
         raise _failure(step, error) from None
     output = progress.output(spec["name"], private_ip)
-    progress.say(f"Link {spec['name']} is ready: the app reaches {private_ip} privately")
+    progress.say(f"Link {spec['name']} is ready: the app reaches {private_ip} privately.{_caution(warnings)}")
     context.set_custom_status(progress.custom_status())
-    yield context.call_activity("record_link_ready", {"spec": spec, "output": output})
+    yield context.call_activity("record_link_ready", {"spec": spec, "output": output, "warnings": warnings})
     return output
+
+
+def _caution(warnings: list[str]) -> str:
+    return f" Warning: {'; '.join(warnings)}." if warnings else ""
 
 
 def _service(
@@ -84,38 +112,63 @@ def _service(
     return ip
 
 
+def _provisioned(
+    context: df.DurableOrchestrationContext,
+    step: str,
+    activity: str,
+    resource: str,
+    payload: dict[str, Any],
+    options: RunOptions,
+) -> Flow:
+    """An ensure activity that may start a long-running write, and the wait for it to settle."""
+    ensured: dict[str, Any] = yield from call(context, step, activity, payload, options)
+    if ensured.get("provisioningState") != "Succeeded":
+        deadline = options.gateway_deadline_seconds
+        yield from wait_provisioned(context, step, resource, payload, options, deadline, ensured.get("operation"))
+    return ensured
+
+
+def _when_gateway_idle(
+    context: df.DurableOrchestrationContext,
+    progress: Progress,
+    step: str,
+    activity: str,
+    payload: dict[str, Any],
+    options: RunOptions,
+) -> Flow:
+    """An activity that writes the gateway, called again after someone else's operation on it has settled."""
+    gateway = payload["spec"]["gateway"]["name"]
+    while True:
+        ensured: dict[str, Any] = yield from call(context, step, activity, payload, options)
+        if ensured["result"] != "busy":
+            return ensured
+        progress.say(f"Gateway {gateway} is busy with another operation; waiting before writing to it")
+        context.set_custom_status(progress.custom_status())
+        yield from wait_provisioned(context, step, "gateway", payload, options, options.gateway_deadline_seconds)
+
+
 def _gateway(
     context: df.DurableOrchestrationContext, progress: Progress, payload: dict[str, Any], options: RunOptions
 ) -> Flow:
     gateway = payload["spec"]["gateway"]["name"]
     progress.start("gateway", "Ensuring GatewaySubnet and the gateway's public IP")
     context.set_custom_status(progress.custom_status())
-    deadline = options.gateway_deadline_seconds
     results = []
     for step_activity, resource in (("ensure_gateway_subnet", "gatewaySubnet"), ("ensure_public_ip", "publicIp")):
-        ensured = yield from call(context, "gateway", step_activity, payload, options)
+        ensured = yield from _provisioned(context, "gateway", step_activity, resource, payload, options)
         results.append(ensured["result"])
-        if ensured.get("provisioningState") != "Succeeded":
-            yield from wait_provisioned(
-                context, "gateway", resource, payload, options, deadline, ensured.get("operation")
-            )
     progress.say("Declaring the VNet on the app to obtain its certificate")
     context.set_custom_status(progress.custom_status())
     connection = yield from call(context, "vnetIntegration", "ensure_app_vnet_connection", payload, options)
     progress.results["vnetIntegration"] = connection["result"]
-    while True:
-        ensured = yield from call(context, "gateway", "ensure_gateway", payload, options)
-        if ensured["result"] != "busy":
-            break
-        progress.say(f"Gateway {gateway} is busy with another operation; waiting before writing to it")
-        context.set_custom_status(progress.custom_status())
-        yield from wait_provisioned(context, "gateway", "gateway", payload, options, deadline)
+    ensured = yield from _when_gateway_idle(context, progress, "gateway", "ensure_gateway", payload, options)
     results.append(ensured["result"])
     if ensured.get("provisioningState") != "Succeeded":
         started = context.current_utc_datetime
         progress.say(f"Gateway {gateway} is being provisioned with point-to-site (20-60 minutes in Azure)")
         progress.states["pointToSite"] = "running"  # its configuration rides in the same gateway PUT
         context.set_custom_status(progress.custom_status())
+        deadline = options.gateway_deadline_seconds
         yield from wait_provisioned(context, "gateway", "gateway", payload, options, deadline, ensured.get("operation"))
         minutes = (context.current_utc_datetime - started).total_seconds() / 60
         progress.say(f"Gateway {gateway} succeeded after {minutes:.1f} min")
@@ -137,6 +190,39 @@ def _vnet_integration(
     context.set_custom_status(progress.custom_status())
 
 
+def _regional(
+    context: df.DurableOrchestrationContext,
+    progress: Progress,
+    payload: dict[str, Any],
+    options: RunOptions,
+    releases: bool,
+) -> Flow:
+    """``gateway`` and ``pointToSite`` are done with nothing to do ('unchanged'), except that a link leaving the
+    gateway path keeps ``pointToSite`` pending for the release at the end."""
+    spec = payload["spec"]
+    app, vnet, subnet = spec["app"]["name"], spec["network"]["virtualNetwork"], spec["app"]["subnet"]
+    progress.finish("gateway", "unchanged", "Regional integration needs no VPN gateway")
+    if not releases:
+        progress.finish("pointToSite", "unchanged", "Regional integration needs no point-to-site configuration")
+    progress.start(
+        "vnetIntegration",
+        f"Regional integration needs no VPN gateway: ensuring subnet {subnet['name']} ({subnet['prefix']}) "
+        "delegated to Microsoft.Web/serverFarms",
+    )
+    context.set_custom_status(progress.custom_status())
+    ensured = yield from _provisioned(context, "vnetIntegration", "ensure_app_subnet", "appSubnet", payload, options)
+    replacing = " in place of its gateway-required connection" if releases else ""
+    progress.say(f"Connecting app {app} to virtual network {vnet} through subnet {subnet['name']}{replacing}")
+    context.set_custom_status(progress.custom_status())
+    connected = yield from call(context, "vnetIntegration", "connect_app_regional", payload, options)
+    progress.finish(
+        "vnetIntegration",
+        combine_results([ensured["result"], connected["result"]]),
+        f"App {app} is connected to virtual network {vnet} through subnet {subnet['name']} (regional integration)",
+    )
+    context.set_custom_status(progress.custom_status())
+
+
 def _app_setting(
     context: df.DurableOrchestrationContext,
     progress: Progress,
@@ -144,20 +230,79 @@ def _app_setting(
     private_ip: str,
     options: RunOptions,
 ) -> Flow:
-    setting = payload["spec"]["app"].get("setting", "PrivateAddress")
-    progress.start("appSetting", f"Setting {setting} = {private_ip} on the app")
+    spec = payload["spec"]
+    setting = spec["app"].get("setting", "PrivateAddress")
+    value = setting_value(LinkSpec.from_json(spec), private_ip)
+    results = []
+    if spec.get("dns"):
+        zone, vnet = spec["dns"]["zone"], spec["network"]["virtualNetwork"]
+        progress.start("appSetting", f"Ensuring private DNS zone {zone} linked to virtual network {vnet}")
+        context.set_custom_status(progress.custom_status())
+        for activity, resource in (("ensure_dns_zone", "dnsZone"), ("ensure_dns_link", "dnsLink")):
+            ensured = yield from _provisioned(context, "appSetting", activity, resource, payload, options)
+            results.append(ensured["result"])
+        named = yield from call(context, "appSetting", "ensure_dns_record", {**payload, "value": private_ip}, options)
+        results.append(named["result"])
+        progress.say(f"Setting {setting} = {value} (its A record names {private_ip}) on the app")
+    else:
+        progress.start("appSetting", f"Setting {setting} = {private_ip} on the app")
     context.set_custom_status(progress.custom_status())
-    ensured = yield from call(context, "appSetting", "ensure_app_setting", {**payload, "value": private_ip}, options)
-    progress.finish("appSetting", ensured["result"], f"App setting {setting} holds {private_ip}")
+    ensured = yield from call(context, "appSetting", "ensure_app_setting", {**payload, "value": value}, options)
+    results.append(ensured["result"])
+    progress.finish("appSetting", combine_results(results), f"App setting {setting} holds {value}")
     context.set_custom_status(progress.custom_status())
+
+
+def _release_gateway(
+    context: df.DurableOrchestrationContext, progress: Progress, payload: dict[str, Any], options: RunOptions
+) -> Flow:
+    """Last, when the app no longer uses the gateway: its update takes minutes in Azure, and nothing waits on it."""
+    app, gateway = payload["spec"]["app"]["name"], payload["spec"]["gateway"]["name"]
+    progress.start(
+        "pointToSite", f"Removing app {app}'s root certificate from gateway {gateway}, unused since the move"
+    )
+    context.set_custom_status(progress.custom_status())
+    released = yield from _when_gateway_idle(
+        context, progress, "pointToSite", "release_app_certificate", payload, options
+    )
+    if released.get("provisioningState") != "Succeeded":
+        deadline = options.gateway_deadline_seconds
+        yield from wait_provisioned(
+            context, "pointToSite", "gateway", payload, options, deadline, released.get("operation")
+        )
+    progress.finish(
+        "pointToSite",
+        released["result"],
+        f"Gateway {gateway} no longer trusts app {app}'s certificate; the gateway itself stays (it may serve others)",
+    )
+    context.set_custom_status(progress.custom_status())
+
+
+def _pointed(spec: dict[str, Any], step: str, error: KubelinkError) -> KubelinkError:
+    """A refusal on the gateway path keeps Azure's own code and message, and says where to go instead."""
+    if spec["integration"] != "gateway" or step not in ("gateway", "pointToSite") or error.transient:
+        return error
+    return PermanentError(
+        error.code,
+        f"{error.message} ({REGIONAL_POINTER})",
+        step=error.step,
+        resource=error.resource,
+        details=error.details,
+    )
 
 
 def _record_failure(
-    context: df.DurableOrchestrationContext, progress: Progress, spec: dict[str, Any], step: str, error: KubelinkError
+    context: df.DurableOrchestrationContext,
+    progress: Progress,
+    spec: dict[str, Any],
+    step: str,
+    error: KubelinkError,
+    warnings: list[str] | None,
 ) -> Flow:
     progress.fail(step, f"Step {step} failed: {error.code}: {error.message}")
     context.set_custom_status(progress.custom_status())
-    yield context.call_activity("record_link_failed", {"spec": spec, "step": step, "error": error.to_json()})
+    failed = {"spec": spec, "step": step, "error": error.to_json(), "warnings": warnings}
+    yield context.call_activity("record_link_failed", failed)
 
 
 def _failure(step: str, error: KubelinkError) -> Exception:

@@ -16,6 +16,11 @@ def setting_field(spec: LinkSpec) -> str:
     return f"appSettings.{spec.app.setting}"
 
 
+def setting_value(spec: LinkSpec, private_ip: str) -> str:
+    """What the app setting holds: the private DNS name when the link has one (it survives a new IP), else the IP."""
+    return spec.dns.fqdn if spec.dns else private_ip
+
+
 def diff_app_setting(spec: LinkSpec, settings: Mapping[str, str], value: str) -> tuple[DiffItem, ...]:
     """Exact comparison: a setting's value is case-sensitive, unlike ARM names."""
     have = settings.get(spec.app.setting)

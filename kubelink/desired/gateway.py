@@ -30,6 +30,15 @@ BUSY_STATES = frozenset({"Creating", "Updating", "Deleting"})
 #: an operation ended badly; the resource needs a write to be repaired
 FAILED_STATES = frozenset({"Failed", "Canceled"})
 
+
+def repair(provisioning_state: str | None) -> tuple[DiffItem, ...]:
+    """A resource whose last operation failed differs in ``provisioningState``: re-sending it is the repair (once
+    per run: the orchestrator fails the link if that operation fails too)."""
+    if provisioning_state not in FAILED_STATES:
+        return ()
+    return (DiffItem("change", "properties.provisioningState", provisioning_state, SUCCEEDED),)
+
+
 LEGACY_SKUS = frozenset({f"VpnGw{n}" for n in range(1, 6)})
 SSTP = "SSTP"
 CERTIFICATE = "Certificate"
@@ -208,20 +217,14 @@ def _gateway_fields(body: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def diff_gateway(spec: LinkSpec, state: GatewayState) -> tuple[DiffItem, ...]:
-    """The gateway itself: a route-based VPN gateway of the spec's SKU (ipConfigurations are never changed).
-
-    A gateway whose last operation failed differs in ``provisioningState``: re-sending it is the repair
-    (once per run: the orchestrator fails the link if that operation fails too).
-    """
+    """The gateway itself: a route-based VPN gateway of the spec's SKU (ipConfigurations are never changed), and
+    not failed (``repair``)."""
     desired = {
         "properties.gatewayType": "Vpn",
         "properties.vpnType": "RouteBased",
         "properties.sku.name": spec.gateway.sku,
     }
-    items = diff_fields(desired, _gateway_fields(state.body))
-    if state.provisioning_state in FAILED_STATES:
-        items += (DiffItem("change", "properties.provisioningState", state.provisioning_state, SUCCEEDED),)
-    return items
+    return diff_fields(desired, _gateway_fields(state.body)) + repair(state.provisioning_state)
 
 
 def diff_point_to_site(spec: LinkSpec, state: GatewayState, cert: RootCertificate) -> tuple[DiffItem, ...]:

@@ -1,6 +1,7 @@
 """Pre-flight: the rules only Azure can answer, checked on observed facts before any write.
 
-Every problem becomes a ``FieldError`` naming the spec field to change, so one run reports them all.
+Every problem becomes a ``FieldError`` naming the spec field to change, so one run reports them all. Each
+integration path has its own rules: what the gateway-required path can't do points to ``regional``.
 """
 
 from __future__ import annotations
@@ -16,23 +17,33 @@ from kubelink.desired.gateway import LEGACY_SKUS, GatewayState, subnet_prefixes
 from kubelink.errors import FieldError
 from kubelink.spec import GATEWAY_SUBNET, LinkSpec
 
-#: plan tiers that cannot use VNet integration at all (Windows plans need Basic or higher)
-NO_INTEGRATION_TIERS = frozenset({"free", "shared", "dynamic", "flexconsumption"})
+#: plan tiers without VNet integration of either kind (App Service needs Basic or higher; Consumption has none)
+NO_INTEGRATION_TIERS = frozenset({"free", "shared", "dynamic"})
+#: ... and without gateway-required integration (Flex Consumption integrates regionally only)
+NO_GATEWAY_INTEGRATION_TIERS = NO_INTEGRATION_TIERS | {"flexconsumption"}
 
 SSTP_CLOSED = date(2026, 3, 31)
 GATEWAY_INTEGRATION_RETIRED = date(2027, 3, 31)
+#: what kubelink adds to a refusal of the gateway path, wherever it comes from (pre-flight or Azure)
+REGIONAL_POINTER = (
+    f"kubelink: gateway-required integration needs a VPN gateway with SSTP point-to-site, which Azure stopped "
+    f"letting anyone enable on {SSTP_CLOSED:%Y-%m-%d} and retires with the integration on "
+    f"{GATEWAY_INTEGRATION_RETIRED:%Y-%m-%d}; integration: regional needs no gateway "
+    '(README "Which integration path?")'
+)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
 class PreflightFacts:
-    """What pre-flight read from Azure, as REST JSON (None where ARM answered 404)."""
+    """What pre-flight read from Azure, as REST JSON (None where ARM answered 404). ``gateway`` is None on the
+    regional path, which reads no gateway."""
 
     vnet: Mapping[str, Any] | None
     app: Mapping[str, Any] | None
     plan: Mapping[str, Any] | None
-    gateway: GatewayState
+    gateway: GatewayState | None
     app_vnet_connections: tuple[Mapping[str, Any], ...] = ()
 
     @property
@@ -43,22 +54,35 @@ class PreflightFacts:
     def subnets(self) -> tuple[Mapping[str, Any], ...]:
         return tuple(dig(self.vnet, "properties", "subnets") or ())
 
-    @property
-    def gateway_subnet(self) -> Mapping[str, Any] | None:
-        return next((s for s in self.subnets if str(s.get("name", "")).lower() == GATEWAY_SUBNET.lower()), None)
+    def subnet(self, name: str) -> Mapping[str, Any] | None:
+        return next((s for s in self.subnets if str(s.get("name", "")).lower() == name.lower()), None)
+
+    def gateway_connection(self, vnet: str) -> Mapping[str, Any] | None:
+        """The app's gateway-required connection to ``vnet`` (regional ones are listed too, as ``isSwift``)."""
+        return next(
+            (
+                c
+                for c in self.app_vnet_connections
+                if str(c.get("name", "")).lower() == vnet.lower() and not dig(c, "properties", "isSwift")
+            ),
+            None,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The facts later steps and the user may want; nothing secret is read here."""
-        gateway_subnet = self.gateway_subnet
+        gateway_subnet = self.subnet(GATEWAY_SUBNET)
+        gateway = self.gateway
+        vnet = dig(self.vnet, "name")
         return {
             "location": dig(self.vnet, "location"),
             "vnetAddressSpace": list(self.address_space),
             "gatewaySubnetExists": gateway_subnet is not None,
             "gatewaySubnetPrefixes": list(subnet_prefixes(gateway_subnet)) if gateway_subnet else [],
-            "gatewayExists": self.gateway.exists,
-            "gatewaySku": self.gateway.sku,
+            "gatewayExists": gateway.exists if gateway else None,
+            "gatewaySku": gateway.sku if gateway else None,
             "appLocation": dig(self.app, "location"),
             "appPlanTier": dig(self.plan, "sku", "tier"),
+            "appGatewayConnection": bool(vnet and self.gateway_connection(vnet)),
         }
 
 
@@ -72,33 +96,42 @@ def check_preflight(spec: LinkSpec, facts: PreflightFacts) -> tuple[FieldError, 
                 f"{spec.network.resource_group}",
             )
         )
-    else:
+    elif spec.integration == "gateway":
         problems += _check_pool(spec, facts)
         problems += _check_gateway_subnet(spec, facts)
+        problems += _check_dns_over_gateway(spec, facts)
+    else:
+        problems += _check_app_subnet(spec, facts)
     if facts.app is None:
         problems.append(
             FieldError("app.name", f"app {spec.app.name} not found in resource group {spec.app.resource_group}")
         )
     else:
         problems += _check_app(spec, facts)
-    problems += _check_gateway(spec, facts.gateway)
+    if facts.gateway is not None:
+        problems += _check_gateway(spec, facts.gateway)
     return tuple(problems)
 
 
 def preflight_warnings(spec: LinkSpec, facts: PreflightFacts, today: date) -> list[str]:
-    """Platform retirements (azure-flow §1): reported, not enforced, since Azure has moved such dates before."""
-    warnings = []
-    if today > SSTP_CLOSED and not _has_sstp(facts.gateway):
-        warnings.append(
-            f"Azure stopped allowing SSTP to be enabled on VPN gateways on {SSTP_CLOSED:%Y-%m-%d}; enabling it on "
-            f"gateway {spec.gateway.name} may be refused"
+    """Platform retirements of the gateway path (azure-flow §1): reported, not enforced, since Azure's answer after
+    the dates is unconfirmed and Azure has moved such dates before. An existing SSTP gateway gets them too."""
+    if spec.integration != "gateway":
+        return []
+    gateway, closed, retired = spec.gateway.name, f"{SSTP_CLOSED:%Y-%m-%d}", f"{GATEWAY_INTEGRATION_RETIRED:%Y-%m-%d}"
+    if facts.gateway is not None and _has_sstp(facts.gateway):
+        sstp = (
+            f"gateway {gateway} uses SSTP, which Azure stopped letting anyone enable on VPN gateways on {closed}; "
+            f"existing SSTP connections stop on {retired}"
+        )
+    else:
+        verb = "stopped" if today > SSTP_CLOSED else "stops"
+        sstp = (
+            f"Azure {verb} allowing SSTP to be enabled on VPN gateways on {closed}; "
+            f"enabling it on gateway {gateway} may be refused"
         )
     verb = "retired" if today > GATEWAY_INTEGRATION_RETIRED else "retires"
-    warnings.append(
-        f"gateway-required VNet integration {verb} on {GATEWAY_INTEGRATION_RETIRED:%Y-%m-%d}; "
-        "plan the move to integration: regional"
-    )
-    return warnings
+    return [sstp, f"gateway-required VNet integration {verb} on {retired}; plan the move to integration: regional"]
 
 
 def _check_pool(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldError]:
@@ -115,13 +148,18 @@ def _check_pool(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldError]:
 
 def _check_gateway_subnet(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldError]:
     """An existing GatewaySubnet is kept as is; only a missing one needs a prefix, and it must fit."""
-    if facts.gateway_subnet is not None:
+    if facts.subnet(GATEWAY_SUBNET) is not None:
         return
     field, prefix = "gateway.gatewaySubnetPrefix", spec.gateway.gateway_subnet_prefix
     vnet = spec.network.virtual_network
     if not prefix:
         yield FieldError(field, f"virtual network {vnet} has no {GATEWAY_SUBNET}: give a prefix for it (/27 advised)")
         return
+    yield from _check_new_subnet(field, prefix, facts, vnet)
+
+
+def _check_new_subnet(field: str, prefix: str, facts: PreflightFacts, vnet: str) -> Iterator[FieldError]:
+    """A subnet to be created must lie inside the VNet's address space and overlap no other subnet."""
     wanted = _network(prefix)
     if wanted is None:
         yield FieldError(field, f"{prefix} is not a CIDR prefix")
@@ -135,34 +173,86 @@ def _check_gateway_subnet(spec: LinkSpec, facts: PreflightFacts) -> Iterator[Fie
             yield FieldError(field, f"{prefix} overlaps subnet {subnet.get('name')} ({other})")
 
 
+def _check_dns_over_gateway(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldError]:
+    """Over point-to-site the app resolves names through the VNet's own DNS servers (azure-flow §12)."""
+    if spec.dns and not dig(facts.vnet, "properties", "dhcpOptions", "dnsServers"):
+        yield FieldError(
+            "dns",
+            f"with integration: gateway the app resolves names through the DNS servers of virtual network "
+            f"{spec.network.virtual_network}, and it has none: Azure DNS (168.63.129.16), which answers for private "
+            "zones, is not reachable over point-to-site. Use integration: regional (private zones resolve natively), "
+            "or give the VNet DNS servers that forward to Azure DNS",
+        )
+
+
+def _check_app_subnet(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldError]:
+    """A new delegated subnet must fit the VNet; an existing one is adopted when it has the spec's prefix and
+    nothing else in it (App Service needs a subnet of its own)."""
+    assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
+    name, prefix = spec.app.subnet.name, spec.app.subnet.prefix
+    existing = facts.subnet(name)
+    if existing is None:
+        yield from _check_new_subnet("app.subnet.prefix", prefix, facts, spec.network.virtual_network)
+        return
+    have = subnet_prefixes(existing)
+    if _network(prefix) not in [_network(p) for p in have]:
+        yield FieldError(
+            "app.subnet.prefix",
+            f"subnet {name} exists with prefix {', '.join(have)}; set app.subnet.prefix to it to adopt the subnet "
+            "(a subnet's range can't change while something uses it)",
+        )
+    users = dig(existing, "properties", "ipConfigurations") or []
+    if users:
+        yield FieldError(
+            "app.subnet.name",
+            f"subnet {name} is used by {len(users)} other resource(s) ({users[0].get('id')}); regional VNet "
+            "integration needs a subnet of its own",
+        )
+
+
 def _check_app(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldError]:
     app, name = facts.app, spec.app.name
+    gateway = spec.integration == "gateway"
     kind = str(dig(app, "kind") or "").lower()
-    if dig(app, "properties", "reserved") or "linux" in kind:
+    if gateway and (dig(app, "properties", "reserved") or "linux" in kind):
         yield FieldError(
             "app.name",
             f"app {name} runs on Linux; gateway-required VNet integration works only for Windows apps "
+            "(use integration: regional, which supports Linux)",
+        )
+    elif gateway and ("container" in kind or dig(app, "properties", "isXenon") or dig(app, "properties", "hyperV")):
+        yield FieldError(
+            "app.name",
+            f"app {name} is a Windows container app; gateway-required VNet integration does not support containers "
+            "(use integration: regional, which does)",
+        )
+    tier = str(dig(facts.plan, "sku", "tier") or "")
+    if tier.lower() in NO_INTEGRATION_TIERS:
+        advice = " and use integration: regional, today's recommended path" if gateway else ""
+        yield FieldError(
+            "app.name",
+            f"app {name} runs on a {tier} plan, which cannot use VNet integration of either kind; scale the plan to "
+            f"Basic or higher{advice}",
+        )
+    elif gateway and tier.lower() in NO_GATEWAY_INTEGRATION_TIERS:
+        yield FieldError(
+            "app.name",
+            f"app {name} runs on a {tier} plan, which supports only regional VNet integration "
             "(use integration: regional)",
-        )
-    elif "container" in kind or dig(app, "properties", "isXenon") or dig(app, "properties", "hyperV"):
-        yield FieldError(
-            "app.name",
-            f"app {name} is a Windows container app; gateway-required VNet integration does not support containers",
-        )
-    tier = dig(facts.plan, "sku", "tier")
-    if tier and str(tier).lower() in NO_INTEGRATION_TIERS:
-        yield FieldError(
-            "app.name",
-            f"app {name} runs on a {tier} plan, which cannot use VNet integration; scale the plan to Basic or higher",
         )
     vnet = spec.network.virtual_network.lower()
     for connection in facts.app_vnet_connections:
         other = str(connection.get("name", ""))
         if other.lower() != vnet and not dig(connection, "properties", "isSwift"):
+            rule = (
+                "an app connects to one virtual network that way"
+                if gateway
+                else "Azure adds regional integration only to an app without one"
+            )
             yield FieldError(
                 "network.virtualNetwork",
-                f"app {name} is already connected to virtual network {other} through a gateway; an app connects to "
-                "one virtual network that way (disconnect it first)",
+                f"app {name} is already connected to virtual network {other} through a gateway; {rule} "
+                "(disconnect it first)",
             )
 
 

@@ -19,6 +19,7 @@ def test_the_seeded_world_passes_with_its_facts(arm: Arm):
         "gatewaySku": None,
         "appLocation": "westeurope",
         "appPlanTier": "Standard",
+        "appGatewayConnection": False,
     }
     assert arm.writes() == []
 

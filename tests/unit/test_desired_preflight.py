@@ -52,6 +52,7 @@ def test_the_seeded_world_passes_and_reports_its_facts():
         "gatewaySku": None,
         "appLocation": "westeurope",
         "appPlanTier": "Standard",
+        "appGatewayConnection": False,
     }
 
 
@@ -120,8 +121,97 @@ def test_legacy_sku_only_adopts_and_an_adopted_gateway_must_be_a_route_based_vpn
     assert len(problems(gateway=policy)["gateway.name"]) == 2
 
 
-def test_retirement_dates_are_warnings():
+def test_retirement_dates_are_warnings_of_the_gateway_path_only():
     before = preflight_warnings(link_spec(), facts(), date(2026, 1, 1))
-    assert len(before) == 1 and "retires on 2027-03-31" in before[0]
+    assert "stops allowing SSTP to be enabled on VPN gateways on 2026-03-31" in before[0]
+    assert "retires on 2027-03-31" in before[1]
     after = preflight_warnings(link_spec(), facts(), date(2026, 11, 30))
-    assert any("SSTP" in w for w in after)
+    assert "stopped allowing SSTP" in after[0] and "may be refused" in after[0]
+    assert preflight_warnings(REGIONAL, facts(gateway=None), date(2026, 11, 30)) == []
+
+
+def test_an_existing_sstp_gateway_keeps_working_with_the_same_warning():
+    sstp = GatewayState.from_arm({"properties": {"vpnClientConfiguration": {"vpnClientProtocols": ["SSTP"]}}})
+    sstp_warning, retirement = preflight_warnings(link_spec(), facts(gateway=sstp), date(2026, 11, 30))
+    assert "gateway kube-vnet-gw uses SSTP" in sstp_warning and "2026-03-31" in sstp_warning
+    assert "2027-03-31" in sstp_warning and "2027-03-31" in retirement
+
+
+# --- the regional path ---------------------------------------------------------------------------------
+
+REGIONAL = link_spec(integration="regional", app={"subnet": {"name": "app-subnet", "prefix": "10.240.32.0/27"}})
+LINUX_APP = {"kind": "app,linux", "properties": {"reserved": True}}
+
+
+def regional(**changes: object) -> dict[str, list[str]]:
+    return problems(REGIONAL, **{"gateway": None, **changes})
+
+
+def test_regional_reads_no_gateway_and_allows_linux_and_containers():
+    assert regional() == {}
+    assert regional(app=LINUX_APP) == {}
+    assert regional(app={"kind": "app,container,windows", "properties": {"isXenon": True}}) == {}
+    assert facts(gateway=None).to_json()["gatewayExists"] is None
+
+
+def test_tiers_without_integration_are_refused_on_both_paths_and_the_gateway_path_points_to_regional():
+    free = {"sku": {"name": "F1", "tier": "Free"}}
+    assert "Basic or higher" in regional(plan=free)["app.name"][0]
+    assert "integration: regional" in problems(plan=free)["app.name"][0]
+    flex = {"sku": {"name": "FC1", "tier": "FlexConsumption"}}
+    assert regional(plan=flex) == {}
+    assert "supports only regional" in problems(plan=flex)["app.name"][0]
+
+
+def test_linux_and_container_apps_on_the_gateway_path_point_to_regional():
+    assert "use integration: regional" in problems(app=LINUX_APP)["app.name"][0]
+    container = problems(app={"kind": "app,container,windows", "properties": {"isXenon": True}})
+    assert "use integration: regional" in container["app.name"][0]
+
+
+def test_a_new_app_subnet_must_fit_the_vnet():
+    outside = link_spec(integration="regional", app={"subnet": {"name": "app-subnet", "prefix": "10.250.0.0/27"}})
+    assert "outside the address space" in problems(outside, gateway=None)["app.subnet.prefix"][0]
+    overlapping = link_spec(integration="regional", app={"subnet": {"name": "app-subnet", "prefix": "10.240.16.0/28"}})
+    assert problems(overlapping, gateway=None) == {
+        "app.subnet.prefix": ["10.240.16.0/28 overlaps subnet ilb-subnet (10.240.16.0/24)"]
+    }
+
+
+def test_an_existing_app_subnet_is_adopted_with_its_prefix_when_nothing_else_uses_it():
+    assert regional(vnet=with_subnet("app-subnet", "10.240.32.0/27")) == {}  # same subnet: no overlap with itself
+    resized = regional(vnet=with_subnet("App-Subnet", "10.240.32.0/26"))
+    assert resized == {
+        "app.subnet.prefix": [
+            "subnet app-subnet exists with prefix 10.240.32.0/26; set app.subnet.prefix to it to adopt the subnet "
+            "(a subnet's range can't change while something uses it)"
+        ]
+    }
+    used = with_subnet("app-subnet", "10.240.32.0/27")
+    used["properties"]["subnets"][-1]["properties"]["ipConfigurations"] = [{"id": "/subscriptions/x/nic/ipconfig1"}]
+    assert "needs a subnet of its own" in regional(vnet=used)["app.subnet.name"][0]
+
+
+def test_regional_adds_to_an_app_connected_through_a_gateway_only_to_the_same_vnet():
+    same = {"name": "kube-vnet", "properties": {"isSwift": False}}
+    assert regional(app_vnet_connections=(same,)) == {}
+    named_vnet = {**VNET, "name": "kube-vnet"}
+    assert facts(vnet=named_vnet, app_vnet_connections=(same,)).to_json()["appGatewayConnection"] is True
+    other = {"name": "legacy-vnet", "properties": {"isSwift": False}}
+    assert (
+        "Azure adds regional integration only" in regional(app_vnet_connections=(other,))["network.virtualNetwork"][0]
+    )
+
+
+def test_dns_over_the_gateway_needs_the_vnets_own_dns_servers():
+    with_dns = link_spec(dns={"zone": "kubelink.internal", "record": "orders"})
+    assert "not reachable over point-to-site" in problems(with_dns)["dns"][0]
+    custom = {**VNET, "properties": {**VNET["properties"], "dhcpOptions": {"dnsServers": ["10.240.0.4"]}}}
+    assert problems(with_dns, vnet=custom) == {}
+    assert (
+        problems(
+            link_spec(integration="regional", app=REGIONAL.to_json()["app"], dns=with_dns.to_json()["dns"]),
+            gateway=None,
+        )
+        == {}
+    )

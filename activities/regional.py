@@ -1,0 +1,154 @@
+"""The regional path (azure-flow §10): the app's delegated subnet and its regional connection, and, for a link
+that leaves the gateway path, the removal of what that path left on the gateway.
+
+No activity here reads or writes a gateway, except ``release_app_certificate``, which the orchestrator calls
+only for a link that has (or had) one. Moving off the gateway path is ordered for the shortest outage: the
+delegated subnet is ready before the app is touched; Azure connects an app regionally only once its
+gateway-required connection is gone, so ``connect_app_regional`` removes that connection and connects the app
+back to back in one activity; the gateway's update, which takes minutes, comes last, when the app no longer
+needs it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import azure.durable_functions as df
+
+from activities.arm import start
+from activities.contract import Payload, outcome, run_activity
+from activities.observe import network, observe_app_subnet, observe_gateway, observe_regional, web
+from kubelink.clients import arm_error, is_platform_error
+from kubelink.desired import ResourceChange
+from kubelink.desired.gateway import SUCCEEDED, GatewayState
+from kubelink.desired.regional import (
+    AppSubnetState,
+    RegionalState,
+    app_subnet_body,
+    diff_app_subnet,
+    diff_regional_connection,
+    diff_released_certificate,
+    gateway_without_certificate,
+    regional_connection_body,
+)
+from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.web import WebSiteManagementClient
+
+STEP = "vnetIntegration"
+POINT_TO_SITE = "pointToSite"
+
+bp = df.Blueprint()
+
+
+# --- plan and verification: observe → diff, no write ------------------------------------------------
+
+
+def regional_changes(
+    spec: LinkSpec, net: NetworkManagementClient | None = None, client: WebSiteManagementClient | None = None
+) -> list[ResourceChange]:
+    """The delegated subnet and the app's regional connection."""
+    return [
+        _subnet_change(spec, observe_app_subnet(spec, net)),
+        _connection_change(spec, observe_regional(spec, client)),
+    ]
+
+
+def plan_released_certificate(spec: LinkSpec, net: NetworkManagementClient | None = None) -> ResourceChange:
+    """Kubelink's root certificate for the app, still on the gateway the link leaves."""
+    return _release_change(spec, observe_gateway(spec, net))
+
+
+def _subnet_change(spec: LinkSpec, state: AppSubnetState) -> ResourceChange:
+    assert spec.app_subnet_id is not None, "regional integration needs app.subnet (validated)"
+    return ResourceChange(STEP, spec.app_subnet_id, state.exists, diff_app_subnet(spec, state))
+
+
+def _connection_change(spec: LinkSpec, state: RegionalState) -> ResourceChange:
+    resource = f"{spec.app_id}/networkConfig/virtualNetwork"
+    return ResourceChange(STEP, resource, state.subnet_id is not None, diff_regional_connection(spec, state))
+
+
+def _release_change(spec: LinkSpec, gateway: GatewayState) -> ResourceChange:
+    """A removal: nothing is ever created, so the row is ``update`` or ``none``."""
+    return ResourceChange(POINT_TO_SITE, spec.gateway_id, True, diff_released_certificate(spec, gateway))
+
+
+# --- activities -------------------------------------------------------------------------------------
+
+
+@bp.activity_trigger(input_name="payload")
+def ensure_app_subnet(payload: dict[str, Any]) -> dict[str, Any]:
+    """Create the subnet delegated to ``Microsoft.Web/serverFarms``, or add the delegation to an adopted one."""
+    return run_activity(STEP, payload, _ensure_app_subnet)
+
+
+def _ensure_app_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
+    net = network(spec)
+    state = observe_app_subnet(spec, net)
+    change = _subnet_change(spec, state)
+    if not change.changes:
+        return {**outcome(change), "provisioningState": state.provisioning_state}
+    from azure.mgmt.network.models import Subnet
+
+    rg, vnet = spec.network.resource_group, spec.network.virtual_network
+    body = Subnet(app_subnet_body(spec, state))
+    return {**outcome(change), **start(net.subnets.begin_create_or_update, rg, vnet, spec.app.subnet.name, body)}
+
+
+@bp.activity_trigger(input_name="payload")
+def connect_app_regional(payload: dict[str, Any]) -> dict[str, Any]:
+    """Connect the app through the delegated subnet, first removing its gateway-required connection to the VNet."""
+    return run_activity(STEP, payload, _connect_app_regional)
+
+
+def _connect_app_regional(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    client = web(spec)
+    state = observe_regional(spec, client)
+    change = _connection_change(spec, state)
+    app, vnet = spec.app, spec.network.virtual_network
+    if state.gateway_connection:
+        client.web_apps.delete_vnet_connection(app.resource_group, app.name, vnet)
+    if change.changes:
+        from azure.mgmt.web.models import SwiftVirtualNetwork
+
+        envelope = SwiftVirtualNetwork(regional_connection_body(spec))
+        try:
+            client.web_apps.create_or_update_swift_virtual_network_connection_with_check(
+                app.resource_group, app.name, envelope
+            )
+        except Exception as exc:
+            if not state.gateway_connection or not is_platform_error(exc):
+                raise
+            error = arm_error(exc, step=STEP)
+            error.message += (
+                f" (app {app.name} was disconnected from gateway-required integration just before; "
+                "it has no VNet integration until this succeeds: POST the link again)"
+            )
+            raise error from None
+    return outcome(change)
+
+
+@bp.activity_trigger(input_name="payload")
+def release_app_certificate(payload: dict[str, Any]) -> dict[str, Any]:
+    """Remove kubelink's root certificate for the app from the gateway it no longer uses (read-modify-write,
+    every other certificate stays); never write to a busy gateway (``result: "busy"``)."""
+    return run_activity(POINT_TO_SITE, payload, _release_app_certificate)
+
+
+def _release_app_certificate(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    net = network(spec)
+    state = observe_gateway(spec, net)
+    change = _release_change(spec, state)
+    if not change.changes:
+        return {**outcome(change), "provisioningState": state.provisioning_state if state.exists else SUCCEEDED}
+    if state.busy:
+        return {"result": "busy", "changes": [], "provisioningState": state.provisioning_state}
+    from azure.mgmt.network.models import VirtualNetworkGateway
+
+    body = VirtualNetworkGateway(gateway_without_certificate(spec, state))
+    rg, name = spec.network.resource_group, spec.gateway.name
+    return {**outcome(change), **start(net.virtual_network_gateways.begin_create_or_update, rg, name, body)}
