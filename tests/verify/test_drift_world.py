@@ -59,6 +59,7 @@ def connectivity(output: dict[str, Any]) -> dict[str, Any]:
 
 def remediated(kubelink: Kubelink, output: dict[str, Any]) -> None:
     """The records say remediated, the re-provisioning run converges, and a new verification is clean."""
+    assert "error" not in (output["remediation"] or {}), output["remediation"]
     assert output["drift"] and all(r["remediated"] for r in output["drift"]), output
     assert output["remediation"]["instanceId"] == f"link-{NAME}"
     assert kubelink.wait_provisioned(NAME)["runtimeStatus"] == "Completed"
