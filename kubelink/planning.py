@@ -62,15 +62,14 @@ def _setting_value(spec: LinkSpec) -> str:
 
 
 def _gateway_path(spec: LinkSpec, net: Any, client: Any) -> list[ResourceChange]:
-    # _gateway_changes is plan_gateway without its certificate read, which fails before the VNet is declared
-    from activities.gateway import _gateway_changes, plan_gateway_subnet, plan_public_ip
-    from activities.observe import observe_gateway, observe_vnet_connection
+    from activities.gateway import plan_gateway, plan_gateway_subnet, plan_public_ip
+    from activities.observe import observe_vnet_connection
     from activities.vnet_integration import plan_app_gateway, plan_vnet_connection
 
     certificate = observe_vnet_connection(spec, client).certificate or CertificateToBeIssued(
         root_certificate_name(spec), ""
     )
-    gateway, point_to_site = _gateway_changes(spec, observe_gateway(spec, net), certificate)
+    gateway, point_to_site = plan_gateway(spec, certificate, net)
     return [
         plan_gateway_subnet(spec, net),
         plan_public_ip(spec, net),
