@@ -16,7 +16,7 @@ from local.sandbox.tls import app_certificate
 
 from . import builders
 from .builders import GW, PIP, RG, VNET
-from .conftest import POLL, SUB, arm, code_of, rid
+from .conftest import POLL, SUB, Control, arm, code_of, rid
 
 API = {"api-version": "2026-03-01"}
 SUBNETS = rid(RG, "Microsoft.Network", "virtualNetworks", VNET, "subnets")
@@ -49,7 +49,8 @@ def test_seeded_vnet_has_cluster_and_ilb_subnets_but_no_gateway_subnet(net: Netw
     assert code_of(caught) == "NotFound"
 
 
-def test_subnet_put_is_201_updating_with_async_operation_then_succeeded(sandbox: Sandbox) -> None:
+def test_subnet_put_is_201_updating_with_async_operation_then_succeeded(sandbox: Sandbox, control: Control) -> None:
+    control.fault(pathPattern="/subnets/GatewaySubnet$", lroSeconds=1)  # long enough to see InProgress on a busy box
     response = arm(
         sandbox,
         "PUT",
@@ -362,8 +363,11 @@ def test_package_needs_a_point_to_site_pool(net: NetworkManagementClient) -> Non
     assert code_of(caught) == "VpnClientConfigurationNotSet"
 
 
-def test_vpn_client_connection_health_is_a_location_lro(sandbox: Sandbox, net: NetworkManagementClient) -> None:
+def test_vpn_client_connection_health_is_a_location_lro(
+    sandbox: Sandbox, net: NetworkManagementClient, control: Control
+) -> None:
     builders.gateway(net)
+    control.fault(pathPattern="/getvpnclientconnectionhealth$", lroSeconds=1)
     path = rid(RG, "Microsoft.Network", "virtualNetworkGateways", GW, "getvpnclientconnectionhealth")
     raw = arm(sandbox, "POST", path, params=API)
     assert raw.status_code == 202

@@ -15,7 +15,7 @@ from .conftest import POLL, SUB, FakeCredential, client_kwargs
 
 
 def test_restart_keeps_state_ca_and_running_operations(tmp_path: Path) -> None:
-    settings = Settings(lro_seconds=0.1, gateway_seconds=1.5)
+    settings = Settings(lro_seconds=0.1, gateway_seconds=3)
     state = tmp_path / "sandbox"
     with Sandbox(state, settings=settings) as first:
         net = NetworkManagementClient(FakeCredential(), SUB, **client_kwargs(first))
