@@ -61,6 +61,8 @@ class Engine:
         self.clock = clock
         self.log = log
         self._app_dir = app_dir
+        #: the Durable client binding an activity with ``durable_client_input`` receives (set once the port is known)
+        self.client_binding: str | None = None
         self._known = Functions(
             activities=[n for n, f in functions.items() if f.trigger_type == ACTIVITY_TRIGGER],
             orchestrators=[n for n, f in functions.items() if f.trigger_type == ORCHESTRATION_TRIGGER],
@@ -335,6 +337,8 @@ class Engine:
         began = time.perf_counter()
         try:
             args = activity_args(info, item.input, WorkerContext(invocation_id, info.name, self._app_dir))
+            if info.client_param:
+                args[info.client_param] = self.client_binding
             if info.is_async:
                 result = await info.fn(**args)
             else:

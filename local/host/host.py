@@ -188,7 +188,7 @@ class LocalHost:
         server = site._server
         if self.port == 0 and server is not None:
             self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-        self._binding = client_binding(self.url, hub)
+        self._binding = self.engine.client_binding = client_binding(self.url, hub)
         for name, info in self.functions.items():
             route = next((r for r in self._routes if r.function is info), None)
             where = f" [{','.join(route.methods)}] {self.url}/{route.template}" if route else ""
