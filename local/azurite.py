@@ -5,9 +5,8 @@ from __future__ import annotations
 import shutil
 import socket
 from pathlib import Path
-from types import TracebackType
 
-from local.process import Proc, StartError, pick_port
+from local.process import Component, Proc, StartError, pick_port
 
 REPO = Path(__file__).resolve().parent.parent
 ACCOUNT = "devstoreaccount1"
@@ -24,7 +23,7 @@ def connection_string(ports: dict[str, int]) -> str:
     return f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};{endpoints}"
 
 
-class Azurite:
+class Azurite(Component):
     """Blob, queue and table services on 127.0.0.1.
 
     `ports` maps blob/queue/table to a port; a missing or 0 entry means a free port. With `location`, data persists
@@ -42,15 +41,8 @@ class Azurite:
     def connection_string(self) -> str:
         return connection_string(self.ports)
 
-    def start(self) -> None:
-        """Start Azurite and return once all three services accept connections; on failure nothing is left."""
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-
     def _start(self) -> None:
+        """Start Azurite and return once all three services accept connections; on failure nothing is left."""
         binary = REPO / "node_modules" / ".bin" / "azurite"
         if not binary.exists():
             raise StartError("azurite", f"{binary} is missing: run `npm ci` in the repo (make setup does)")
@@ -78,12 +70,3 @@ class Azurite:
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.stop()
-
-    def __enter__(self) -> Azurite:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

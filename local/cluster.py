@@ -19,7 +19,6 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 
 import yaml
 from cryptography import x509
@@ -27,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from local.process import Proc, StartError, free_port, pick_port
+from local.process import Component, Proc, StartError, free_port, pick_port
 
 VERSION = "v1.20.2"
 GIT_COMMIT = "faecb196815e248d3ecfb03c680a4507229c2a56"
@@ -167,7 +166,7 @@ def build() -> Path:
     return target
 
 
-class Cluster:
+class Cluster(Component):
     """Debian's etcd + the built kube-apiserver on loopback, with a private CA and a bearer-token kubeconfig.
 
     Ports default to free ones. `kubeconfig` carries `certificate-authority-data`, so clients verify TLS.
@@ -266,15 +265,8 @@ class Cluster:
         with urllib.request.urlopen(request, timeout=2, context=context) as response:
             return bool(response.status == 200)
 
-    def start(self) -> None:
-        """Start etcd, then the apiserver; return once `/readyz` answers. On failure, nothing is left running."""
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-
     def _start(self) -> None:
+        """Start etcd, then the apiserver; return once `/readyz` answers. On failure, nothing is left running."""
         binary = apiserver_path()
         if not apiserver_built():
             raise StartError("kube-apiserver", f"{binary} is not built: run `python -m local.cluster` (make test does)")
@@ -337,15 +329,6 @@ class Cluster:
         for proc in (self.apiserver, self.etcd):
             if proc is not None:
                 proc.stop()
-
-    def __enter__(self) -> Cluster:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def _certificate(subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePublicKey) -> x509.CertificateBuilder:

@@ -16,6 +16,8 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -159,3 +161,29 @@ class Proc:
             os.killpg(pgid, signal.SIGKILL)
         self.popen.wait()
         self._stopped = True  # the group is gone: never signal its id again (it could be reused)
+
+
+class Component:
+    """A part of the world: `start()` runs `_start()` and, if that fails or is interrupted, stops what it began."""
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -29,7 +29,7 @@ from typing import Any
 
 from local.azurite import STANDARD_PORTS, Azurite
 from local.cluster import Cluster
-from local.process import Proc, StartError, live_pids, pick_port, pid_alive
+from local.process import Component, Proc, StartError, live_pids, pick_port, pid_alive
 
 log = logging.getLogger("kubelink.world")
 
@@ -49,7 +49,7 @@ def available_components() -> tuple[str, ...]:
     return tuple(c for c in COMPONENTS if c not in ("sandbox", "host") or (REPO / "local" / c / "__main__.py").exists())
 
 
-class Sandbox:
+class Sandbox(Component):
     """The ARM sandbox (`python -m local.sandbox`); ready once it has written `sandbox.json`."""
 
     def __init__(self, work: Path, logs: Path, kubeconfig: Path, port: int | None, args: Sequence[str]) -> None:
@@ -61,7 +61,7 @@ class Sandbox:
         self.info: dict[str, Any] = {}
         self.proc: Proc | None = None
 
-    def start(self) -> None:
+    def _start(self) -> None:
         port = pick_port("sandbox", self.requested)
         self.work.mkdir(parents=True, exist_ok=True)
         argv = [sys.executable, "-m", "local.sandbox", "--port", str(port), "--state-dir", str(self.work)]
@@ -85,7 +85,7 @@ class Sandbox:
             self.proc.stop()
 
 
-class Host:
+class Host(Component):
     """The local Functions host (`python -m local.host`) on a fixed port, so a restart keeps its URL."""
 
     def __init__(self, work: Path, logs: Path, settings: Path, port: int | None) -> None:
@@ -100,7 +100,7 @@ class Host:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def _start(self) -> None:
         """Start the host; a restart reuses the port of the first start."""
         self.port = self.port or pick_port("host", self.requested)
         self.work.mkdir(parents=True, exist_ok=True)
@@ -218,7 +218,7 @@ class World:
         self.components.append(name)  # before start: stop() then covers a start interrupted half-way
         if name == "host":
             self._write_settings()
-        component: Azurite | Cluster | Sandbox | Host = getattr(self, name)
+        component: Component = getattr(self, name)  # attributes are named as COMPONENTS
         component.start()
         log.info("%s ready in %.1f s", name, time.monotonic() - began)
 
@@ -227,7 +227,7 @@ class World:
         self._stopping.set()
         with self._lock:
             for name in reversed(self.components):
-                component: Azurite | Cluster | Sandbox | Host = getattr(self, name)  # attributes named as COMPONENTS
+                component: Component = getattr(self, name)
                 component.stop()
             self.world_file.unlink(missing_ok=True)
         if self._monitor is not None and self._monitor is not threading.current_thread():
