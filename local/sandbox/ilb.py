@@ -165,7 +165,7 @@ class IlbController:
                         else self.api.list_service_for_all_namespaces,
                         *([self.namespace] if self.namespace else []),
                         resource_version=version,
-                        timeout_seconds=2,
+                        timeout_seconds=1,
                         _request_timeout=5,
                     )
                     for event in stream:
