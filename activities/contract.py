@@ -9,7 +9,8 @@ orchestrator decides with durable timers; anything else is a bug and raises.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from kubelink.desired import ResourceChange
@@ -47,6 +48,22 @@ def run_activity(
             error.message,
         )
         return {"ok": False, "error": error.to_json()}
+
+
+@contextmanager
+def explained(step: str, addition: str) -> Iterator[None]:
+    """A platform error raised inside keeps the platform's own code and message, followed by ``addition``: what
+    kubelink knows about it that Azure does not say."""
+    try:
+        yield
+    except Exception as exc:
+        from kubelink.clients import arm_error, is_platform_error
+
+        if not isinstance(exc, KubelinkError) and not is_platform_error(exc):
+            raise
+        error = arm_error(exc, step=step)
+        error.message = f"{error.message} ({addition})"
+        raise error from None
 
 
 def outcome(*changes: ResourceChange) -> dict[str, Any]:

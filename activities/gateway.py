@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import azure.durable_functions as df
 
 from activities.arm import operation_error, start
-from activities.contract import Payload, outcome, run_activity
+from activities.contract import Payload, explained, outcome, run_activity
 from activities.observe import (
     network,
     observe_app_subnet,
@@ -42,6 +42,7 @@ from kubelink.desired.gateway import (
     gateway_body,
     public_ip_body,
 )
+from kubelink.desired.preflight import REGIONAL_POINTER
 from kubelink.errors import PermanentError
 from kubelink.spec import GATEWAY_SUBNET, LinkSpec
 
@@ -184,7 +185,8 @@ def _ensure_gateway(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
 
     body = VirtualNetworkGateway(gateway_body(spec, state, cert, location))
     rg, name = spec.network.resource_group, spec.gateway.name
-    started = start(net.virtual_network_gateways.begin_create_or_update, rg, name, body)
+    with explained(GATEWAY, REGIONAL_POINTER):  # Azure refusing this write may be the SSTP retirement
+        started = start(net.virtual_network_gateways.begin_create_or_update, rg, name, body)
     return {**results, **started}
 
 

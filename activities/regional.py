@@ -11,14 +11,14 @@ needs it.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
 from activities.arm import start
-from activities.contract import Payload, outcome, run_activity
+from activities.contract import Payload, explained, outcome, run_activity
 from activities.observe import network, observe_app_subnet, observe_gateway, observe_regional, web
-from kubelink.clients import arm_error, is_platform_error
 from kubelink.desired import ResourceChange
 from kubelink.desired.gateway import SUCCEEDED, GatewayState
 from kubelink.desired.regional import (
@@ -116,19 +116,14 @@ def _connect_app_regional(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
         from azure.mgmt.web.models import SwiftVirtualNetwork
 
         envelope = SwiftVirtualNetwork(regional_connection_body(spec))
-        try:
+        disconnected = (
+            f"app {app.name} was disconnected from gateway-required integration just before; it has no VNet "
+            "integration until this succeeds: POST the link again"
+        )
+        with explained(STEP, disconnected) if state.gateway_connection else nullcontext():
             client.web_apps.create_or_update_swift_virtual_network_connection_with_check(
                 app.resource_group, app.name, envelope
             )
-        except Exception as exc:
-            if not state.gateway_connection or not is_platform_error(exc):
-                raise
-            error = arm_error(exc, step=STEP)
-            error.message += (
-                f" (app {app.name} was disconnected from gateway-required integration just before; "
-                "it has no VNet integration until this succeeds: POST the link again)"
-            )
-            raise error from None
     return outcome(change)
 
 

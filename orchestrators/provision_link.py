@@ -23,7 +23,6 @@ from typing import Any
 import azure.durable_functions as df
 
 from kubelink.desired.app_setting import setting_value
-from kubelink.desired.preflight import REGIONAL_POINTER
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
 from kubelink.progress import Progress, combine_results
@@ -60,9 +59,8 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
         if progress.states["pointToSite"] != "done":
             yield from _release_gateway(context, progress, payload, options)
     except StepFailed as failed:
-        error = _pointed(spec, failed.step, failed.error)
-        yield from _record_failure(context, progress, spec, failed.step, error, warnings)
-        raise _failure(failed.step, error) from None
+        yield from _record_failure(context, progress, spec, failed.step, failed.error, warnings)
+        raise _failure(failed.step, failed.error) from None
     except Exception as unexpected:  # an activity crashed: still report the step, never a stack of secrets
         step = progress.current or "preflight"
         error = PermanentError("InternalError", str(unexpected).splitlines()[0][:500], step=step)
@@ -276,19 +274,6 @@ def _release_gateway(
         f"Gateway {gateway} no longer trusts app {app}'s certificate; the gateway itself stays (it may serve others)",
     )
     context.set_custom_status(progress.custom_status())
-
-
-def _pointed(spec: dict[str, Any], step: str, error: KubelinkError) -> KubelinkError:
-    """A refusal on the gateway path keeps Azure's own code and message, and says where to go instead."""
-    if spec["integration"] != "gateway" or step not in ("gateway", "pointToSite") or error.transient:
-        return error
-    return PermanentError(
-        error.code,
-        f"{error.message} ({REGIONAL_POINTER})",
-        step=error.step,
-        resource=error.resource,
-        details=error.details,
-    )
 
 
 def _record_failure(

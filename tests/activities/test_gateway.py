@@ -190,3 +190,14 @@ def test_connecting_before_the_vnet_is_declared_is_permanent(arm: Arm):
     refused = connect_app_gateway(payload())
     assert refused["ok"] is False
     assert (refused["error"]["code"], refused["error"]["transient"]) == ("VnetConnectionMissing", False)
+
+
+def test_a_refused_gateway_write_keeps_azures_words_and_points_to_regional(arm: Arm, link: dict):
+    refusal = {"error": {"code": "VpnClientProtocolNotSupported", "message": "SSTP can no longer be enabled."}}
+    arm.fault(method="PUT", pathPattern=GATEWAY_PATH + "$", status=400, times=1, body=refusal)
+    refused = ensure_gateway(link)
+    assert refused["ok"] is False
+    error = refused["error"]
+    assert (error["code"], error["transient"]) == ("VpnClientProtocolNotSupported", False)
+    assert error["message"].startswith("SSTP can no longer be enabled. (kubelink: ")
+    assert "integration: regional needs no gateway" in error["message"]
