@@ -55,7 +55,8 @@ class CertificateAuthority:
             self._key = key
             return
         self._key = ec.generate_private_key(ec.SECP256R1())
-        subject = _name("kubelink sandbox CA")
+        # A name of its own: OpenSSL picks issuers by name, so two CAs called alike in one bundle break verification.
+        subject = _name(f"kubelink sandbox CA {os.urandom(4).hex()}")
         self._cert = (
             x509.CertificateBuilder()
             .subject_name(subject)
