@@ -269,7 +269,8 @@ def _from_arm_response(exc: Any, step: str | None, resource: str | None) -> Kube
 
 
 def _arm_error_body(response: Any) -> tuple[str | None, str | None]:
-    """``{"error": {"code", "message"}}`` (ARM) or ``{"code", "message"}`` (some RPs), else nothing."""
+    """``{"error": {"code", "message"}}`` (ARM), ``{"code", "message"}`` (some RPs) or App Service's PascalCase
+    ``{"Code", "Message"}`` (which the SDK's error model leaves unparsed), else nothing."""
     try:
         body = json.loads(response.text())
     except (ValueError, TypeError):
@@ -277,7 +278,7 @@ def _arm_error_body(response: Any) -> tuple[str | None, str | None]:
     error = body.get("error", body) if isinstance(body, dict) else None
     if not isinstance(error, dict):
         return None, None
-    code, message = error.get("code"), error.get("message")
+    code, message = error.get("code", error.get("Code")), error.get("message", error.get("Message"))
     return (code if isinstance(code, str) else None), (message if isinstance(message, str) else None)
 
 

@@ -188,6 +188,7 @@ def plain() -> Iterator[StubServer]:
         (500, {"error": {"code": "InternalServerError", "message": "oops"}}, True, "InternalServerError"),
         (503, None, True, "Http503"),
         (502, {"code": "BadGateway", "message": "rp style body"}, True, "BadGateway"),
+        (400, {"Code": "BadRequest", "Message": "App Service's PascalCase body"}, False, "BadRequest"),
         (408, {"error": {"code": "RequestTimeout", "message": "t"}}, True, "RequestTimeout"),
     ],
 )
