@@ -16,13 +16,12 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from api.links import PROVISION_ORCHESTRATOR
-from api.verify_timer import instance_active
 from kubelink import settings
 from kubelink.clients import arm_error
 from kubelink.conditions import READY, Condition
 from kubelink.drift import DriftRecord, verdict
 from kubelink.errors import KubelinkError, PermanentError
+from kubelink.runs import PROVISION_ORCHESTRATOR, start_singleton
 from kubelink.spec import LinkSpec, provision_instance_id
 from kubelink.store import LinkStore
 
@@ -62,22 +61,16 @@ async def remediate_link(payload: dict[str, Any], client: df.DurableOrchestratio
     """Start ``provision_link`` for a drifted link unless a run of it is active; say which happened."""
     spec = LinkSpec.from_json(payload["spec"])
     instance_id = provision_instance_id(spec.name)
-    already = {"ok": True, "result": {"instanceId": instance_id, "started": False, "reason": "AlreadyRunning"}}
     run = {"spec": payload["spec"], "options": payload.get("options")}
     try:
         _check_scopes(spec)
-        if await instance_active(client, instance_id):
-            return already
-        try:
-            await client.start_new(PROVISION_ORCHESTRATOR, instance_id, run)
-        except Exception:
-            if await instance_active(client, instance_id):  # another start won the race: that run remediates
-                return already
-            raise
+        started = await start_singleton(client, PROVISION_ORCHESTRATOR, instance_id, run)
     except KubelinkError as error:
         return {"ok": False, "error": error.to_json()}
     except Exception as exc:
         return {"ok": False, "error": arm_error(exc, step="remediate", resource=spec.name).to_json()}
+    if not started:  # a run of it is active (or won the race): that run remediates
+        return {"ok": True, "result": {"instanceId": instance_id, "started": False, "reason": "AlreadyRunning"}}
     log.info("link %s drifted: started re-provisioning %s", spec.name, instance_id)
     return {"ok": True, "result": {"instanceId": instance_id, "started": True}}
 

@@ -25,6 +25,7 @@ from kubelink.conditions import READY, Condition
 from kubelink.errors import InvalidLinkSpec, KubelinkError
 from kubelink.http import error_response, invalid_spec_response, json_response, kubelink_error_response
 from kubelink.options import RunOptions
+from kubelink.runs import PROVISION_ORCHESTRATOR, VERIFY_ORCHESTRATOR, instance_active, start_singleton
 from kubelink.spec import LinkSpec, provision_instance_id, verify_instance_id
 from kubelink.store import LinkRecord, LinkStore
 from kubelink.validation import is_link_name, parse_link_spec
@@ -32,17 +33,6 @@ from kubelink.validation import is_link_name, parse_link_spec
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
-PROVISION_ORCHESTRATOR = "provision_link"
-VERIFY_ORCHESTRATOR = "verify_link"
-# Everything but the terminal states: the Durable extension refuses to start an id in these (NonRunningStates).
-BUSY = frozenset(
-    {
-        df.OrchestrationRuntimeStatus.Running,
-        df.OrchestrationRuntimeStatus.Pending,
-        df.OrchestrationRuntimeStatus.Suspended,
-        df.OrchestrationRuntimeStatus.ContinuedAsNew,
-    }
-)
 DRIFT_PAGE_DEFAULT, DRIFT_PAGE_MAX = 100, 1000
 
 
@@ -99,8 +89,6 @@ async def _start_link(req: func.HttpRequest, client: df.DurableOrchestrationClie
         return refusal
     options = _run_options()
     instance_id = provision_instance_id(spec.name)
-    if busy := await _busy(client, instance_id, f"Link {spec.name} is already being provisioned"):
-        return busy
     run = {"spec": spec.to_json(), "options": options}
     if busy := await _start(
         client, PROVISION_ORCHESTRATOR, instance_id, run, f"Link {spec.name} is already being provisioned"
@@ -164,8 +152,6 @@ async def _verify_link_now(req: func.HttpRequest, client: df.DurableOrchestratio
     # Verifying halfway through provisioning would report the unfinished steps as drift.
     if busy := await _busy(client, provision_instance_id(name), f"Link {name} is being provisioned; verify it after"):
         return busy
-    if busy := await _busy(client, instance_id, f"Link {name} is already being verified"):
-        return busy
     if busy := await _start(
         client,
         VERIFY_ORCHESTRATOR,
@@ -195,9 +181,12 @@ def _run_options() -> dict[str, Any]:
 
 async def _busy(client: df.DurableOrchestrationClient, instance_id: str, message: str) -> func.HttpResponse | None:
     """409 ``LinkBusy`` (with that run's status URL) while ``instance_id`` runs, else None."""
-    status = await client.get_status(instance_id)
-    if not status or status.runtime_status not in BUSY:
+    if not await instance_active(client, instance_id):
         return None
+    return _busy_response(client, instance_id, message)
+
+
+def _busy_response(client: df.DurableOrchestrationClient, instance_id: str, message: str) -> func.HttpResponse:
     status_uri = client.create_http_management_payload(instance_id)["statusQueryGetUri"]
     return error_response(
         409, "LinkBusy", f"{message}: follow statusQueryGetUri", instanceId=instance_id, statusQueryGetUri=status_uri
@@ -207,14 +196,10 @@ async def _busy(client: df.DurableOrchestrationClient, instance_id: str, message
 async def _start(
     client: df.DurableOrchestrationClient, orchestrator: str, instance_id: str, run: dict[str, Any], busy: str
 ) -> func.HttpResponse | None:
-    """Start the run, or return 409 when another start won the race between the busy check and this one."""
-    try:
-        await client.start_new(orchestrator, instance_id, run)
-    except Exception:
-        if refusal := await _busy(client, instance_id, busy):
-            return refusal
-        raise
-    return None
+    """Start the run, or return 409 ``LinkBusy`` when a run of it is active (or another start just won)."""
+    if await start_singleton(client, orchestrator, instance_id, run):
+        return None
+    return _busy_response(client, instance_id, busy)
 
 
 async def _record(name: str, **changes: Any) -> None:

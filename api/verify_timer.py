@@ -18,15 +18,13 @@ import os
 import azure.durable_functions as df
 import azure.functions as func
 
-from api.links import BUSY
 from kubelink import settings
 from kubelink.options import RunOptions
+from kubelink.runs import SWEEP_ORCHESTRATOR, start_singleton
 from orchestrators.verify_sweep import SWEEP_INSTANCE_ID
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
-
-SWEEP_ORCHESTRATOR = "verify_sweep"
 
 
 def verify_schedule_expression() -> str:
@@ -40,24 +38,11 @@ def verify_schedule_expression() -> str:
 @bp.durable_client_input(client_name="client")
 async def verify_links_on_schedule(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
     """Start the sweep unless the previous one is still running."""
-    if await instance_active(client, SWEEP_INSTANCE_ID):
-        log.info("Verification sweep %s is still running; this tick leaves it alone", SWEEP_INSTANCE_ID)
-        return
     sweep = {
         "concurrency": settings.verify_concurrency(),
         "options": RunOptions.for_poll_seconds(settings.poll_seconds()).to_json(),
     }
-    try:
-        await client.start_new(SWEEP_ORCHESTRATOR, SWEEP_INSTANCE_ID, sweep)
-    except Exception:
-        if await instance_active(client, SWEEP_INSTANCE_ID):
-            log.info("Verification sweep %s was started by another tick", SWEEP_INSTANCE_ID)
-            return
-        raise
-    log.info("Started verification sweep %s (concurrency %s)", SWEEP_INSTANCE_ID, sweep["concurrency"])
-
-
-async def instance_active(client: df.DurableOrchestrationClient, instance_id: str) -> bool:
-    """Whether ``instance_id`` is in a state the extension refuses to start again (the singleton check)."""
-    status = await client.get_status(instance_id)
-    return bool(status) and status.runtime_status in BUSY
+    if await start_singleton(client, SWEEP_ORCHESTRATOR, SWEEP_INSTANCE_ID, sweep):
+        log.info("Started verification sweep %s (concurrency %s)", SWEEP_INSTANCE_ID, sweep["concurrency"])
+    else:
+        log.info("Verification sweep %s is still running; this tick leaves it alone", SWEEP_INSTANCE_ID)
