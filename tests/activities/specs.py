@@ -7,24 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubelink.spec import LinkSpec
+from tests.example import example_link
 
-SUBSCRIPTION = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
-
-BASE: dict[str, Any] = {
-    "name": "orders-api",
-    "subscriptionId": SUBSCRIPTION,
-    "network": {"resourceGroup": "kube-rg", "virtualNetwork": "kube-vnet"},
-    "kubernetes": {
-        "namespace": "default",
-        "service": "orders-internal",
-        "selector": {"app": "orders"},
-        "ports": [{"name": "http", "port": 80, "targetPort": 8080}],
-        "loadBalancerSubnet": "ilb-subnet",
-        "loadBalancerIP": "10.240.16.25",
-    },
-    "gateway": {"gatewaySubnetPrefix": "10.240.255.0/27", "clientAddressPool": "172.16.100.0/24"},
-    "app": {"resourceGroup": "apps-rg", "name": "kubelink-demo"},
-}
+#: the example without its probe: activity tests reach the app through the SDKs, not its HTTP endpoint
+BASE: dict[str, Any] = {k: v for k, v in example_link().items() if k != "probe"}
+SUBSCRIPTION: str = BASE["subscriptionId"]
 
 
 def spec_body(**changes: Any) -> dict[str, Any]:
