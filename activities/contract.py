@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from kubelink.desired import ResourceChange
+from activities.arm import start
+from kubelink.desired import ArmState, ResourceChange
 from kubelink.errors import KubelinkError
 from kubelink.progress import combine_results
 from kubelink.spec import LinkSpec
@@ -72,3 +73,11 @@ def outcome(*changes: ResourceChange) -> dict[str, Any]:
         "result": combine_results(c.result for c in changes),
         "changes": [item.to_json() for c in changes for item in c.changes],
     }
+
+
+def started(change: ResourceChange, state: ArmState, begin: Callable[..., Any], *args: Any) -> dict[str, Any]:
+    """``outcome(change)``, with the resource's long-running write (``begin(*args)``) started only when it differs,
+    and what the orchestrator waits on: ``provisioningState`` (and the write's ``operation``)."""
+    if not change.changes:
+        return {**outcome(change), "provisioningState": state.provisioning_state}
+    return {**outcome(change), **start(begin, *args)}

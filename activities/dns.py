@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
-from activities.arm import start
-from activities.contract import Payload, outcome, run_activity
+from activities.contract import Payload, outcome, run_activity, started
 from activities.observe import observe_a_record, observe_dns_link, observe_dns_zone, private_dns
 from kubelink.desired import ResourceChange
 from kubelink.desired.dns import (
@@ -74,16 +73,14 @@ def ensure_dns_zone(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ensure_dns_zone(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    from azure.mgmt.privatedns.models import PrivateZone
+
     assert spec.dns is not None, "only a link with dns has a zone"
     dns = private_dns(spec)
     state = observe_dns_zone(spec, dns)
-    change = _zone_change(spec, state)
-    if not change.changes:
-        return {**outcome(change), "provisioningState": state.provisioning_state}
-    from azure.mgmt.privatedns.models import PrivateZone
-
     rg, zone = spec.network.resource_group, spec.dns.zone
-    return {**outcome(change), **start(dns.private_zones.begin_create_or_update, rg, zone, PrivateZone(zone_body()))}
+    body = PrivateZone(zone_body())
+    return started(_zone_change(spec, state), state, dns.private_zones.begin_create_or_update, rg, zone, body)
 
 
 @bp.activity_trigger(input_name="payload")
@@ -93,17 +90,15 @@ def ensure_dns_link(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ensure_dns_link(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    from azure.mgmt.privatedns.models import VirtualNetworkLink
+
     assert spec.dns is not None, "only a link with dns has a zone link"
     dns = private_dns(spec)
     state = observe_dns_link(spec, dns)
-    change = _link_change(spec, state)
-    if not change.changes:
-        return {**outcome(change), "provisioningState": state.provisioning_state}
-    from azure.mgmt.privatedns.models import VirtualNetworkLink
-
     rg, zone, name = spec.network.resource_group, spec.dns.zone, state.name or link_name(spec)
     body = VirtualNetworkLink(zone_link_body(spec))
-    return {**outcome(change), **start(dns.virtual_network_links.begin_create_or_update, rg, zone, name, body)}
+    begin = dns.virtual_network_links.begin_create_or_update
+    return started(_link_change(spec, state), state, begin, rg, zone, name, body)
 
 
 @bp.activity_trigger(input_name="payload")

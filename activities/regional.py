@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import azure.durable_functions as df
 
 from activities.arm import start
-from activities.contract import Payload, explained, outcome, run_activity
+from activities.contract import Payload, explained, outcome, run_activity, started
 from activities.observe import network, observe_app_subnet, observe_gateway, observe_regional, web
 from kubelink.desired import ResourceChange
 from kubelink.desired.gateway import SUCCEEDED, GatewayState
@@ -30,6 +30,7 @@ from kubelink.desired.regional import (
     diff_released_certificate,
     gateway_without_certificate,
     regional_connection_body,
+    releases_gateway,
 )
 from kubelink.spec import LinkSpec
 
@@ -49,16 +50,23 @@ bp = df.Blueprint()
 def regional_changes(
     spec: LinkSpec, net: NetworkManagementClient | None = None, client: WebSiteManagementClient | None = None
 ) -> list[ResourceChange]:
-    """The delegated subnet and the app's regional connection."""
-    return [
-        _subnet_change(spec, observe_app_subnet(spec, net)),
-        _connection_change(spec, observe_regional(spec, client)),
-    ]
+    """The delegated subnet and the app's regional connection (verification's rows)."""
+    return _regional_rows(spec, observe_regional(spec, client), net)
 
 
-def plan_released_certificate(spec: LinkSpec, net: NetworkManagementClient | None = None) -> ResourceChange:
-    """Kubelink's root certificate for the app, still on the gateway the link leaves."""
-    return _release_change(spec, observe_gateway(spec, net))
+def plan_regional(
+    spec: LinkSpec, net: NetworkManagementClient | None = None, client: WebSiteManagementClient | None = None
+) -> list[ResourceChange]:
+    """``regional_changes``, and for a link leaving the gateway path, its certificate to release."""
+    state = observe_regional(spec, client)
+    rows = _regional_rows(spec, state, net)
+    if releases_gateway(spec, state.gateway_connection):
+        rows.append(_release_change(spec, observe_gateway(spec, net)))
+    return rows
+
+
+def _regional_rows(spec: LinkSpec, state: RegionalState, net: NetworkManagementClient | None) -> list[ResourceChange]:
+    return [_subnet_change(spec, observe_app_subnet(spec, net)), _connection_change(spec, state)]
 
 
 def _subnet_change(spec: LinkSpec, state: AppSubnetState) -> ResourceChange:
@@ -87,16 +95,13 @@ def ensure_app_subnet(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _ensure_app_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
-    net = network(spec)
-    state = observe_app_subnet(spec, net)
-    change = _subnet_change(spec, state)
-    if not change.changes:
-        return {**outcome(change), "provisioningState": state.provisioning_state}
     from azure.mgmt.network.models import Subnet
 
-    rg, vnet = spec.network.resource_group, spec.network.virtual_network
+    net = network(spec)
+    state = observe_app_subnet(spec, net)
+    rg, vnet, name = spec.network.resource_group, spec.network.virtual_network, spec.app.subnet.name
     body = Subnet(app_subnet_body(spec, state))
-    return {**outcome(change), **start(net.subnets.begin_create_or_update, rg, vnet, spec.app.subnet.name, body)}
+    return started(_subnet_change(spec, state), state, net.subnets.begin_create_or_update, rg, vnet, name, body)
 
 
 @bp.activity_trigger(input_name="payload")

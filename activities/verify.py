@@ -7,7 +7,8 @@ Service still has the address the app was given, the gateway is ``Succeeded``, t
 needs no resync, and the app setting still holds that address.
 
 Reads per link: the Service (Kubernetes), the gateway, the app's VNet connection and site config, and the
-app settings list (4 ARM requests).
+app settings list (4 ARM requests). A regional link reads its delegated subnet and the app's regional connection
+instead of the gateway side, and a link with ``dns`` its zone, VNet link and A record.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities.contract import Payload, run_activity
+from activities.dns import dns_changes
 from activities.observe import network, observe_app_gateway, observe_app_settings, web
+from activities.regional import regional_changes
 from activities.service import observe_service
 from activities.vnet_integration import connection_id
 from kubelink.clients import arm_error
 from kubelink.desired import ResourceChange
-from kubelink.desired.app_setting import diff_app_setting
+from kubelink.desired.app_setting import diff_app_setting, setting_value
 from kubelink.desired.gateway import FAILED_STATES, SUCCEEDED, GatewayState, diff_gateway, diff_point_to_site
 from kubelink.desired.service import ServiceState, diff_service, resource_name
 from kubelink.desired.vnet_integration import AppGatewayState, diff_app_gateway, diff_vnet_connection
@@ -79,9 +82,13 @@ def check_link(spec: LinkSpec, private_address: str | None) -> list[dict[str, An
     if spec.integration == "gateway":
         app_gateway = observe_app_gateway(spec, client, network(spec))
         changes += gateway_checks(spec, app_gateway)
+    else:
+        changes += regional_changes(spec, network(spec), client)
     if private_address is not None:
+        if spec.dns:
+            changes += dns_changes(spec, private_address)
         settings = observe_app_settings(spec, client)
-        value = spec.dns.fqdn if spec.dns else private_address  # with a DNS record, the setting holds its name
+        value = setting_value(spec, private_address)
         # the settings resource always exists: a missing setting is a differing field, not a missing resource
         changes.append(
             ResourceChange(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubelink.desired import ResourceChange
+from kubelink.desired.app_setting import setting_value
 from kubelink.desired.gateway import RootCertificate, root_certificate_name
 from kubelink.spec import LinkSpec
 
@@ -40,23 +41,28 @@ def plan(spec: LinkSpec) -> dict[str, Any]:
 
 def planned_changes(spec: LinkSpec) -> list[ResourceChange]:
     from activities.app_setting import plan_app_setting
+    from activities.dns import dns_changes
     from activities.observe import network, web
+    from activities.regional import plan_regional
     from activities.service import plan_service
 
     client, net = web(spec), network(spec)
     changes = [plan_service(spec)]
     if spec.integration == "gateway":
         changes += _gateway_path(spec, net, client)
-    changes.append(plan_app_setting(spec, _setting_value(spec), client))
+    else:
+        changes += plan_regional(spec, net, client)
+    address = _address(spec)
+    if spec.dns:
+        changes += dns_changes(spec, address)
+    changes.append(plan_app_setting(spec, setting_value(spec, address), client))
     return changes
 
 
-def _setting_value(spec: LinkSpec) -> str:
-    """What the app setting will hold: the DNS record's name, else the Service's (pinned or assigned) address."""
+def _address(spec: LinkSpec) -> str:
+    """The Service's (pinned or assigned) address, or words for it before Azure assigns one."""
     from activities.service import observe_service
 
-    if spec.dns:
-        return spec.dns.fqdn
     address = spec.kubernetes.load_balancer_ip or observe_service(spec).ingress_ip
     return address or f"the private IP Azure gives Service {spec.kubernetes.namespace}/{spec.kubernetes.service}"
 

@@ -23,6 +23,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from kubelink.desired.app_setting import setting_value
+from kubelink.desired.regional import releases_gateway
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
 from kubelink.progress import Progress, combine_results
@@ -49,8 +50,7 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
             context.set_custom_status(progress.custom_status())
         private_ip = yield from _service(context, progress, payload, options)
         if spec["integration"] == "regional":
-            # the link leaves (or left) the gateway path: the app is still connected through it, or the spec keeps it
-            releases = bool(checked["facts"].get("appGatewayConnection") or spec["gateway"].get("clientAddressPool"))
+            releases = releases_gateway(LinkSpec.from_json(spec), bool(checked["facts"]["appGatewayConnection"]))
             yield from _regional(context, progress, payload, options, releases)
         else:
             yield from _gateway(context, progress, payload, options)

@@ -48,6 +48,21 @@ class ResourceChange:
         }
 
 
+@dataclass(frozen=True)
+class ArmState:
+    """A resource as ARM returns it (REST JSON), or None where ARM answered 404."""
+
+    body: Mapping[str, Any] | None
+
+    @property
+    def exists(self) -> bool:
+        return self.body is not None
+
+    @property
+    def provisioning_state(self) -> str | None:
+        return dig(self.body, "properties", "provisioningState")
+
+
 def dig(body: Mapping[str, Any] | None, *path: str) -> Any:
     """``body[a][b]…``, or None where a level is missing: ARM and Kubernetes omit empty fields."""
     value: Any = body

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from kubelink.desired import dig
+from kubelink.desired import ArmState, dig
 from kubelink.desired.gateway import repair
 from kubelink.diff import DiffItem, diff_fields
 from kubelink.spec import LinkSpec
@@ -22,19 +21,8 @@ GLOBAL = "global"
 TTL = 300
 
 
-@dataclass(frozen=True)
-class DnsResourceState:
-    """A zone or a virtual network link as ARM returns it (None: it does not exist)."""
-
-    body: Mapping[str, Any] | None
-
-    @property
-    def exists(self) -> bool:
-        return self.body is not None
-
-    @property
-    def provisioning_state(self) -> str | None:
-        return dig(self.body, "properties", "provisioningState")
+class DnsResourceState(ArmState):
+    """A zone, or a zone's virtual network link."""
 
     @property
     def name(self) -> str | None:
@@ -87,14 +75,7 @@ def zone_link_body(spec: LinkSpec) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class ARecordState:
-    body: Mapping[str, Any] | None
-
-    @property
-    def exists(self) -> bool:
-        return self.body is not None
-
+class ARecordState(ArmState):
     @property
     def addresses(self) -> list[str] | None:
         records = dig(self.body, "properties", "aRecords")

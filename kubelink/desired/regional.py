@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kubelink.desired import dig
+from kubelink.desired import ArmState, dig
 from kubelink.desired.gateway import GatewayState, repair, root_certificate_name
 from kubelink.diff import DiffItem, diff_fields
 from kubelink.spec import LinkSpec
@@ -28,19 +28,8 @@ DELEGATIONS = "properties.delegations"
 # --- the app's delegated subnet -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AppSubnetState:
-    """The subnet named ``app.subnet.name`` as ARM returns it (None: it does not exist)."""
-
-    body: Mapping[str, Any] | None
-
-    @property
-    def exists(self) -> bool:
-        return self.body is not None
-
-    @property
-    def provisioning_state(self) -> str | None:
-        return dig(self.body, "properties", "provisioningState")
+class AppSubnetState(ArmState):
+    """The subnet named ``app.subnet.name``."""
 
     @property
     def delegations(self) -> tuple[Mapping[str, Any], ...]:
@@ -121,6 +110,13 @@ def diff_regional_connection(spec: LinkSpec, state: RegionalState) -> tuple[Diff
 
 
 # --- leaving the gateway: kubelink's root certificate for the app -------------------------------------
+
+
+def releases_gateway(spec: LinkSpec, app_gateway_connection: bool) -> bool:
+    """Whether a regional link cleans up after the gateway path: the app is still connected through the gateway,
+    or the spec keeps its gateway section (how a re-submitted gateway link says which gateway it leaves, and what
+    lets a failed or interrupted move finish on the next run). A fresh regional link touches no gateway."""
+    return spec.integration == "regional" and (app_gateway_connection or spec.gateway.client_address_pool is not None)
 
 
 def diff_released_certificate(spec: LinkSpec, gateway: GatewayState) -> tuple[DiffItem, ...]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from azure.mgmt.network.models import Subnet, VirtualNetworkGateway
 
-from activities.gateway import ensure_gateway_subnet, ensure_public_ip
+from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
 from activities.regional import connect_app_regional, ensure_app_subnet, release_app_certificate
 from activities.vnet_integration import ensure_app_vnet_connection
 from kubelink.clients import network_client, web_client
@@ -143,50 +143,33 @@ def test_a_refused_regional_connection_after_the_disconnect_says_the_app_is_disc
     assert connect_app_regional(link)["result"] == "created"  # a second run needs no disconnect
 
 
-def make_gateway(arm: Arm, *roots: tuple[str, str]) -> dict[str, Any]:
-    """A Succeeded gateway trusting ``roots`` (name, data), as the gateway path or its owner left it."""
+def make_gateway(arm: Arm, *others: tuple[str, str]) -> dict[str, Any]:
+    """A Succeeded gateway as the gateway path leaves it (trusting the app's certificate), also trusting ``others``
+    (name, data): roots of whoever else uses the gateway."""
     link = payload()
     for ensure, resource in ((ensure_gateway_subnet, "gatewaySubnet"), (ensure_public_ip, "publicIp")):
         assert ensure(link)["ok"]
         settle(link, resource)
-    body = {
-        "location": "westeurope",
-        "properties": {
-            "gatewayType": "Vpn",
-            "vpnType": "RouteBased",
-            "sku": {"name": "VpnGw1AZ", "tier": "VpnGw1AZ"},
-            "ipConfigurations": [
-                {
-                    "name": "gwipconfig",
-                    "properties": {
-                        "subnet": {"id": f"{NETWORK}/virtualNetworks/kube-vnet/subnets/GatewaySubnet"},
-                        "publicIPAddress": {"id": f"{NETWORK}/publicIPAddresses/kube-vnet-gw-pip"},
-                    },
-                }
-            ],
-            "vpnClientConfiguration": {
-                "vpnClientAddressPool": {"addressPrefixes": ["172.16.100.0/24"]},
-                "vpnClientProtocols": ["SSTP"],
-                "vpnAuthenticationTypes": ["Certificate"],
-                "vpnClientRootCertificates": [{"name": n, "properties": {"publicCertData": d}} for n, d in roots],
-            },
-        },
-    }
-    network_client(SUBSCRIPTION).virtual_network_gateways.begin_create_or_update(
-        "kube-rg", "kube-vnet-gw", VirtualNetworkGateway(body), polling_interval=0.1
-    ).result()
+    assert ensure_app_vnet_connection(link)["ok"] and ensure_gateway(link)["ok"]
+    settle(link, "gateway")
+    gateways = network_client(SUBSCRIPTION).virtual_network_gateways
+    gateway = gateways.get("kube-rg", "kube-vnet-gw").as_dict()
+    roots = gateway["properties"]["vpnClientConfiguration"]["vpnClientRootCertificates"]
+    roots += [{"name": name, "properties": {"publicCertData": data}} for name, data in others]
+    updated = VirtualNetworkGateway(gateway)
+    gateways.begin_create_or_update("kube-rg", "kube-vnet-gw", updated, polling_interval=0.1).result()
     arm.forget()
     return link
 
 
 def test_only_kubelinks_certificate_for_the_app_leaves_the_gateway(arm: Arm):
-    link = make_gateway(arm, ("ops-root", root_certificate("ops")), ("kubelink-kubelink-demo", root_certificate("app")))
+    link = make_gateway(arm, ("ops-root", root_certificate("ops")))
     released = release_app_certificate(link)
     assert released["ok"], released
     assert released["result"] == "updated" and released["provisioningState"] == "Updating"
     (put,) = arm.writes()
     roots = put["requestBody"]["properties"]["vpnClientConfiguration"]["vpnClientRootCertificates"]
-    assert [r["name"] for r in roots] == ["ops-root"]
+    assert [r["name"] for r in roots] == ["ops-root"]  # the app's went, the other root stays
     assert settle(link, "gateway")["provisioningState"] == "Succeeded"
     arm.forget()
     again = release_app_certificate(link)
@@ -201,7 +184,7 @@ def test_a_busy_gateway_is_released_later_and_a_missing_one_needs_nothing(arm: A
         "changes": [],
         "provisioningState": "Succeeded",
     }
-    link = make_gateway(arm, ("kubelink-kubelink-demo", root_certificate("app")))
+    link = make_gateway(arm)
     arm.fault(pathPattern="virtualNetworkGateways/kube-vnet-gw$", lroSeconds=30)
     gateways = network_client(SUBSCRIPTION).virtual_network_gateways
     gateways.begin_create_or_update("kube-rg", "kube-vnet-gw", gateways.get("kube-rg", "kube-vnet-gw"), polling=False)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import requests
@@ -22,6 +22,7 @@ from tests.sandbox.conftest import FakeCredential
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((REPO / "examples" / "link.json").read_text())
 TERMINAL = {"Completed", "Failed", "Terminated", "Canceled"}
+Client = TypeVar("Client")
 #: writes are what change Azure; list/credential POSTs only read
 READ_ACTIONS = ("/list", "/listclusterusercredential", "/getvpnclientconnectionhealth")
 
@@ -73,13 +74,31 @@ class Kubelink:
         body: dict[str, Any] = response.json()
         return body
 
+    def plan(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        response = requests.post(f"{self.host}/api/plan", json=body, timeout=60)
+        assert response.status_code == 200, response.text
+        changes: list[dict[str, Any]] = response.json()["changes"]
+        return changes
+
+    def verify(self, name: str) -> dict[str, Any]:
+        """POST /api/links/{name}/verify and follow it; the verification's output."""
+        started = requests.post(f"{self.host}/api/links/{name}/verify", timeout=30)
+        assert started.status_code == 202, started.text
+        status, _ = self.follow(started.json()["statusQueryGetUri"])
+        assert status["runtimeStatus"] == "Completed", status
+        output: dict[str, Any] = status["output"]
+        return output
+
     def instances(self) -> list[dict[str, Any]]:
         return requests.get(f"{self.host}/runtime/webhooks/durabletask/instances", timeout=30).json()
 
     # the sandbox
     def web(self) -> WebSiteManagementClient:
-        """The real SDK client a person would use, trusting the sandbox's CA."""
-        return WebSiteManagementClient(
+        return self.client(WebSiteManagementClient)
+
+    def client(self, sdk: Callable[..., Client]) -> Client:
+        """A real SDK client a person would use (``WebSiteManagementClient``…), trusting the sandbox's CA."""
+        return sdk(
             FakeCredential(),
             str(self.world.subscription_id),
             base_url=self.arm,

@@ -7,7 +7,9 @@ non-deterministic code (a clock read, an environment lookup, a changed order) wo
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,7 @@ def assert_replays_deterministically(host_state: Path, instance_id: str) -> int:
         history = store.history(instance_id)
     finally:
         store.close()
-    import function_app
-
-    handle = next(f for f in function_app.app.get_functions() if f.get_function_name() == "provision_link")
-    orchestrator = handle.get_user_function()
+    orchestrator = _provision_link()
     run_input = json.loads(history[1]["Input"])
     starts = [i for i, e in enumerate(history) if e["EventType"] == ORCHESTRATOR_STARTED]
     for number, start in enumerate(starts):
@@ -46,6 +45,16 @@ def assert_replays_deterministically(host_state: Path, instance_id: str) -> int:
             f"{expected[len(expected) - 3 :]}"
         )
     return len(starts)
+
+
+@functools.cache
+def _provision_link() -> Callable[[str], str]:
+    """The orchestrator as the SDK wraps it; looked up once, since an app lists its functions only once."""
+    import function_app
+
+    handle = next(f for f in function_app.app.get_functions() if f.get_function_name() == "provision_link")
+    orchestrator: Callable[[str], str] = handle.get_user_function()
+    return orchestrator
 
 
 def _context(instance_id: str, history: list[dict[str, Any]], run_input: Any) -> dict[str, Any]:
