@@ -4,7 +4,8 @@ Starts the world (Azurite, etcd + kube-apiserver, the ARM sandbox, the local Fun
 supervisor, POSTs ``examples/link.json``, follows ``statusQueryGetUri`` printing each step as it changes,
 prints the output, calls the app's probe through the private path, verifies the link, changes the app
 setting behind kubelink's back (through ARM with the SDK, as a person would), verifies again, prints the
-drift record, and stops everything. Exits 0 only if every one of those happened as described.
+drift record, then moves the link to today's recommended path (``integration: regional``: no gateway) and
+probes again, and stops everything. Exits 0 only if every one of those happened as described.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ EXAMPLE = REPO / "examples" / "link.json"
 TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
 #: what the demo writes behind kubelink's back: an address in the VNet where nothing listens
 TAMPERED_ADDRESS = "10.240.16.99"
+#: the subnet delegated to App Service when the link moves to regional integration
+REGIONAL_SUBNET = {"name": "app-subnet", "prefix": "10.240.32.0/27"}
 
 
 class DemoFailed(Exception):
@@ -99,6 +102,17 @@ class Demo:
         say(f"   drift records (GET /api/links/{self.name}/drift):\n{_indent(found)}")
         ready = next(c for c in self.get(f"/api/links/{self.name}")["conditions"] if c["type"] == "Ready")
         say(f"   link condition Ready={ready['status']} ({ready['reason']}): {ready['message']}")
+        self.move_to_regional()
+
+    def move_to_regional(self) -> None:
+        """The same link re-submitted with ``integration: regional`` (README "Which integration path?")."""
+        moved = {**self.link, "integration": "regional", "app": {**self.link["app"], "subnet": REGIONAL_SUBNET}}
+        say(f"\n7. Today's path: POST the same link with integration regional, app.subnet {REGIONAL_SUBNET}")
+        status = self.follow(self.start("/api/links", json=moved), self.print_steps)
+        if status["runtimeStatus"] != "Completed":
+            raise DemoFailed(f"moving to regional ended {status['runtimeStatus']}: {json.dumps(status.get('output'))}")
+        say(f"   output:\n{_indent(status['output'])}")
+        self.probe(8)
 
     # --- the steps' mechanics ---------------------------------------------------------------------
 
@@ -131,10 +145,10 @@ class Demo:
         states = " ".join(f"{step}={state}" for step, state in custom.get("steps", {}).items())
         say(f"   [{custom.get('step') or '-':15}] {custom.get('message')}  ({states})")
 
-    def probe(self) -> None:
+    def probe(self, number: int = 3) -> None:
         site = self.world["sites"][self.link["app"]["name"]]
         url = f"{site}{self.link['probe']['path']}"
-        say(f"\n3. The app's probe: GET {url}")
+        say(f"\n{number}. The app's probe: GET {url}")
         answer = self.http.get(url, timeout=30)
         say(f"   {answer.status_code}: {answer.text.strip()[:200]}")
         if answer.status_code != self.link["probe"].get("expectStatus", 200):
