@@ -13,6 +13,7 @@ from kubelink.desired.regional import (
     diff_regional_connection,
     diff_released_certificate,
     gateway_without_certificate,
+    releases_gateway,
 )
 from tests.activities.specs import link_spec
 
@@ -108,3 +109,11 @@ def test_only_kubelinks_certificate_for_the_app_is_released():
     released = GatewayState.from_arm(body)
     assert diff_released_certificate(SPEC, released) == ()
     assert diff_released_certificate(SPEC, GatewayState.from_arm(None)) == ()
+
+
+def test_a_regional_link_cleans_up_after_the_gateway_only_when_it_has_or_had_one():
+    fresh = link_spec(integration="regional", gateway=None, app={"subnet": {"name": "s", "prefix": "10.240.32.0/27"}})
+    assert not releases_gateway(fresh, app_gateway_connection=False)
+    assert releases_gateway(fresh, app_gateway_connection=True)  # still connected through a gateway
+    assert releases_gateway(SPEC, app_gateway_connection=False)  # the re-submitted body keeps its gateway section
+    assert not releases_gateway(link_spec(), app_gateway_connection=True)  # the gateway path keeps its gateway
