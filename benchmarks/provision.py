@@ -18,14 +18,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import requests
+from local.world_client import WorldClient
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "link.json"
-TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
 GATEWAY = re.compile(r"/virtualNetworkGateways/[^/]+$", re.I)
 OPERATION = re.compile(r"/providers/Microsoft\.Network/locations/[^/]+/operations/", re.I)
-READ_ACTIONS = ("/list", "/listclusterusercredential")
 
 
 def main() -> None:
@@ -46,49 +44,35 @@ def main() -> None:
             started = time.monotonic()
             world.ensure("host")
             print(f"world up in {time.monotonic() - started:.1f} s")
-            ca = str(world.ca_bundle)
-            arm = str(world.arm_url)
+            client = WorldClient(world.describe())
             link = json.loads(EXAMPLE.read_text())
 
             print("\nfresh link")
-            elapsed = _provision(str(world.host_url), link)
-            log = requests.get(f"{arm}/_sandbox/requests", verify=ca, timeout=30).json()
-            operations = requests.get(f"{arm}/_sandbox/world", verify=ca, timeout=30).json()["operations"]
-            _report(log, elapsed)
-            print(f"  gateway finished -> orchestration noticed: {_notice_lag(log, operations):.2f} s")
+            elapsed = _provision(client, link)
+            log = client.arm_requests()
+            _report(log, len(client.arm_writes()), elapsed)
+            lag = _notice_lag(log, client.sandbox_state()["operations"])
+            print(f"  gateway finished -> orchestration noticed: {lag:.2f} s")
 
-            requests.delete(f"{arm}/_sandbox/requests", verify=ca, timeout=30).raise_for_status()
+            client.reset_requests()
             print("\nre-run of the converged link")
-            elapsed = _provision(str(world.host_url), link)
-            _report(requests.get(f"{arm}/_sandbox/requests", verify=ca, timeout=30).json(), elapsed)
+            elapsed = _provision(client, link)
+            _report(client.arm_requests(), len(client.arm_writes()), elapsed)
 
 
-def _provision(host: str, link: dict[str, Any]) -> float:
+def _provision(client: WorldClient, link: dict[str, Any]) -> float:
     started = time.monotonic()
-    response = requests.post(f"{host}/api/links", json=link, timeout=30)
-    response.raise_for_status()
-    url = response.json()["statusQueryGetUri"]
-    while True:
-        status = requests.get(url, timeout=30).json()
-        if status["runtimeStatus"] in TERMINAL:
-            break
-        time.sleep(0.1)
-    if status["runtimeStatus"] != "Completed":
-        raise SystemExit(f"run ended {status['runtimeStatus']}: {status.get('output')}")
-    print(f"  completed in {time.monotonic() - started:.1f} s, steps {status['output']['steps']}")
+    output = client.completed("/api/links", link)
+    print(f"  completed in {time.monotonic() - started:.1f} s, steps {output['steps']}")
     return time.monotonic() - started
 
 
-def _writes(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in log if r["method"] != "GET" and not r["path"].lower().endswith(READ_ACTIONS)]
-
-
-def _report(log: list[dict[str, Any]], elapsed: float) -> None:
+def _report(log: list[dict[str, Any]], writes: int, elapsed: float) -> None:
     by_method = Counter(r["method"] for r in log)
     gateway_puts = [r for r in log if r["method"] == "PUT" and GATEWAY.search(r["path"])]
     polls = [r for r in log if r["method"] == "GET" and (OPERATION.search(r["path"]) or GATEWAY.search(r["path"]))]
     print(f"  ARM requests: {len(log)} ({', '.join(f'{m} {n}' for m, n in sorted(by_method.items()))})")
-    print(f"  gateway PUTs: {len(gateway_puts)}   writes: {len(_writes(log))}   gateway/operation polls: {len(polls)}")
+    print(f"  gateway PUTs: {len(gateway_puts)}   writes: {writes}   gateway/operation polls: {len(polls)}")
     print(f"  ARM requests per minute of run: {len(log) / max(elapsed / 60, 1e-9):.0f}")
 
 

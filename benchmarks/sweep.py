@@ -19,11 +19,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import requests
+from local.world_client import WorldClient
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "link.json"
-TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
 NO_SCHEDULED_SWEEP = "0 0 0 1 1 *"
 
 
@@ -56,37 +55,19 @@ def main() -> None:
                 "headers": {"Retry-After": str(args.retry_after)},
                 "body": {"error": {"code": "TooManyRequests", "message": "Too many requests (sandbox fault)"}},
             }
-            bench.http.post(f"{bench.arm}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
+            bench.inject(**fault)
             print(f"\nsame sweep, first {args.throttled} gateway GETs answered 429 (Retry-After: {args.retry_after})")
             bench.report(bench.sweep(args.concurrency), args.links)
 
 
-class Bench:
+class Bench(WorldClient):
     def __init__(self, world: Any) -> None:
+        super().__init__(world.describe())
         self.world = world
-        self.host = str(world.host_url)
-        self.arm = str(world.arm_url)
-        self.http = requests.Session()
-        self.http.trust_env = False  # a machine-wide REQUESTS_CA_BUNDLE would override verify
-        self.http.verify = str(world.ca_bundle)
-
-    def follow(self, uri: str, timeout: float = 3600) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            status: dict[str, Any] = self.http.get(uri, timeout=60).json()
-            if status["runtimeStatus"] in TERMINAL:
-                return status
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{uri} did not finish in {timeout:.0f} s: {status}")
-            time.sleep(0.5)
 
     def provision(self, link: dict[str, Any]) -> None:
         began = time.monotonic()
-        answer = self.http.post(f"{self.host}/api/links", json=link, timeout=30)
-        answer.raise_for_status()
-        status = self.follow(answer.json()["statusQueryGetUri"])
-        if status["runtimeStatus"] != "Completed":
-            raise SystemExit(f"provisioning failed: {status.get('output')}")
+        self.completed("/api/links", link, timeout=3600)
         print(f"provisioned {link['name']} in {time.monotonic() - began:.1f} s")
 
     def clone_links(self, name: str, count: int) -> None:
@@ -111,16 +92,13 @@ class Bench:
     def sweep(self, concurrency: int) -> dict[str, Any]:
         from kubelink.options import RunOptions
 
-        self.http.delete(f"{self.arm}/_sandbox/requests", timeout=10).raise_for_status()
+        self.reset_requests()
         run = {"concurrency": concurrency, "options": RunOptions.for_poll_seconds(1).to_json()}
         began = time.monotonic()
-        answer = self.http.post(
-            f"{self.host}/runtime/webhooks/durabletask/orchestrators/verify_sweep/verify-sweep", json=run, timeout=30
-        )
-        answer.raise_for_status()
-        status = self.follow(answer.json()["statusQueryGetUri"])
+        uri = self.start("/runtime/webhooks/durabletask/orchestrators/verify_sweep/verify-sweep", run)
+        status = self.follow(uri, timeout=3600, interval=0.5).status
         elapsed = time.monotonic() - began
-        log = self.http.get(f"{self.arm}/_sandbox/requests", timeout=60).json()
+        log = self.arm_requests()
         return {"status": status, "seconds": elapsed, "log": log}
 
     @staticmethod

@@ -13,16 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from local.world_client import RunNotStarted, WorldClient
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "link.json"
-TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
 #: what the demo writes behind kubelink's back: an address in the VNet where nothing listens
 TAMPERED_ADDRESS = "10.240.16.99"
 #: the subnet delegated to App Service when the link moves to regional integration
@@ -66,18 +66,15 @@ class Demo:
     """The demo's steps against a running world (``world.json``'s content)."""
 
     def __init__(self, world: dict[str, Any], timeout: float) -> None:
-        self.world = world
-        self.host: str = world["host"]
+        self.client = WorldClient(world)
+        self.host = self.client.host
         self.timeout = timeout
         self.link: dict[str, Any] = json.loads(EXAMPLE.read_text())
         self.name: str = self.link["name"]
-        self.http = requests.Session()
-        self.http.trust_env = False  # a machine-wide REQUESTS_CA_BUNDLE would override verify
-        self.http.verify = world["caBundle"]
 
     def run(self) -> None:
         say(f"\n1. POST {self.host}/api/links with {EXAMPLE.relative_to(REPO)} (link {self.name!r})")
-        status = self.follow(self.start("/api/links", json=self.link), self.print_steps)
+        status = self.follow(self.start("/api/links", self.link), self.print_steps)
         if status["runtimeStatus"] != "Completed":
             raise DemoFailed(f"provisioning ended {status['runtimeStatus']}: {json.dumps(status.get('output'))}")
         say(f"\n2. Output:\n{_indent(status['output'])}")
@@ -108,7 +105,7 @@ class Demo:
         """The same link re-submitted with ``integration: regional`` (README "Which integration path?")."""
         moved = {**self.link, "integration": "regional", "app": {**self.link["app"], "subnet": REGIONAL_SUBNET}}
         say(f"\n7. Today's path: POST the same link with integration regional, app.subnet {REGIONAL_SUBNET}")
-        status = self.follow(self.start("/api/links", json=moved), self.print_steps)
+        status = self.follow(self.start("/api/links", moved), self.print_steps)
         if status["runtimeStatus"] != "Completed":
             raise DemoFailed(f"moving to regional ended {status['runtimeStatus']}: {json.dumps(status.get('output'))}")
         say(f"   output:\n{_indent(status['output'])}")
@@ -116,40 +113,30 @@ class Demo:
 
     # --- the steps' mechanics ---------------------------------------------------------------------
 
-    def start(self, path: str, **body: Any) -> str:
+    def start(self, path: str, body: Any = None) -> str:
         """POST a starter; its 202 check-status body gives the status URL to follow."""
-        response = self.http.post(f"{self.host}{path}", timeout=30, **body)
-        if response.status_code != 202:
-            raise DemoFailed(f"POST {path} answered {response.status_code}: {response.text}")
-        uri: str = response.json()["statusQueryGetUri"]
+        try:
+            uri = self.client.start(path, body)
+        except RunNotStarted as refused:
+            raise DemoFailed(str(refused)) from None
         say(f"   202 Accepted; following {uri}")
         return uri
 
     def follow(self, uri: str, show: Callable[[Any], None]) -> dict[str, Any]:
         """Poll the status URL until the run ends, showing each new customStatus."""
-        deadline = time.monotonic() + self.timeout
-        shown: Any = None
-        while True:
-            status: dict[str, Any] = self.http.get(uri, timeout=30).json()
-            custom = status.get("customStatus")
-            if custom and custom != shown:
-                show(custom)
-                shown = custom
-            if status["runtimeStatus"] in TERMINAL:
-                return status
-            if time.monotonic() > deadline:
-                raise DemoFailed(f"{uri} still {status['runtimeStatus']} after {self.timeout:.0f} s")
-            time.sleep(0.5)
+        try:
+            return self.client.follow(uri, self.timeout, on_change=show, interval=0.5).status
+        except TimeoutError as late:
+            raise DemoFailed(str(late)) from None
 
     def print_steps(self, custom: dict[str, Any]) -> None:
         states = " ".join(f"{step}={state}" for step, state in custom.get("steps", {}).items())
         say(f"   [{custom.get('step') or '-':15}] {custom.get('message')}  ({states})")
 
     def probe(self, number: int = 3) -> None:
-        site = self.world["sites"][self.link["app"]["name"]]
-        url = f"{site}{self.link['probe']['path']}"
-        say(f"\n{number}. The app's probe: GET {url}")
-        answer = self.http.get(url, timeout=30)
+        app, path = self.link["app"]["name"], self.link["probe"]["path"]
+        say(f"\n{number}. The app's probe: GET {self.client.sites[app]}{path}")
+        answer = self.client.probe(app, path)
         say(f"   {answer.status_code}: {answer.text.strip()[:200]}")
         if answer.status_code != self.link["probe"].get("expectStatus", 200):
             raise DemoFailed(f"the app did not reach the private service: {answer.status_code}")
@@ -164,25 +151,17 @@ class Demo:
         return output
 
     def get(self, path: str) -> Any:
-        response = self.http.get(f"{self.host}{path}", timeout=30)
-        if response.status_code != 200:
-            raise DemoFailed(f"GET {path} answered {response.status_code}: {response.text}")
-        return response.json()
+        try:
+            return self.client.get(path)
+        except RuntimeError as refused:
+            raise DemoFailed(str(refused)) from None
 
     def tamper(self, setting: str) -> str | None:
         """Edit the app setting the way a person would: list, change one value, PUT them all back."""
         from azure.mgmt.web import WebSiteManagementClient
         from azure.mgmt.web.models import StringDictionary
 
-        from kubelink.clients import StaticTokenCredential
-
-        web = WebSiteManagementClient(
-            StaticTokenCredential(),
-            self.world["subscriptionId"],
-            base_url=self.world["arm"],
-            credential_scopes=["https://management.azure.com/.default"],
-            connection_verify=self.world["caBundle"],
-        )
+        web = self.client.sdk(WebSiteManagementClient)
         group, app = self.link["app"]["resourceGroup"], self.link["app"]["name"]
         settings = dict(web.web_apps.list_application_settings(group, app).properties or {})
         before = settings.get(setting)

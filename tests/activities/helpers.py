@@ -6,48 +6,21 @@ import base64
 import time
 from typing import Any
 
-import requests
-
 from activities.gateway import observe_provisioning
 from local.cluster import Cluster
 from local.sandbox import Sandbox
-
-#: read-only POST actions (ARM's list verbs)
-READ_ACTIONS = ("/list", "/listkeys")
+from local.world_client import WorldClient
 
 
-class Arm:
-    """The sandbox through its control API: the ARM request log and injected faults."""
+class Arm(WorldClient):
+    """An in-process sandbox through its control API: the ARM request log and injected faults."""
 
     def __init__(self, sandbox: Sandbox) -> None:
+        super().__init__(
+            {"arm": sandbox.arm_url, "caBundle": str(sandbox.ca_bundle), "subscriptionId": sandbox.subscription_id}
+        )
         self.sandbox = sandbox
         self.url = sandbox.arm_url
-        self.http = requests.Session()
-        self.http.verify = str(sandbox.ca_bundle)
-
-    def log(self) -> list[dict[str, Any]]:
-        response = self.http.get(f"{self.url}/_sandbox/requests", timeout=10)
-        response.raise_for_status()
-        entries: list[dict[str, Any]] = response.json()
-        return entries
-
-    def writes(self) -> list[dict[str, Any]]:
-        """Requests that change something: every PUT/PATCH/DELETE, and POSTs other than list actions."""
-        return [
-            e
-            for e in self.log()
-            if e["method"] in ("PUT", "PATCH", "DELETE")
-            or (e["method"] == "POST" and not e["path"].lower().endswith(READ_ACTIONS))
-        ]
-
-    def forget(self) -> None:
-        self.http.delete(f"{self.url}/_sandbox/requests", timeout=10).raise_for_status()
-
-    def fault(self, **spec: Any) -> None:
-        self.http.post(f"{self.url}/_sandbox/faults", json=spec, timeout=10).raise_for_status()
-
-    def clear_faults(self) -> None:
-        self.http.delete(f"{self.url}/_sandbox/faults", timeout=10).raise_for_status()
 
 
 def root_certificate(common_name: str) -> str:

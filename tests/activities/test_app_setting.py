@@ -24,12 +24,12 @@ def test_setting_is_merged_with_the_others_and_written_once(arm: Arm):
         "changes": [{"field": "appSettings.PrivateAddress", "expected": "10.240.16.25", "actual": None}],
     }
     assert settings() == {"WEBSITE_NODE_DEFAULT_VERSION": "~20", "Greeting": "hello", "PrivateAddress": "10.240.16.25"}
-    (put,) = arm.writes()
+    (put,) = arm.arm_writes()
     assert put["path"].endswith(SETTINGS_PATH)
 
-    arm.forget()
+    arm.reset_requests()
     assert ensure_app_setting(link)["result"] == "unchanged"
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_a_changed_value_is_updated_keeping_settings_added_meanwhile(arm: Arm):
@@ -53,7 +53,7 @@ def test_other_settings_values_never_reach_the_output(arm: Arm):
 
 def test_an_accepted_update_is_followed_to_its_end(arm: Arm):
     site = f"{arm.url}/subscriptions/{SUBSCRIPTION}/resourceGroups/apps-rg/providers/Microsoft.Web/sites/kubelink-demo"
-    arm.fault(
+    arm.inject(
         method="PUT",
         pathPattern=SETTINGS_PATH + "$",
         status=202,
@@ -61,4 +61,4 @@ def test_an_accepted_update_is_followed_to_its_end(arm: Arm):
     )
     accepted = ensure_app_setting({**payload(), "value": "10.240.16.25"})
     assert (accepted["ok"], accepted["result"]) == (True, "created")
-    assert [e["method"] for e in arm.log()][-2:] == ["PUT", "GET"]
+    assert [e["method"] for e in arm.arm_requests()][-2:] == ["PUT", "GET"]

@@ -20,7 +20,7 @@ def zoned(arm: Arm) -> dict[str, Any]:
     link = payload(dns=DNS)
     assert ensure_dns_zone(link)["ok"]
     settle(link, "dnsZone")
-    arm.forget()
+    arm.reset_requests()
     return link
 
 
@@ -29,12 +29,12 @@ def test_the_zone_is_created_global_once(arm: Arm):
     created = ensure_dns_zone(link)
     assert created["ok"], created
     assert created["result"] == "created" and created["provisioningState"] != "Succeeded"
-    (put,) = arm.writes()
+    (put,) = arm.arm_writes()
     assert put["path"].endswith(ZONE_PATH) and put["requestBody"] == {"location": "global"}
     assert settle(link, "dnsZone")["provisioningState"] == "Succeeded"
-    arm.forget()
+    arm.reset_requests()
     assert ensure_dns_zone(link)["result"] == "unchanged"
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_the_zone_is_linked_to_the_vnet_once_with_registration_off(arm: Arm):
@@ -42,16 +42,16 @@ def test_the_zone_is_linked_to_the_vnet_once_with_registration_off(arm: Arm):
     linked = ensure_dns_link(link)
     assert linked["ok"], linked
     assert linked["result"] == "created"
-    (put,) = arm.writes()
+    (put,) = arm.arm_writes()
     assert put["path"].endswith(ZONE_PATH + "/virtualNetworkLinks/kubelink-kube-vnet")
     assert put["requestBody"] == {
         "location": "global",
         "properties": {"virtualNetwork": {"id": link_spec().vnet_id}, "registrationEnabled": False},
     }
     assert settle(link, "dnsLink")["provisioningState"] == "Succeeded"
-    arm.forget()
+    arm.reset_requests()
     assert ensure_dns_link(link)["result"] == "unchanged"
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_someone_elses_link_to_the_vnet_is_adopted(arm: Arm):
@@ -65,22 +65,22 @@ def test_someone_elses_link_to_the_vnet_is_adopted(arm: Arm):
     privatedns_client(SUBSCRIPTION).virtual_network_links.begin_create_or_update(
         "kube-rg", "kubelink.internal", "hub-link", theirs, polling_interval=0.1
     ).result()
-    arm.forget()
+    arm.reset_requests()
     adopted = ensure_dns_link(link)
     assert (adopted["result"], adopted["provisioningState"]) == ("unchanged", "Succeeded")
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_the_record_names_the_ip_and_a_changed_one_is_put_back_keeping_its_metadata(arm: Arm):
     link = {**zoned(arm), "value": "10.240.16.25"}
     created = ensure_dns_record(link)
     assert created["ok"], created
-    (put,) = arm.writes()
+    (put,) = arm.arm_writes()
     assert put["path"].endswith(ZONE_PATH + "/A/orders")
     assert put["requestBody"] == {"properties": {"ttl": 300, "aRecords": [{"ipv4Address": "10.240.16.25"}]}}
-    arm.forget()
+    arm.reset_requests()
     assert ensure_dns_record(link)["result"] == "unchanged"
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
     records = privatedns_client(SUBSCRIPTION).record_sets
     changed = RecordSet(

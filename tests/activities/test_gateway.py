@@ -28,7 +28,7 @@ def link(arm: Arm) -> dict[str, Any]:
         settle(link, resource)
     declared = ensure_app_vnet_connection(link)
     assert declared["ok"], declared
-    arm.forget()
+    arm.reset_requests()
     return link
 
 
@@ -39,7 +39,7 @@ def app_cert_blob() -> str:
 
 
 def gateway_puts(arm: Arm) -> list[dict[str, Any]]:
-    return [w for w in arm.writes() if w["method"] == "PUT" and w["path"].endswith(GATEWAY_PATH)]
+    return [w for w in arm.arm_writes() if w["method"] == "PUT" and w["path"].endswith(GATEWAY_PATH)]
 
 
 def test_declaring_the_vnet_outputs_the_thumbprint_only_and_is_idempotent(arm: Arm):
@@ -51,10 +51,10 @@ def test_declaring_the_vnet_outputs_the_thumbprint_only_and_is_idempotent(arm: A
     blob = app_cert_blob()
     assert blob not in json.dumps(declared)
     assert declared["certThumbprint"] == RootCertificate("app", blob).thumbprint, "Azure's thumbprint is kubelink's"
-    arm.forget()
+    arm.reset_requests()
     again = ensure_app_vnet_connection(link)
     assert (again["result"], again["certThumbprint"]) == ("unchanged", declared["certThumbprint"])
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_fresh_gateway_is_one_put_carrying_point_to_site_and_the_app_root_certificate(arm: Arm, link: dict):
@@ -79,17 +79,17 @@ def test_fresh_gateway_is_one_put_carrying_point_to_site_and_the_app_root_certif
     ]
     assert settle(link, "gateway")["provisioningState"] == "Succeeded"
 
-    arm.forget()
+    arm.reset_requests()
     again = ensure_gateway(link)
     assert (again["result"], again["pointToSite"], again["changes"]) == ("unchanged", "unchanged", [])
     assert again["provisioningState"] == "Succeeded"
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_a_busy_gateway_is_never_written(arm: Arm, link: dict):
-    arm.fault(pathPattern=GATEWAY_PATH + "$", lroSeconds=30)
+    arm.inject(pathPattern=GATEWAY_PATH + "$", lroSeconds=30)
     assert ensure_gateway(link)["provisioningState"] == "Updating"
-    arm.forget()
+    arm.reset_requests()
     busy = ensure_gateway(link)
     assert busy == {
         "ok": True,
@@ -98,7 +98,7 @@ def test_a_busy_gateway_is_never_written(arm: Arm, link: dict):
         "changes": [],
         "provisioningState": "Updating",
     }
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_an_existing_gateway_is_adopted_and_updated_where_it_differs(arm: Arm, link: dict):
@@ -130,7 +130,7 @@ def test_an_existing_gateway_is_adopted_and_updated_where_it_differs(arm: Arm, l
     network_client(SUBSCRIPTION).virtual_network_gateways.begin_create_or_update(
         "kube-rg", "kube-vnet-gw", VirtualNetworkGateway(existing), polling_interval=0.1
     ).result()
-    arm.forget()
+    arm.reset_requests()
 
     adopted = ensure_gateway(link)
     assert adopted["ok"], adopted
@@ -149,7 +149,7 @@ def test_an_existing_gateway_is_adopted_and_updated_where_it_differs(arm: Arm, l
 
 
 def test_a_failed_gateway_reports_azure_code_and_message(arm: Arm, link: dict):
-    arm.fault(pathPattern=GATEWAY_PATH + "$", lroOutcome="Failed", code="GatewayAllocationFailed", message="no room")
+    arm.inject(pathPattern=GATEWAY_PATH + "$", lroOutcome="Failed", code="GatewayAllocationFailed", message="no room")
     started = ensure_gateway(link)
     observed = settle({**link, "operation": started["operation"]}, "gateway")
     assert (observed["provisioningState"], observed["error"]) == (
@@ -161,21 +161,21 @@ def test_a_failed_gateway_reports_azure_code_and_message(arm: Arm, link: dict):
 def test_the_app_gets_the_vpn_package_once_and_again_only_when_it_needs_a_resync(arm: Arm, link: dict):
     ensure_gateway(link)
     settle(link, "gateway")
-    arm.forget()
+    arm.reset_requests()
 
     connected = connect_app_gateway(link)
     assert connected["ok"], connected
     assert connected["result"] == "created"
     assert "sig=" not in json.dumps(connected)
-    writes = [(w["method"], w["path"].rsplit("/", 1)[-1]) for w in arm.writes()]
+    writes = [(w["method"], w["path"].rsplit("/", 1)[-1]) for w in arm.arm_writes()]
     assert writes == [("POST", "generatevpnclientpackage"), ("PUT", "primary")]
-    package_uri = arm.log()[-1]["requestBody"]["properties"]["vpnPackageUri"]
+    package_uri = arm.arm_requests()[-1]["requestBody"]["properties"]["vpnPackageUri"]
     assert package_uri.startswith("https://") and '"' not in package_uri
 
-    arm.forget()
+    arm.reset_requests()
     again = connect_app_gateway(link)
     assert (again["result"], again["changes"]) == ("unchanged", [])
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
     moved = payload(gateway={"clientAddressPool": "172.16.200.0/24"})
     assert ensure_gateway(moved)["pointToSite"] == "updated"
@@ -194,7 +194,7 @@ def test_connecting_before_the_vnet_is_declared_is_permanent(arm: Arm):
 
 def test_a_refused_gateway_write_keeps_azures_words_and_points_to_regional(arm: Arm, link: dict):
     refusal = {"error": {"code": "VpnClientProtocolNotSupported", "message": "SSTP can no longer be enabled."}}
-    arm.fault(method="PUT", pathPattern=GATEWAY_PATH + "$", status=400, times=1, body=refusal)
+    arm.inject(method="PUT", pathPattern=GATEWAY_PATH + "$", status=400, times=1, body=refusal)
     refused = ensure_gateway(link)
     assert refused["ok"] is False
     error = refused["error"]

@@ -16,24 +16,24 @@ def test_missing_gateway_subnet_is_created_once_then_left_alone(arm: Arm):
     assert (first["result"], first["provisioningState"]) == ("created", "Updating")
     assert first["changes"] == [{"field": "properties.addressPrefix", "expected": "10.240.255.0/27", "actual": None}]
     assert first["operation"].startswith(arm.url)
-    (put,) = arm.writes()
+    (put,) = arm.arm_writes()
     assert put["path"].endswith(GATEWAY_SUBNET_PATH)
     assert put["requestBody"]["properties"] == {"addressPrefix": "10.240.255.0/27"}
     assert settle(link, "gatewaySubnet") == {"ok": True, "provisioningState": "Succeeded", "error": None}
 
-    arm.forget()
+    arm.reset_requests()
     second = ensure_gateway_subnet(link)
     assert (second["result"], second["changes"], second["provisioningState"]) == ("unchanged", [], "Succeeded")
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_existing_gateway_subnet_is_kept_as_is(arm: Arm):
     ensure_gateway_subnet(payload(gateway={"gatewaySubnetPrefix": "10.240.254.0/26"}))
     settle(payload(), "gatewaySubnet")
-    arm.forget()
+    arm.reset_requests()
     kept = ensure_gateway_subnet(payload())  # the spec now asks for 10.240.255.0/27
     assert (kept["ok"], kept["result"], kept["changes"]) == (True, "unchanged", [])
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_public_ip_is_standard_static_ipv4_zone_redundant_and_idempotent(arm: Arm):
@@ -41,7 +41,7 @@ def test_public_ip_is_standard_static_ipv4_zone_redundant_and_idempotent(arm: Ar
     first = ensure_public_ip(link)
     assert first["ok"], first
     assert (first["result"], first["provisioningState"]) == ("created", "Updating")
-    (put,) = arm.writes()
+    (put,) = arm.arm_writes()
     assert put["path"].endswith("/publicIPAddresses/kube-vnet-gw-pip")
     assert put["requestBody"] == {
         "location": "westeurope",
@@ -50,21 +50,21 @@ def test_public_ip_is_standard_static_ipv4_zone_redundant_and_idempotent(arm: Ar
         "properties": {"publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4"},
     }
     assert settle(link, "publicIp")["provisioningState"] == "Succeeded"
-    arm.forget()
+    arm.reset_requests()
     again = ensure_public_ip(link)
     assert (again["result"], again["provisioningState"]) == ("unchanged", "Succeeded")
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_throttling_and_server_errors_are_retried_inside_the_client(arm: Arm):
-    arm.fault(method="GET", pathPattern=GATEWAY_SUBNET_PATH, status=429, times=1, headers={"Retry-After": "1"})
-    arm.fault(method="PUT", pathPattern=GATEWAY_SUBNET_PATH, status=503, times=1)
+    arm.inject(method="GET", pathPattern=GATEWAY_SUBNET_PATH, status=429, times=1, headers={"Retry-After": "1"})
+    arm.inject(method="PUT", pathPattern=GATEWAY_SUBNET_PATH, status=503, times=1)
     result = ensure_gateway_subnet(payload())
     assert result["ok"] and result["result"] == "created", result
 
 
 def test_leftover_server_errors_are_transient_and_bad_requests_permanent(arm: Arm):
-    arm.fault(method="PUT", pathPattern=GATEWAY_SUBNET_PATH, status=500, times=10)
+    arm.inject(method="PUT", pathPattern=GATEWAY_SUBNET_PATH, status=500, times=10)
     failed = ensure_gateway_subnet(payload())
     assert failed["ok"] is False
     assert failed["error"]["transient"] is True
@@ -78,7 +78,7 @@ def test_leftover_server_errors_are_transient_and_bad_requests_permanent(arm: Ar
 
 
 def test_another_operation_in_progress_is_transient(arm: Arm):
-    arm.fault(
+    arm.inject(
         method="PUT",
         pathPattern="/publicIPAddresses/",
         status=409,
@@ -91,7 +91,7 @@ def test_another_operation_in_progress_is_transient(arm: Arm):
 
 
 def test_a_failed_operation_reports_azure_code_and_message(arm: Arm):
-    arm.fault(pathPattern=GATEWAY_SUBNET_PATH, lroOutcome="Failed", code="SubnetCreationFailed", message="it broke")
+    arm.inject(pathPattern=GATEWAY_SUBNET_PATH, lroOutcome="Failed", code="SubnetCreationFailed", message="it broke")
     link = payload()
     started = ensure_gateway_subnet(link)
     observed = settle({**link, "operation": started["operation"]}, "gatewaySubnet")

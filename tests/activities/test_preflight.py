@@ -21,7 +21,7 @@ def test_the_seeded_world_passes_with_its_facts(arm: Arm):
         "appPlanTier": "Standard",
         "appGatewayConnection": False,
     }
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_every_problem_is_reported_at_once_before_any_write(arm: Arm):
@@ -39,7 +39,7 @@ def test_every_problem_is_reported_at_once_before_any_write(arm: Arm):
         "gateway.gatewaySubnetPrefix",
         "app.name",
     }
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_free_tier_missing_vnet_and_legacy_sku_are_refused(arm: Arm):
@@ -50,4 +50,4 @@ def test_free_tier_missing_vnet_and_legacy_sku_are_refused(arm: Arm):
     assert "no-such-vnet not found" in details["network.virtualNetwork"]
     assert "Free plan" in details["app.name"]
     assert "can no longer be created" in details["gateway.sku"]
-    assert arm.writes() == []
+    assert arm.arm_writes() == []

@@ -42,17 +42,17 @@ def test_a_missing_subnet_is_created_delegated_once(arm: Arm):
     created = ensure_app_subnet(link)
     assert created["ok"], created
     assert (created["result"], created["provisioningState"]) == ("created", "Updating")
-    (put,) = arm.writes()
+    (put,) = arm.arm_writes()
     assert put["path"].endswith(SUBNET_PATH)
     assert put["requestBody"]["properties"] == {
         "addressPrefix": "10.240.32.0/27",
         "delegations": [{"name": "delegation", "properties": {"serviceName": WEB}}],
     }
     assert settle(link, "appSubnet")["provisioningState"] == "Succeeded"
-    arm.forget()
+    arm.reset_requests()
     again = ensure_app_subnet(link)
     assert (again["result"], again["changes"], again["provisioningState"]) == ("unchanged", [], "Succeeded")
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_an_existing_subnet_is_adopted_keeping_its_nsg_and_other_delegations(arm: Arm):
@@ -71,14 +71,14 @@ def test_an_existing_subnet_is_adopted_keeping_its_nsg_and_other_delegations(arm
     network_client(SUBSCRIPTION).subnets.begin_create_or_update(
         "kube-rg", "kube-vnet", "app-subnet", theirs, polling_interval=0.1
     ).result()
-    arm.forget()
+    arm.reset_requests()
     link = regional()
     adopted = ensure_app_subnet(link)
     assert (adopted["result"], [c["field"] for c in adopted["changes"]]) == (
         "updated",
         [f"properties.delegations[{WEB}]"],
     )
-    (put,) = arm.writes()
+    (put,) = arm.arm_writes()
     props = put["requestBody"]["properties"]
     assert props["networkSecurityGroup"] == nsg
     assert [d["properties"]["serviceName"] for d in props["delegations"]] == [
@@ -86,39 +86,39 @@ def test_an_existing_subnet_is_adopted_keeping_its_nsg_and_other_delegations(arm
         WEB,
     ]
     settle(link, "appSubnet")
-    arm.forget()
+    arm.reset_requests()
     assert ensure_app_subnet(link)["result"] == "unchanged"
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_a_linux_app_is_connected_regionally_once(arm: Arm):
     link = delegated(regional(app={"name": "kubelink-linux"}))
-    arm.forget()
+    arm.reset_requests()
     connected = connect_app_regional(link)
     assert connected["ok"], connected
     assert connected["result"] == "created"
-    (put,) = arm.writes()
+    (put,) = arm.arm_writes()
     assert (put["method"], put["path"].endswith("/sites/kubelink-linux/networkConfig/virtualNetwork")) == ("PUT", True)
     assert put["requestBody"] == {"properties": {"subnetResourceId": subnet_id()}}
     site = web_client(SUBSCRIPTION).web_apps.get("apps-rg", "kubelink-linux")
     assert site.as_dict()["properties"]["virtualNetworkSubnetId"].lower() == subnet_id().lower()
-    arm.forget()
+    arm.reset_requests()
     again = connect_app_regional(link)
     assert (again["result"], again["changes"]) == ("unchanged", [])
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_a_gateway_connection_to_the_vnet_is_removed_right_before_connecting(arm: Arm):
     assert ensure_app_vnet_connection(payload())["ok"]  # the app was on the gateway path
     link = delegated(regional())
-    arm.forget()
+    arm.reset_requests()
     moved = connect_app_regional(link)
     assert moved["ok"], moved
     assert [c["field"] for c in moved["changes"]] == [
         "properties.subnetResourceId",
         "virtualNetworkConnections[kube-vnet]",
     ]
-    assert [(w["method"], w["path"].rsplit("/", 2)[-2:]) for w in arm.writes()] == [
+    assert [(w["method"], w["path"].rsplit("/", 2)[-2:]) for w in arm.arm_writes()] == [
         ("DELETE", ["virtualNetworkConnections", "kube-vnet"]),
         ("PUT", ["networkConfig", "virtualNetwork"]),
     ]
@@ -129,7 +129,7 @@ def test_a_gateway_connection_to_the_vnet_is_removed_right_before_connecting(arm
 def test_a_refused_regional_connection_after_the_disconnect_says_the_app_is_disconnected(arm: Arm):
     assert ensure_app_vnet_connection(payload())["ok"]
     link = delegated(regional())
-    arm.fault(
+    arm.inject(
         method="PUT",
         pathPattern="networkConfig/virtualNetwork$",
         status=400,
@@ -158,7 +158,7 @@ def make_gateway(arm: Arm, *others: tuple[str, str]) -> dict[str, Any]:
     roots += [{"name": name, "properties": {"publicCertData": data}} for name, data in others]
     updated = VirtualNetworkGateway(gateway)
     gateways.begin_create_or_update("kube-rg", "kube-vnet-gw", updated, polling_interval=0.1).result()
-    arm.forget()
+    arm.reset_requests()
     return link
 
 
@@ -167,14 +167,14 @@ def test_only_kubelinks_certificate_for_the_app_leaves_the_gateway(arm: Arm):
     released = release_app_certificate(link)
     assert released["ok"], released
     assert released["result"] == "updated" and released["provisioningState"] == "Updating"
-    (put,) = arm.writes()
+    (put,) = arm.arm_writes()
     roots = put["requestBody"]["properties"]["vpnClientConfiguration"]["vpnClientRootCertificates"]
     assert [r["name"] for r in roots] == ["ops-root"]  # the app's went, the other root stays
     assert settle(link, "gateway")["provisioningState"] == "Succeeded"
-    arm.forget()
+    arm.reset_requests()
     again = release_app_certificate(link)
     assert (again["result"], again["provisioningState"]) == ("unchanged", "Succeeded")
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
 
 
 def test_a_busy_gateway_is_released_later_and_a_missing_one_needs_nothing(arm: Arm):
@@ -185,10 +185,10 @@ def test_a_busy_gateway_is_released_later_and_a_missing_one_needs_nothing(arm: A
         "provisioningState": "Succeeded",
     }
     link = make_gateway(arm)
-    arm.fault(pathPattern="virtualNetworkGateways/kube-vnet-gw$", lroSeconds=30)
+    arm.inject(pathPattern="virtualNetworkGateways/kube-vnet-gw$", lroSeconds=30)
     gateways = network_client(SUBSCRIPTION).virtual_network_gateways
     gateways.begin_create_or_update("kube-rg", "kube-vnet-gw", gateways.get("kube-rg", "kube-vnet-gw"), polling=False)
-    arm.forget()  # someone else's update runs
+    arm.reset_requests()  # someone else's update runs
     busy = release_app_certificate(link)
     assert (busy["result"], busy["provisioningState"]) == ("busy", "Updating")
-    assert arm.writes() == []
+    assert arm.arm_writes() == []

@@ -48,13 +48,13 @@ def test_a_converged_link_is_not_written_again(arm: Arm, namespace: str, kube_wr
         "vnetIntegration": "created",
         "appSetting": "created",
     }
-    gateway_puts = [w for w in arm.writes() if w["method"] == "PUT" and "/virtualNetworkGateways/" in w["path"]]
+    gateway_puts = [w for w in arm.arm_writes() if w["method"] == "PUT" and "/virtualNetworkGateways/" in w["path"]]
     assert len(gateway_puts) == 1
 
-    arm.forget()
+    arm.reset_requests()
     kube_writes.clear()
     assert set(provision(link).values()) == {"checked", "unchanged"}
-    assert arm.writes() == []
+    assert arm.arm_writes() == []
     assert kube_writes == []
 
 
@@ -64,15 +64,15 @@ def test_a_failed_gateway_is_repaired_by_one_write(arm: Arm):
         ensure(link)
         settle(link, resource)
     ensure_app_vnet_connection(link)
-    arm.fault(pathPattern="/virtualNetworkGateways/kube-vnet-gw$", lroOutcome="Failed", code="Boom", message="x")
+    arm.inject(pathPattern="/virtualNetworkGateways/kube-vnet-gw$", lroOutcome="Failed", code="Boom", message="x")
     ensure_gateway(link)
     assert settle(link, "gateway")["provisioningState"] == "Failed"
 
-    arm.forget()
+    arm.reset_requests()
     repaired = ensure_gateway(link)
     assert (repaired["result"], repaired["pointToSite"]) == ("updated", "unchanged")
     assert repaired["changes"] == [
         {"field": "properties.provisioningState", "expected": "Succeeded", "actual": "Failed"}
     ]
-    assert len(arm.writes()) == 1
+    assert len(arm.arm_writes()) == 1
     assert settle(link, "gateway")["provisioningState"] == "Succeeded"

@@ -63,7 +63,7 @@ def test_a_free_app_is_refused_on_both_paths(kubelink: Kubelink) -> None:
 
 def test_azure_refusing_the_sstp_gateway_ends_with_its_own_words_and_the_pointer(kubelink: Kubelink) -> None:
     kubelink.inject(
-        {
+        **{
             "method": "PUT",
             "pathPattern": "/virtualNetworkGateways/[^/]+$",
             "status": 400,

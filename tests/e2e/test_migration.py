@@ -22,7 +22,7 @@ PROBE = "/api/privatestuff"
 
 
 def gateways(kubelink: Kubelink) -> Any:
-    return kubelink.client(NetworkManagementClient).virtual_network_gateways
+    return kubelink.sdk(NetworkManagementClient).virtual_network_gateways
 
 
 def root_names(kubelink: Kubelink) -> list[str]:

@@ -9,7 +9,6 @@ import re
 import threading
 from pathlib import Path
 
-import requests
 import yaml
 
 from kubelink.progress import STEPS
@@ -28,7 +27,7 @@ def test_bad_bodies_get_400_naming_each_field_and_start_nothing(kubelink: Kubeli
     assert error["code"] == "InvalidLinkSpec"
     fields = {d["field"] for d in error["details"]}
     assert {"name", "gateway.clientAddressPool", "surprise"} <= fields
-    not_json = requests.post(f"{kubelink.host}/api/links", data=b"{nope", timeout=30)
+    not_json = kubelink.http.post(f"{kubelink.host}/api/links", data=b"{nope", timeout=30)
     assert not_json.status_code == 400 and not_json.json()["error"]["code"] == "InvalidLinkSpec"
     assert kubelink.instances() == []
     assert kubelink.arm_requests() == []
@@ -45,7 +44,7 @@ def test_fresh_link_provisions_through_transient_faults(kubelink: Kubelink) -> N
     kubelink.reset_requests()
     # Azure throttles and hiccups: a 429 with Retry-After on the gateway read, a 500 on the app settings list
     kubelink.inject(
-        {
+        **{
             "method": "GET",
             "pathPattern": "virtualNetworkGateways/[^/]+$",
             "status": 429,
@@ -55,7 +54,7 @@ def test_fresh_link_provisions_through_transient_faults(kubelink: Kubelink) -> N
         }
     )
     kubelink.inject(
-        {
+        **{
             "method": "POST",
             "pathPattern": "config/appsettings/list$",
             "status": 500,
@@ -86,7 +85,7 @@ def test_fresh_link_provisions_through_transient_faults(kubelink: Kubelink) -> N
     assert all(set(s["steps"]) == set(STEPS) and s["message"] for s in seen)
     assert status["customStatus"]["steps"] == dict.fromkeys(STEPS, "done")
 
-    gateway_puts = [w for w in kubelink.arm_writes() if w[0] == "PUT" and GATEWAY_PUT.search(w[1])]
+    gateway_puts = [w for w in kubelink.arm_writes() if w["method"] == "PUT" and GATEWAY_PUT.search(w["path"])]
     assert len(gateway_puts) == 1, gateway_puts
 
 
@@ -99,18 +98,18 @@ def test_the_app_reaches_the_service_privately(kubelink: Kubelink) -> None:
 
 
 def test_link_record_is_ready(kubelink: Kubelink) -> None:
-    record = requests.get(f"{kubelink.host}/api/links/orders-api", timeout=30).json()
+    record = kubelink.link("orders-api")
     assert record["privateAddress"] == "10.240.16.25"
     ready = next(c for c in record["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "True"
     assert record["lastProvisioned"]
-    listed = requests.get(f"{kubelink.host}/api/links", timeout=30).json()["value"]
+    listed = kubelink.get("/api/links")["value"]
     assert [r["name"] for r in listed] == ["orders-api"]
 
 
 def test_no_secret_reaches_status_output_or_history(kubelink: Kubelink) -> None:
-    url = f"{kubelink.host}/runtime/webhooks/durabletask/instances/link-orders-api"
-    shown = requests.get(
+    url = kubelink.instance_status_uri("link-orders-api")
+    shown = kubelink.http.get(
         url, params={"showHistory": "true", "showHistoryOutput": "true", "showInput": "true"}, timeout=30
     ).text
     token = yaml.safe_load(Path(kubelink.world.kubeconfig).read_text())["users"][0]["user"]["token"]
@@ -146,7 +145,7 @@ def test_concurrent_posts_start_one_run(kubelink: Kubelink) -> None:
     for thread in threads:
         thread.join()
     assert sorted(answers) == [202, 409, 409, 409]
-    status, _ = kubelink.follow(f"{kubelink.host}/runtime/webhooks/durabletask/instances/link-orders-api")
+    status, _ = kubelink.follow(kubelink.instance_status_uri("link-orders-api"))
     assert status["runtimeStatus"] == "Completed"
 
 

@@ -41,7 +41,7 @@ def test_preflight_refusal_names_every_problem_and_writes_nothing(kubelink: Kube
 
 def test_a_failed_gateway_fails_the_link_with_azures_code_and_message(kubelink: Kubelink) -> None:
     kubelink.inject(
-        {
+        **{
             "pathPattern": "/virtualNetworkGateways/[^/]+$",
             "lroOutcome": "Failed",
             "code": "VpnGatewayProvisioningFailed",
@@ -71,7 +71,9 @@ def test_posting_again_repairs_the_failed_gateway_and_resumes(kubelink: Kubelink
     assert steps["service"] == "unchanged"  # done by the failed run, not written again
     assert steps["gateway"] in {"created", "updated"} and steps["appSetting"] == "created"
     gateway_puts = [
-        w for w in kubelink.arm_writes() if w[0] == "PUT" and w[1].endswith("/virtualNetworkGateways/kube-vnet-gw")
+        w
+        for w in kubelink.arm_writes()
+        if w["method"] == "PUT" and w["path"].endswith("/virtualNetworkGateways/kube-vnet-gw")
     ]
     assert len(gateway_puts) == 1
     assert _settings(kubelink) == {**ORIGINAL_SETTINGS, "PrivateAddress": "10.240.16.25"}
@@ -81,7 +83,7 @@ def test_posting_again_repairs_the_failed_gateway_and_resumes(kubelink: Kubelink
 def test_a_permanent_refusal_fails_fast_without_losing_settings(kubelink: Kubelink) -> None:
     kubelink.reset_requests()
     kubelink.inject(
-        {
+        **{
             "method": "PUT",
             "pathPattern": "/config/appsettings$",
             "status": 403,
@@ -101,7 +103,7 @@ def test_a_permanent_refusal_fails_fast_without_losing_settings(kubelink: Kubeli
     failure = _failure(status)
     assert failure["step"] == "appSetting" and failure["code"] == "AuthorizationFailed"
     assert "Microsoft.Web/sites/config/write" in failure["message"]
-    puts = [w for w in kubelink.arm_writes() if w[1].endswith("/config/appsettings")]
-    assert puts == [("PUT", puts[0][1], 403)]  # permanent: one attempt, no retry
+    puts = [(w["method"], w["status"]) for w in kubelink.arm_writes() if w["path"].endswith("/config/appsettings")]
+    assert puts == [("PUT", 403)]  # permanent: one attempt, no retry
     assert _settings(kubelink) == {**ORIGINAL_SETTINGS, "PrivateAddress": "10.240.16.25"}
     kubelink.clear_faults()

@@ -51,7 +51,7 @@ def rows(changes: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
 
 
 def dns(kubelink: Kubelink) -> PrivateDnsManagementClient:
-    return kubelink.client(PrivateDnsManagementClient)
+    return kubelink.sdk(PrivateDnsManagementClient)
 
 
 def test_plan_shows_the_regional_path_and_writes_nothing(kubelink: Kubelink) -> None:
@@ -90,7 +90,7 @@ def test_a_fresh_regional_link_touches_no_gateway(kubelink: Kubelink) -> None:
     requested = kubelink.arm_requests()
     assert [r["path"] for r in requested if GATEWAY_SIDE.search(r["path"])] == []
     assert any(r["method"] == "POST" and r["path"].endswith("/kube-aks/listClusterUserCredential") for r in requested)
-    writes = [(m, "/".join(p.rsplit("/", 2)[-2:])) for m, p, _ in kubelink.arm_writes()]
+    writes = [(w["method"], "/".join(w["path"].rsplit("/", 2)[-2:])) for w in kubelink.arm_writes()]
     assert writes == [
         ("PUT", "subnets/app-subnet"),
         ("PUT", "networkConfig/virtualNetwork"),

@@ -41,7 +41,7 @@ def body(remediate: bool) -> dict[str, Any]:
 def converge(kubelink: Kubelink, remediate: bool) -> str:
     """The link provisioned with ``remediate``, healthy; returns its private address."""
     output = kubelink.provision(body(remediate))
-    assert kubelink.probe(APP, PROBE) == 200
+    assert kubelink.probe(APP, PROBE).status_code == 200
     return str(output["privateAddress"])
 
 
@@ -65,7 +65,7 @@ def remediated(kubelink: Kubelink, output: dict[str, Any]) -> None:
     assert kubelink.wait_provisioned(NAME)["runtimeStatus"] == "Completed"
     again = kubelink.verify(NAME)
     assert again["ready"] is True and again["drift"] == [], again
-    assert kubelink.probe(APP, PROBE) == 200
+    assert kubelink.probe(APP, PROBE).status_code == 200
     stored = kubelink.get(f"/api/links/{NAME}/drift")["value"]
     assert any(r["remediated"] and r["detectedAt"] == output["verifiedAt"] for r in stored)
 
@@ -83,7 +83,7 @@ def service_version(kubelink: Kubelink) -> str | None:
 def test_plan_writes_nothing_and_matches_what_provisioning_then_does(kubelink: Kubelink, world_env: Any) -> None:
     from kubelink.planning import plan
 
-    kubelink.forget_requests()
+    kubelink.reset_requests()
     rows = plan(SPEC)["changes"]
     over_http = kubelink.http.post(f"{kubelink.host}/api/plan", json=body(remediate=False), timeout=60)
     assert kubelink.arm_writes() == []
@@ -101,7 +101,7 @@ def test_healthy_link_records_nothing_and_verification_writes_nothing(kubelink: 
     address = converge(kubelink, remediate=False)
     before = kubelink.get(f"/api/links/{NAME}/drift")["value"]
     version = service_version(kubelink)
-    kubelink.forget_requests()
+    kubelink.reset_requests()
     output = kubelink.verify(NAME)
     assert kubelink.arm_writes() == []
     assert service_version(kubelink) == version
@@ -120,7 +120,7 @@ def test_app_setting_edited_through_arm(kubelink: Kubelink) -> None:
     from azure.mgmt.web.models import StringDictionary
 
     web.web_apps.update_application_settings(GROUP, APP, StringDictionary(properties={**settings, SETTING: "10.9.9.9"}))
-    kubelink.forget_requests()
+    kubelink.reset_requests()
     output = kubelink.verify(NAME)
     assert kubelink.arm_writes() == []  # remediate: false: detected, nothing touched
     found = record(output, f"{SPEC.app_id}/config/appsettings", f"appSettings.{SETTING}")
