@@ -5,7 +5,7 @@ Pure and deterministic, so the orchestrator can rebuild it on every replay.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,8 +27,10 @@ def combine_results(results: Iterable[str]) -> StepResult:
 
 @dataclass
 class Progress:
-    """Step states, results and the human sentence for ``customStatus``."""
+    """Step states, results and the human sentence for ``customStatus``, handed to ``publish`` (the orchestrator's
+    ``set_custom_status``) at every change, so no step can forget to show itself."""
 
+    publish: Callable[[dict[str, Any]], None] | None = None
     steps: tuple[str, ...] = STEPS
     states: dict[str, StepState] = field(default_factory=dict)
     results: dict[str, StepResult] = field(default_factory=dict)
@@ -42,22 +44,24 @@ class Progress:
     def start(self, step: str, message: str) -> None:
         self.current = step
         self.states[step] = "running"
-        self.message = message
+        self.say(message)
 
     def say(self, message: str) -> None:
         self.message = message
+        if self.publish:
+            self.publish(self.custom_status())
 
     def finish(self, step: str, result: StepResult, message: str) -> None:
         self.states[step] = "done"
         self.results[step] = result
-        self.message = message
+        self.say(message)
 
     def fail(self, step: str, message: str) -> None:
         """``step`` may be outside ``steps`` (the pre-flight): it is then named in ``step`` only."""
         self.current = step
         if step in self.states:
             self.states[step] = "failed"
-        self.message = message
+        self.say(message)
 
     def custom_status(self) -> dict[str, Any]:
         return {"step": self.current, "steps": dict(self.states), "message": self.message}

@@ -39,15 +39,14 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
     spec: dict[str, Any] = run["spec"]
     options = RunOptions.from_json(run.get("options"))
     payload = {"spec": spec}
-    progress = Progress()
-    context.set_custom_status(progress.custom_status())
+    progress = Progress(publish=context.set_custom_status)
+    progress.say("Starting")
     warnings: list[str] | None = None  # known once the pre-flight has passed
     try:
         checked = yield from call(context, "preflight", "preflight", payload, options)
         warnings = list(checked.get("warnings") or [])
         if warnings:
             progress.say(f"Pre-flight passed.{_caution(warnings)}")
-            context.set_custom_status(progress.custom_status())
         private_ip = yield from _service(context, progress, payload, options)
         if spec["integration"] == "regional":
             releases = releases_gateway(LinkSpec.from_json(spec), bool(checked["facts"]["appGatewayConnection"]))
@@ -68,7 +67,6 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
         raise _failure(step, error) from None
     output = progress.output(spec["name"], private_ip)
     progress.say(f"Link {spec['name']} is ready: the app reaches {private_ip} privately.{_caution(warnings)}")
-    context.set_custom_status(progress.custom_status())
     yield context.call_activity("record_link_ready", {"spec": spec, "output": output, "warnings": warnings})
     return output
 
@@ -83,7 +81,6 @@ def _service(
     kube = payload["spec"]["kubernetes"]
     where = f"{kube.get('namespace', 'default')}/{kube['service']}"
     progress.start("service", f"Ensuring internal load-balancer Service {where}")
-    context.set_custom_status(progress.custom_status())
     ensured = yield from call(context, "service", "ensure_service", payload, options)
     deadline = context.current_utc_datetime + timedelta(seconds=options.service_ip_deadline_seconds)
     while True:
@@ -102,11 +99,9 @@ def _service(
                 ),
             )
         progress.say(f"Waiting for Azure to give Service {where} a private IP")
-        context.set_custom_status(progress.custom_status())
         yield from sleep(context, options.poll_seconds)
     ip: str = observed["ip"]
     progress.finish("service", ensured["result"], f"Service {where} has private IP {ip}")
-    context.set_custom_status(progress.custom_status())
     return ip
 
 
@@ -141,7 +136,6 @@ def _when_gateway_idle(
         if ensured["result"] != "busy":
             return ensured
         progress.say(f"Gateway {gateway} is busy with another operation; waiting before writing to it")
-        context.set_custom_status(progress.custom_status())
         yield from wait_provisioned(context, step, "gateway", payload, options, options.gateway_deadline_seconds)
 
 
@@ -150,29 +144,25 @@ def _gateway(
 ) -> Flow:
     gateway = payload["spec"]["gateway"]["name"]
     progress.start("gateway", "Ensuring GatewaySubnet and the gateway's public IP")
-    context.set_custom_status(progress.custom_status())
     results = []
     for step_activity, resource in (("ensure_gateway_subnet", "gatewaySubnet"), ("ensure_public_ip", "publicIp")):
         ensured = yield from _provisioned(context, "gateway", step_activity, resource, payload, options)
         results.append(ensured["result"])
     progress.say("Declaring the VNet on the app to obtain its certificate")
-    context.set_custom_status(progress.custom_status())
     connection = yield from call(context, "vnetIntegration", "ensure_app_vnet_connection", payload, options)
     progress.results["vnetIntegration"] = connection["result"]
     ensured = yield from _when_gateway_idle(context, progress, "gateway", "ensure_gateway", payload, options)
     results.append(ensured["result"])
     if ensured.get("provisioningState") != "Succeeded":
         started = context.current_utc_datetime
-        progress.say(f"Gateway {gateway} is being provisioned with point-to-site (20-60 minutes in Azure)")
         progress.states["pointToSite"] = "running"  # its configuration rides in the same gateway PUT
-        context.set_custom_status(progress.custom_status())
+        progress.say(f"Gateway {gateway} is being provisioned with point-to-site (20-60 minutes in Azure)")
         deadline = options.gateway_deadline_seconds
         yield from wait_provisioned(context, "gateway", "gateway", payload, options, deadline, ensured.get("operation"))
         minutes = (context.current_utc_datetime - started).total_seconds() / 60
         progress.say(f"Gateway {gateway} succeeded after {minutes:.1f} min")
     progress.finish("gateway", combine_results(results), f"Gateway {gateway} is Succeeded")
     progress.finish("pointToSite", ensured["pointToSite"], f"Point-to-site on {gateway} trusts the app's certificate")
-    context.set_custom_status(progress.custom_status())
 
 
 def _vnet_integration(
@@ -180,12 +170,10 @@ def _vnet_integration(
 ) -> Flow:
     app = payload["spec"]["app"]["name"]
     progress.start("vnetIntegration", f"Handing the VPN client package to app {app}")
-    context.set_custom_status(progress.custom_status())
     connected = yield from call(context, "vnetIntegration", "connect_app_gateway", payload, options)
     declared = progress.results.get("vnetIntegration", "unchanged")
     result = combine_results([declared, connected["result"]])
     progress.finish("vnetIntegration", result, f"App {app} is connected to the VNet through the gateway")
-    context.set_custom_status(progress.custom_status())
 
 
 def _regional(
@@ -207,18 +195,15 @@ def _regional(
         f"Regional integration needs no VPN gateway: ensuring subnet {subnet['name']} ({subnet['prefix']}) "
         "delegated to Microsoft.Web/serverFarms",
     )
-    context.set_custom_status(progress.custom_status())
     ensured = yield from _provisioned(context, "vnetIntegration", "ensure_app_subnet", "appSubnet", payload, options)
     replacing = " in place of its gateway-required connection" if releases else ""
     progress.say(f"Connecting app {app} to virtual network {vnet} through subnet {subnet['name']}{replacing}")
-    context.set_custom_status(progress.custom_status())
     connected = yield from call(context, "vnetIntegration", "connect_app_regional", payload, options)
     progress.finish(
         "vnetIntegration",
         combine_results([ensured["result"], connected["result"]]),
         f"App {app} is connected to virtual network {vnet} through subnet {subnet['name']} (regional integration)",
     )
-    context.set_custom_status(progress.custom_status())
 
 
 def _app_setting(
@@ -235,7 +220,6 @@ def _app_setting(
     if spec.get("dns"):
         zone, vnet = spec["dns"]["zone"], spec["network"]["virtualNetwork"]
         progress.start("appSetting", f"Ensuring private DNS zone {zone} linked to virtual network {vnet}")
-        context.set_custom_status(progress.custom_status())
         for activity, resource in (("ensure_dns_zone", "dnsZone"), ("ensure_dns_link", "dnsLink")):
             ensured = yield from _provisioned(context, "appSetting", activity, resource, payload, options)
             results.append(ensured["result"])
@@ -244,11 +228,9 @@ def _app_setting(
         progress.say(f"Setting {setting} = {value} (its A record names {private_ip}) on the app")
     else:
         progress.start("appSetting", f"Setting {setting} = {private_ip} on the app")
-    context.set_custom_status(progress.custom_status())
     ensured = yield from call(context, "appSetting", "ensure_app_setting", {**payload, "value": value}, options)
     results.append(ensured["result"])
     progress.finish("appSetting", combine_results(results), f"App setting {setting} holds {value}")
-    context.set_custom_status(progress.custom_status())
 
 
 def _release_gateway(
@@ -259,7 +241,6 @@ def _release_gateway(
     progress.start(
         "pointToSite", f"Removing app {app}'s root certificate from gateway {gateway}, unused since the move"
     )
-    context.set_custom_status(progress.custom_status())
     released = yield from _when_gateway_idle(
         context, progress, "pointToSite", "release_app_certificate", payload, options
     )
@@ -273,7 +254,6 @@ def _release_gateway(
         released["result"],
         f"Gateway {gateway} no longer trusts app {app}'s certificate; the gateway itself stays (it may serve others)",
     )
-    context.set_custom_status(progress.custom_status())
 
 
 def _record_failure(
@@ -285,7 +265,6 @@ def _record_failure(
     warnings: list[str] | None,
 ) -> Flow:
     progress.fail(step, f"Step {step} failed: {error.code}: {error.message}")
-    context.set_custom_status(progress.custom_status())
     failed = {"spec": spec, "step": step, "error": error.to_json(), "warnings": warnings}
     yield context.call_activity("record_link_failed", failed)
 

@@ -54,3 +54,20 @@ def test_options_travel_as_camel_case_json_and_default_what_is_missing() -> None
     assert RunOptions.from_json(options.to_json()) == options
     assert RunOptions.from_json({"pollSeconds": 7, "unknown": 1}) == RunOptions(poll_seconds=7)
     assert RunOptions.from_json(None) == RunOptions()
+
+
+def test_every_change_is_published_as_it_happens() -> None:
+    published: list[dict[str, object]] = []
+    progress = Progress(publish=published.append)
+    progress.start("service", "Ensuring Service")
+    progress.say("Waiting for its IP")
+    progress.finish("service", "created", "Service has IP")
+    progress.fail("gateway", "Step gateway failed")
+    assert [p["message"] for p in published] == [
+        "Ensuring Service",
+        "Waiting for its IP",
+        "Service has IP",
+        "Step gateway failed",
+    ]
+    assert published[0]["steps"]["service"] == "running"  # type: ignore[index]
+    assert published[-1]["steps"]["gateway"] == "failed"  # type: ignore[index]
