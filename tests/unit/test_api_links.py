@@ -494,10 +494,10 @@ def test_routes_and_auth_levels() -> None:
     }
 
 
-def test_importing_the_api_loads_no_sdk() -> None:
-    """function_app imports this on every cold start: no azure.mgmt, kubernetes or tables SDK may come with it."""
+def test_importing_the_app_loads_no_sdk() -> None:
+    """function_app is imported on every cold start: no azure.mgmt, kubernetes or tables SDK may come with it."""
     probe = (
-        "import sys, api.links, kubelink.clients, kubelink.store, kubelink.settings, kubelink.validation;"
+        "import sys, function_app, kubelink.clients, kubelink.store, kubelink.settings, kubelink.validation;"
         "print('\\n'.join(sorted(sys.modules)))"
     )
     loaded = subprocess.run(
