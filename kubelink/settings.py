@@ -41,7 +41,6 @@ _SCOPE = re.compile(
     r"(?:/resourceGroups/[\w\-.()]{0,89}[\w\-()])?",
     re.IGNORECASE,
 )
-_CRON_FIELD = re.compile(r"[0-9A-Za-z*/,\-]+")
 
 
 class InvalidSetting(PermanentError):
@@ -148,19 +147,6 @@ def poll_seconds(env: Mapping[str, str] | None = None) -> int:
 def verify_concurrency(env: Mapping[str, str] | None = None) -> int:
     """How many links one verification sweep checks at a time (bounded: ARM throttles per principal)."""
     return _int_setting(VERIFY_CONCURRENCY, DEFAULT_VERIFY_CONCURRENCY, 1, 100, env)
-
-
-def verify_schedule(env: Mapping[str, str] | None = None) -> str:
-    """The drift timer's six-field NCRONTAB (``{second} {minute} {hour} {day} {month} {day-of-week}``)."""
-    value = _get(VERIFY_SCHEDULE, env) or DEFAULT_VERIFY_SCHEDULE
-    fields = value.split()
-    if len(fields) == 6 and all(_CRON_FIELD.fullmatch(f) for f in fields):
-        return " ".join(fields)
-    hint = f"; prepend a seconds field, e.g. '0 {value}'" if len(fields) == 5 else ""
-    raise InvalidSetting(
-        VERIFY_SCHEDULE,
-        f"must be a six-field NCRONTAB expression such as {DEFAULT_VERIFY_SCHEDULE!r}, got {value!r}{hint}",
-    )
 
 
 # --- kubeconfig ----------------------------------------------------------------------------------

@@ -137,20 +137,17 @@ def test_is_loopback_url(url: str, loopback: bool) -> None:
     assert settings.is_loopback_url(url) is loopback
 
 
-# --- timings and schedule ----------------------------------------------------------------------------
+# --- timings ----------------------------------------------------------------------------
 
 
 def test_timing_defaults() -> None:
     assert settings.poll_seconds({}) == 60
     assert settings.verify_concurrency({}) == 10
-    assert settings.verify_schedule({}) == "0 */15 * * * *"
 
 
 def test_timing_values() -> None:
     assert settings.poll_seconds({settings.POLL_SECONDS: " 2 "}) == 2
     assert settings.verify_concurrency({settings.VERIFY_CONCURRENCY: "50"}) == 50
-    assert settings.verify_schedule({settings.VERIFY_SCHEDULE: "*/30  * * * * *"}) == "*/30 * * * * *"
-    assert settings.verify_schedule({settings.VERIFY_SCHEDULE: "0 0 9-17 * * MON-FRI"}) == "0 0 9-17 * * MON-FRI"
 
 
 @pytest.mark.parametrize(
@@ -169,18 +166,6 @@ def test_bad_numbers_name_the_setting_and_range(name: str, value: str) -> None:
     with pytest.raises(InvalidSetting, match=f"{name} must be a whole number from 1 to") as caught:
         read({name: value})
     assert caught.value.resource == name
-
-
-def test_a_five_field_cron_gets_a_hint() -> None:
-    with pytest.raises(InvalidSetting) as caught:
-        settings.verify_schedule({settings.VERIFY_SCHEDULE: "*/15 * * * *"})
-    assert "prepend a seconds field, e.g. '0 */15 * * * *'" in caught.value.message
-
-
-@pytest.mark.parametrize("value", ["every 15 minutes", "0 */15 * * * * *", "0 */15 * * * ;rm"])
-def test_bad_schedules(value: str) -> None:
-    with pytest.raises(InvalidSetting, match="six-field NCRONTAB"):
-        settings.verify_schedule({settings.VERIFY_SCHEDULE: value})
 
 
 # --- kubeconfig ------------------------------------------------------------------------------------
