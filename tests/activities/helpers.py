@@ -20,7 +20,6 @@ class Arm(WorldClient):
             {"arm": sandbox.arm_url, "caBundle": str(sandbox.ca_bundle), "subscriptionId": sandbox.subscription_id}
         )
         self.sandbox = sandbox
-        self.url = sandbox.arm_url
 
 
 def root_certificate(common_name: str) -> str:

@@ -52,7 +52,7 @@ def test_other_settings_values_never_reach_the_output(arm: Arm):
 
 
 def test_an_accepted_update_is_followed_to_its_end(arm: Arm):
-    site = f"{arm.url}/subscriptions/{SUBSCRIPTION}/resourceGroups/apps-rg/providers/Microsoft.Web/sites/kubelink-demo"
+    site = f"{arm.arm}/subscriptions/{SUBSCRIPTION}/resourceGroups/apps-rg/providers/Microsoft.Web/sites/kubelink-demo"
     arm.inject(
         method="PUT",
         pathPattern=SETTINGS_PATH + "$",

@@ -15,7 +15,7 @@ def test_missing_gateway_subnet_is_created_once_then_left_alone(arm: Arm):
     assert first["ok"], first
     assert (first["result"], first["provisioningState"]) == ("created", "Updating")
     assert first["changes"] == [{"field": "properties.addressPrefix", "expected": "10.240.255.0/27", "actual": None}]
-    assert first["operation"].startswith(arm.url)
+    assert first["operation"].startswith(arm.arm)
     (put,) = arm.arm_writes()
     assert put["path"].endswith(GATEWAY_SUBNET_PATH)
     assert put["requestBody"]["properties"] == {"addressPrefix": "10.240.255.0/27"}
