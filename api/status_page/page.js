@@ -6,7 +6,7 @@ const key = params.get("code");
 const refreshSeconds = Math.max(1, Number(params.get("refresh")) || 10);
 const SVG = "http://www.w3.org/2000/svg";
 const KIND_COLOURS = { config: "#d97706", connectivity: "#cf222e" };
-const WIDTH = 860, LABEL_WIDTH = 300, LANE_HEIGHT = 22, AXIS_HEIGHT = 22, DRIFT_PAGE = 200;
+const WIDTH = 900, LABEL_WIDTH = 350, LANE_HEIGHT = 22, AXIS_HEIGHT = 22, DRIFT_PAGE = 200;
 
 async function api(path) {
   const response = await fetch(new URL(path, location.href), {
@@ -33,15 +33,14 @@ function svgElement(name, attributes = {}, text = "") {
 
 const show = (value) => (value === null || value === undefined ? "—" : typeof value === "string" ? value : JSON.stringify(value));
 const fieldName = (field) => (Array.isArray(field) ? field.join(".") : String(field));
-// An ARM id without subscription, group and provider namespace; a probe URL as its path.
+// A lane's label: the resource's last two segments (an ARM id's type and name), or the probe's path, and the field.
 function shortResource(resource) {
-  const providers = resource.lastIndexOf("/providers/");
-  if (providers >= 0) return resource.slice(providers + "/providers/".length).split("/").slice(1).join("/");
-  return /^https?:/.test(resource) ? `GET ${new URL(resource).pathname}` : resource;
+  if (/^https?:/.test(resource)) return `GET ${new URL(resource).pathname}`;
+  return resource.split("/").filter(Boolean).slice(-2).join("/");
 }
 const laneOf = (record) => {
   const lane = `${shortResource(record.resource)} · ${fieldName(record.field)}`;
-  return lane.length > 46 ? `…${lane.slice(-45)}` : lane;
+  return lane.length > 50 ? `…${lane.slice(-49)}` : lane;
 };
 const clock = (ms) => new Date(ms).toISOString().replace("T", " ").slice(0, 19) + "Z";
 
@@ -103,8 +102,10 @@ function linkCard(link, drift) {
   ]) {
     facts.append(element("dt", {}, label), element("dd", { "data-fact": name }, value));
   }
-  const legend = element("p", { class: "legend" },
-    "Drift timeline: ● config (orange), ● connectivity (red), green ring = remediated; dashed line = last verification");
+  const legend = element("p", { class: "legend" }, "Drift timeline: ");
+  legend.append(element("span", { class: "dot config" }), " config  ", element("span", { class: "dot connectivity" }),
+    " connectivity  ", element("span", { class: "dot remediated" }), " remediated  ", element("span", { class: "dash" }),
+    " last verification");
   card.append(facts, timeline(link, drift), legend);
   return card;
 }

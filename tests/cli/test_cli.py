@@ -18,7 +18,7 @@ COMMANDS = ("apply", "get", "describe", "drift", "plan", "verify", "delete")
 TAMPERED = "10.240.16.77"
 
 
-def _tamper_setting(cli: Cli, value: str) -> None:
+def tamper_setting(cli: Cli, value: str) -> None:
     """Change the link's app setting through ARM, as a person would."""
     web = cli.client.sdk(WebSiteManagementClient)
     settings = dict(web.web_apps.list_application_settings("apps-rg", "kubelink-demo").properties or {})
@@ -86,7 +86,7 @@ def test_verify_finds_a_drift_made_through_arm(cli: Cli) -> None:
     healthy = cli("verify", "orders-api", "--wait")
     assert healthy.code == 0, healthy
     assert "healthy" in healthy.out
-    _tamper_setting(cli, TAMPERED)
+    tamper_setting(cli, TAMPERED)
     drifted = cli("verify", "orders-api", "--wait")
     assert drifted.code == 3, drifted
     assert "appSettings.PrivateAddress" in drifted.out and TAMPERED in drifted.out
