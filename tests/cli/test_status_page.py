@@ -14,7 +14,6 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.cli.conftest import EXAMPLE, Cli
@@ -36,7 +35,7 @@ CARD = '[data-link="orders-api"]'
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[WebDriver]:
+def browser() -> Iterator[webdriver.Chrome]:
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         message = "Debian's chromium and chromium-driver are not installed: `make system-packages` installs them"
         if os.environ.get("CI"):
@@ -54,18 +53,18 @@ def browser() -> Iterator[WebDriver]:
         driver.quit()
 
 
-def _requests(browser: WebDriver) -> list[dict[str, Any]]:
+def _requests(browser: webdriver.Chrome) -> list[dict[str, Any]]:
     """The requests the page sent since the last call (Chrome's DevTools network events)."""
     events = (json.loads(entry["message"])["message"] for entry in browser.get_log("performance"))
     return [e["params"]["request"] for e in events if e["method"] == "Network.requestWillBeSent"]
 
 
-def _fact(browser: WebDriver, name: str) -> str:
+def _fact(browser: webdriver.Chrome, name: str) -> str:
     text: str = browser.find_element(By.CSS_SELECTOR, f'{CARD} [data-fact="{name}"]').text
     return text
 
 
-def test_the_page_shows_the_link_and_a_drift_made_through_arm_appears(cli: Cli, browser: WebDriver) -> None:
+def test_the_page_shows_the_link_and_a_drift_made_through_arm_appears(cli: Cli, browser: webdriver.Chrome) -> None:
     assert cli("apply", "-f", str(EXAMPLE), "--wait").code == 0
     host = cli.client.host
     browser.get(f"{host}/api/status?code={KEY}&refresh=1")
