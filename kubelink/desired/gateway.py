@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubelink.desired import dig
-from kubelink.diff import DiffItem, diff_fields
+from kubelink.diff import DiffItem, diff_fields, path
 from kubelink.spec import GATEWAY_SUBNET, LinkSpec
 
 SUCCEEDED = "Succeeded"
@@ -36,7 +36,7 @@ def repair(provisioning_state: str | None) -> tuple[DiffItem, ...]:
     per run: the orchestrator fails the link if that operation fails too)."""
     if provisioning_state not in FAILED_STATES:
         return ()
-    return (DiffItem("change", "properties.provisioningState", provisioning_state, SUCCEEDED),)
+    return (DiffItem("change", ("properties", "provisioningState"), provisioning_state, SUCCEEDED),)
 
 
 LEGACY_SKUS = frozenset({f"VpnGw{n}" for n in range(1, 6)})
@@ -246,7 +246,7 @@ def diff_point_to_site(spec: LinkSpec, state: GatewayState, cert: RootCertificat
         name = root_certificate_name(spec)
         same_name = next((c for c in state.root_certificates if c.name == name), None)
         old = same_name.thumbprint if same_name else None
-        field_name = f"{P2S}.vpnClientRootCertificates[{name}]"
+        field_name = (*path(P2S), "vpnClientRootCertificates", name)
         items.append(DiffItem("change" if old else "add", field_name, old, cert.thumbprint))
     return tuple(items)
 
