@@ -8,7 +8,7 @@ plan and drift call the same ``observe_*`` and ``diff_*`` and write nothing, so 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -17,7 +17,7 @@ class ArmState:
     """A resource as ARM returns it (REST JSON), or None where ARM answered 404: the base of every ARM-backed
     state, so ``exists`` and ``provisioning_state`` are read one way."""
 
-    body: Mapping[str, Any] | None
+    body: Mapping[str, Any] | None = field(repr=False)
 
     @property
     def exists(self) -> bool:
