@@ -35,6 +35,7 @@ class StepsView:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.custom: dict[str, Any] = {}
+        self.since = clock()
         self.started: dict[str, float] = {}
         self.ended: dict[str, float] = {}
 
@@ -48,9 +49,10 @@ class StepsView:
         self.custom = dict(custom)
 
     def line(self) -> str:
-        """One line for a log: the current step, its message, every state."""
+        """One line for a log: time since following began, the current step, its message, every state."""
         states = " ".join(f"{step}={state}" for step, state in (self.custom.get("steps") or {}).items())
-        return f"[{self.custom.get('step') or '-':15}] {self.custom.get('message')}  ({states})"
+        took = elapsed(self.clock() - self.since)
+        return f"{took:>6} [{self.custom.get('step') or '-':15}] {self.custom.get('message')}  ({states})"
 
     def __rich__(self) -> Table:
         table = Table("step", "state", "elapsed", "message", box=None, pad_edge=False)
