@@ -30,7 +30,7 @@ def elapsed(seconds: float) -> str:
 
 class StepsView:
     """The five steps of a run as customStatus reports them, with how long each has been (or was) running,
-    measured from when this client first saw it running."""
+    measured from when this client first saw it running (none for a step that ended before it was seen)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
@@ -42,9 +42,9 @@ class StepsView:
     def update(self, custom: Mapping[str, Any]) -> None:
         now = self.clock()
         for step, state in (custom.get("steps") or {}).items():
-            if state != "pending":
+            if state == "running":
                 self.started.setdefault(step, now)
-            if state in {"done", "failed"}:
+            elif state in {"done", "failed"} and step in self.started:
                 self.ended.setdefault(step, now)
         self.custom = dict(custom)
 

@@ -48,7 +48,8 @@ const clock = (ms) => new Date(ms).toISOString().replace("T", " ").slice(0, 19) 
 function timeline(link, drift) {
   const now = Date.now();
   const times = drift.map((record) => Date.parse(record.detectedAt));
-  const start = Math.min(now - 60_000, ...times, ...[link.lastProvisioned, link.lastVerified].filter(Boolean).map(Date.parse));
+  const earliest = Math.min(now - 60_000, ...times, ...[link.lastProvisioned, link.lastVerified].filter(Boolean).map(Date.parse));
+  const start = earliest - (now - earliest) * 0.03; // a margin, so the first detection clears the labels
   const lanes = [...new Set(drift.slice().reverse().map(laneOf))];
   const height = AXIS_HEIGHT + Math.max(1, lanes.length) * LANE_HEIGHT;
   const x = (ms) => LABEL_WIDTH + ((ms - start) / Math.max(1, now - start)) * (WIDTH - LABEL_WIDTH - 12);
