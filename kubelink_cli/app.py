@@ -19,9 +19,9 @@ import yaml
 from rich.console import Console
 
 from kubelink_cli import render
-from kubelink_cli.client import ApiError, KubelinkClient, default_url
+from kubelink_cli.client import ApiError, KubelinkClient, Run, default_url
 
-FAILED, REFUSED, DRIFTED = 1, 2, 3
+FAILED, REFUSED, DRIFTED, INTERRUPTED = 1, 2, 3, 130
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 7200.0  # a gateway takes 20-60 minutes in Azure; a run that is still going is left running
 
@@ -87,11 +87,10 @@ def apply(
     With --wait: a live table of the five steps (state, elapsed time, current message), then the output.
     Exit 1 if the run fails (Azure's code and message printed), 2 if kubelink refuses the spec (every bad field)."""
     client = _client(ctx)
-    uri = _call(lambda: client.start_provisioning(_read(file)))
-    if not wait:
-        console.print(f"Accepted. Follow it: {uri}", markup=False, soft_wrap=True)
+    uri = _begin(lambda: client.start_provisioning(_read(file)), wait)
+    if uri is None:
         return
-    status = _call(lambda: render.follow_run(client, uri, console, timeout)).status
+    status = _follow(lambda: render.follow_run(client, uri, console, timeout), uri)
     render.print_outcome(console, status)
     if status["runtimeStatus"] != "Completed":
         raise typer.Exit(FAILED)
@@ -156,11 +155,10 @@ def verify(ctx: typer.Context, name: str, wait: WaitOption = False, timeout: Tim
 
     With --wait, print what it found: exit 0 when healthy, 3 when it found drift, 1 when the verification failed."""
     client = _client(ctx)
-    uri = _call(lambda: client.start_verification(name))
-    if not wait:
-        console.print(f"Accepted. Follow it: {uri}", markup=False, soft_wrap=True)
+    uri = _begin(lambda: client.start_verification(name), wait)
+    if uri is None:
         return
-    status = _call(lambda: client.follow(uri, timeout, interval=0.5)).status
+    status = _follow(lambda: client.follow(uri, timeout, interval=0.5), uri)
     if status["runtimeStatus"] != "Completed":
         render.print_failure(console, status)
         raise typer.Exit(FAILED)
@@ -185,11 +183,10 @@ def delete(
 ) -> None:
     """Tear a link down (DELETE /api/links/NAME): remove, in reverse order, what kubelink made for it."""
     client = _client(ctx)
-    uri = _call(lambda: client.start_teardown(name, delete_shared_resources))
-    if not wait:
-        console.print(f"Accepted. Follow it: {uri}", markup=False, soft_wrap=True)
+    uri = _begin(lambda: client.start_teardown(name, delete_shared_resources), wait)
+    if uri is None:
         return
-    status = _call(lambda: render.follow_run(client, uri, console, timeout)).status
+    status = _follow(lambda: render.follow_run(client, uri, console, timeout), uri)
     if status["runtimeStatus"] != "Completed":
         render.print_failure(console, status)
         raise typer.Exit(FAILED)
@@ -211,6 +208,34 @@ def _read(file: Path) -> bytes:
         return sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
     except OSError as error:
         _exit(REFUSED, f"Cannot read {file}: {error.strerror}")
+
+
+def _begin(start: Callable[[], str], wait: bool) -> str | None:
+    """Start a run: with --wait its status URL to follow, else None once the URL is printed. With --wait, a run of
+    the link already going (409 ``LinkBusy``) is followed instead, as a user who retried would want."""
+
+    def attempt() -> str:
+        try:
+            return start()
+        except ApiError as busy:
+            if not (wait and busy.status == 409 and busy.status_query_uri):
+                raise
+            errors.print(f"{busy.error_message.split(':')[0]}: following that run", markup=False)
+            return busy.status_query_uri
+
+    uri = _call(attempt)
+    if wait:
+        return uri
+    console.print(f"Accepted. Follow it: {uri}", markup=False, soft_wrap=True)
+    return None
+
+
+def _follow(follow: Callable[[], Run], uri: str) -> dict[str, Any]:
+    """Follow a run to its end; Ctrl-C stops following, never the run."""
+    try:
+        return _call(follow).status
+    except KeyboardInterrupt:
+        _exit(INTERRUPTED, f"Stopped following; the run goes on: {uri}")
 
 
 def _call(call: Callable[[], T]) -> T:

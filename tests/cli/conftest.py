@@ -30,13 +30,20 @@ class Result(NamedTuple):
         return json.loads(self.out)
 
 
-def kubelink(*args: str, cwd: Path, stdin: bytes | None = None) -> Result:
-    """The installed console script, without ``KUBELINK_URL``/``KUBELINK_KEY`` from the environment running pytest."""
-    if not KUBELINK.exists():
-        pytest.fail(f"{KUBELINK} is missing: `make setup` installs it (pip install -e .)")
+def kubelink_env() -> dict[str, str]:
+    """The environment running pytest, less a target of its own (``KUBELINK_URL``/``KUBELINK_KEY``)."""
     env = {k: v for k, v in os.environ.items() if k not in {"KUBELINK_URL", "KUBELINK_KEY"}}
     env["COLUMNS"] = "200"  # one line per row, whatever the terminal running pytest
-    done = subprocess.run([str(KUBELINK), *args], cwd=cwd, env=env, input=stdin, capture_output=True, timeout=300)
+    return env
+
+
+def kubelink(*args: str, cwd: Path, stdin: bytes | None = None) -> Result:
+    """The installed console script, run to its end."""
+    if not KUBELINK.exists():
+        pytest.fail(f"{KUBELINK} is missing: `make setup` installs it (pip install -e .)")
+    done = subprocess.run(
+        [str(KUBELINK), *args], cwd=cwd, env=kubelink_env(), input=stdin, capture_output=True, timeout=300
+    )
     return Result(done.returncode, done.stdout.decode(), done.stderr.decode())
 
 

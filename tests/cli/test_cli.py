@@ -5,6 +5,8 @@ reused)."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ import yaml
 from azure.mgmt.web import WebSiteManagementClient
 from azure.mgmt.web.models import StringDictionary
 
-from tests.cli.conftest import EXAMPLE, Cli, kubelink
+from tests.cli.conftest import EXAMPLE, KUBELINK, Cli, kubelink, kubelink_env
 
 COMMANDS = ("apply", "get", "describe", "drift", "plan", "verify", "delete")
 TAMPERED = "10.240.16.77"
@@ -124,3 +126,45 @@ def test_a_failed_run_exits_1_with_azures_code_and_message(cli: Cli) -> None:
     repaired = cli("apply", "-f", str(EXAMPLE), "--wait")
     assert repaired.code == 0, repaired
     assert "appSetting       updated" in repaired.out
+
+
+def _slow_down_the_next_run(cli: Cli) -> None:
+    """A converged run takes a second; one 429 (Retry-After: 4) on the gateway read keeps it going a few more."""
+    cli.client.inject(
+        method="GET",
+        pathPattern="/virtualNetworkGateways/kube-vnet-gw$",
+        status=429,
+        times=1,
+        headers={"Retry-After": "4"},
+    )
+
+
+def test_apply_wait_follows_the_run_already_going(cli: Cli) -> None:
+    _slow_down_the_next_run(cli)
+    started = cli("apply", "-f", str(EXAMPLE))
+    assert started.code == 0 and "Accepted. Follow it: " in started.out, started
+    followed = cli("apply", "-f", str(EXAMPLE), "--wait")
+    assert followed.code == 0, followed
+    assert "Link orders-api is already being provisioned: following that run" in followed.err
+    assert "Completed: link orders-api" in followed.out
+
+
+def test_ctrl_c_stops_following_not_the_run(cli: Cli) -> None:
+    _slow_down_the_next_run(cli)
+    following = subprocess.Popen(
+        [str(KUBELINK), "apply", "-f", str(EXAMPLE), "--wait"],
+        cwd=cli.folder,
+        env=kubelink_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert following.stdout is not None
+    first = following.stdout.readline()  # the run has started and is being followed
+    assert "[" in first, first
+    following.send_signal(signal.SIGINT)
+    _, err = following.communicate(timeout=30)
+    assert following.returncode == 130, err
+    assert "Stopped following; the run goes on: " in err
+    uri = err.split("the run goes on: ", 1)[1].split()[0]
+    assert cli.client.follow(uri, timeout=60).status["runtimeStatus"] == "Completed"
