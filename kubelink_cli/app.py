@@ -86,8 +86,8 @@ def apply(
 
     With --wait: a live table of the five steps (state, elapsed time, current message), then the output.
     Exit 1 if the run fails (Azure's code and message printed), 2 if kubelink refuses the spec (every bad field)."""
-    client = _client(ctx)
-    uri = _begin(lambda: client.start_provisioning(_read(file)), wait)
+    spec, client = _read(file), _client(ctx)
+    uri = _begin(lambda: client.start_provisioning(spec), wait)
     if uri is None:
         return
     status = _follow(lambda: render.follow_run(client, uri, console, timeout), uri)
@@ -144,8 +144,8 @@ def plan(
     output: Annotated[Output, typer.Option("--output", "-o", help="table (a diff), json or yaml.")] = Output.table,
 ) -> None:
     """What provisioning this spec would change (POST /api/plan), as a coloured diff; writes nothing."""
-    client = _client(ctx)
-    changes = _call(lambda: client.plan(_read(file)))
+    spec, client = _read(file), _client(ctx)
+    changes = _call(lambda: client.plan(spec))
     _emit({"changes": changes}, output, lambda: render.plan_diff(changes))
 
 
