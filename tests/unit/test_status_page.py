@@ -3,10 +3,16 @@ and it refers to nothing outside the app (the browser test in tests/cli drives t
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import json
 import re
 
+import azure.durable_functions as df
+import azure.functions as func
+
+from api import status
 from api.status import _page
 
 
@@ -30,3 +36,19 @@ def test_the_page_names_no_outside_address() -> None:
     html = _page()[0].decode()
     assert re.findall(r"""(?:src|href)\s*=\s*["']?(?!data:)[^"'\s>]+""", html) == []
     assert re.findall(r"https?://(?!www\.w3\.org/2000/svg)", html) == []
+
+
+def test_the_route_is_a_function_key_protected_get() -> None:
+    app = df.DFApp()
+    app.register_functions(status.bp)
+    [function] = app.get_functions()
+    trigger = json.loads(next(b for b in function.get_raw_bindings() if '"httpTrigger"' in b))
+    assert (trigger["methods"], trigger["route"], trigger["authLevel"]) == (["GET"], "status", "FUNCTION")
+
+
+def test_the_page_is_served_with_its_policy() -> None:
+    request = func.HttpRequest("GET", "http://localhost/api/status", body=b"")
+    response = asyncio.run(status.status_page(request))
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert response.headers["Content-Security-Policy"] == _page()[1]
+    assert response.get_body() == _page()[0]
