@@ -103,6 +103,9 @@ function linkCard(link, drift) {
   ]) {
     facts.append(element("dt", {}, label), element("dd", { "data-fact": name }, value));
   }
+  for (const warning of (link.conditions || []).filter((c) => c.type !== "Ready" && c.severity === "Warning")) {
+    facts.append(element("dt", {}, warning.type), element("dd", { class: "warning" }, `${warning.reason}: ${warning.message}`));
+  }
   const legend = element("p", { class: "legend" }, "Drift timeline: ");
   legend.append(element("span", { class: "dot config" }), " config  ", element("span", { class: "dot connectivity" }),
     " connectivity  ", element("span", { class: "dot remediated" }), " remediated  ", element("span", { class: "dash" }),
