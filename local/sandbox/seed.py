@@ -33,6 +33,11 @@ def _guid(world: World, name: str) -> str:
     return str(uuid.uuid5(uuid.UUID(world.subscription_id), name))
 
 
+def tenant_id(world: World) -> str:
+    """The directory the subscription belongs to (stable per subscription)."""
+    return _guid(world, "tenant")
+
+
 def _add_vnet(world: World, spec: dict[str, Any]) -> None:
     vnet_id = ids.provider_id(
         world.subscription_id, spec["resourceGroup"], "Microsoft.Network", "virtualNetworks", spec["name"]
@@ -44,7 +49,6 @@ def _add_vnet(world: World, spec: dict[str, Any]) -> None:
             "etag": f'W/"{_guid(world, vnet_id)}"',
             "type": ids.VNET_TYPE,
             "location": world.location,
-            "tags": {},
             "properties": {
                 "provisioningState": "Succeeded",
                 "resourceGuid": _guid(world, vnet_id + "#guid"),
@@ -124,7 +128,6 @@ def _add_site(world: World, spec: dict[str, Any]) -> None:
             "type": ids.SITE_TYPE,
             "kind": spec.get("kind", "app,linux" if reserved else "app"),
             "location": world.location,
-            "tags": {},
             "properties": {
                 "name": spec["name"],
                 "state": "Running",
@@ -181,7 +184,7 @@ def _add_cluster(world: World, spec: dict[str, Any]) -> None:
             "identity": {
                 "type": "SystemAssigned",
                 "principalId": _guid(world, cluster_id + "#mi"),
-                "tenantId": _guid(world, "tenant"),
+                "tenantId": tenant_id(world),
             },
             "properties": {
                 "provisioningState": "Succeeded",
