@@ -93,12 +93,23 @@ def ensure_idle(cloud: Cloud, req: Request, resource_id: str) -> None:
         raise errors.another_operation_in_progress(resource_id, cloud.status_url(req, running))
 
 
-def accepted_put(cloud: Cloud, req: Request, stored: Json, created: bool, *, duration: float | None = None) -> Response:
-    """Store ``stored`` as Updating, start its operation, answer 201/200 + ``Azure-AsyncOperation``."""
+def accepted_put(
+    cloud: Cloud,
+    req: Request,
+    stored: Json,
+    created: bool,
+    *,
+    duration: float | None = None,
+    answer_only: Json | None = None,
+) -> Response:
+    """Store ``stored`` as Updating, start its operation, answer 201/200 + ``Azure-AsyncOperation``
+    (``answer_only``: properties the first answer shows but the resource does not keep)."""
     cloud.world.put(stored)
     op = cloud.begin(req, stored["id"], "put", duration=duration)
     headers = cloud.lro_headers(req, op, notification=_top_level(stored["id"]))
-    return json_response(201 if created else 200, render(cloud.world, stored), headers)
+    view = render(cloud.world, stored)
+    view["properties"].update(answer_only or {})
+    return json_response(201 if created else 200, view, headers)
 
 
 def accepted_delete(cloud: Cloud, req: Request, resource_id: str, *, duration: float | None = None) -> Response:
@@ -708,11 +719,16 @@ def put_gateway(cloud: Cloud, req: Request) -> Response:
         )
     if existing is not None and existing["properties"].get("bgpSettings"):
         properties["bgpSettings"] = existing["properties"]["bgpSettings"]
-    # Properties the sandbox does not model come back as sent (reference: the recorded gateway PUTs echo
-    # customRoutes, enableDnsForwarding, natRules, …), with the defaults real answers show.
-    properties.setdefault("natRules", [])
-    properties.setdefault("enableBgpRouteTranslationForNat", False)
-    properties.setdefault("disableIPSecReplayProtection", False)
+    else:  # until it is up, as recorded: ASN 0 and no addresses yet
+        properties["bgpSettings"] = {
+            "asn": 0,
+            "peerWeight": 0,
+            "bgpPeeringAddresses": [
+                {"ipconfigurationId": c["id"], "defaultBgpIpAddresses": [], "customBgpIpAddresses": []}
+                for c in ip_configs
+            ],
+        }
+    # Properties the sandbox does not model come back as sent (customRoutes, enableDnsForwarding, natRules, …).
     for name, value in props.items():
         if name not in _GATEWAY_COMPUTED:
             properties[name] = value
@@ -725,7 +741,19 @@ def put_gateway(cloud: Cloud, req: Request) -> Response:
         **sent_tags(body),
         "properties": properties,
     }
-    return accepted_put(cloud, req, stored, existing is None, duration=cloud.settings.gateway_seconds)
+    answer_only: Json = {}
+    if "vpnClientConfiguration" not in properties:
+        # recorded: the PUT's answer shows an empty point-to-site configuration the gateway's GET then omits
+        answer_only["vpnClientConfiguration"] = {
+            "vpnClientProtocols": ["IkeV2"] if sku["name"] == "Basic" else ["OpenVPN", "IkeV2"],
+            "vpnClientRootCertificates": [],
+            "vpnClientRevokedCertificates": [],
+            "radiusServers": [],
+            "vpnClientIpsecPolicies": [],
+        }
+    return accepted_put(
+        cloud, req, stored, existing is None, duration=cloud.settings.gateway_seconds, answer_only=answer_only
+    )
 
 
 def _gateway_sku(gw_id: str, props: Json, existing: Json | None) -> Json:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ids
-from .state import World
+from .state import Json, World
 
 DEFAULT_SEED = Path(__file__).with_name("seed.json")
 
@@ -21,7 +21,7 @@ def load_seed(path: Path, state_file: Path | None) -> World:
     for vnet in seed.get("virtualNetworks", []):
         _add_vnet(world, vnet)
     for plan in seed.get("serverFarms", []):
-        _add_plan(world, plan)
+        add_plan(world, plan)
     for site in seed.get("sites", []):
         _add_site(world, site)
     for cluster in seed.get("managedClusters", []):
@@ -77,12 +77,13 @@ def _add_vnet(world: World, spec: dict[str, Any]) -> None:
         )
 
 
-def _add_plan(world: World, spec: dict[str, Any]) -> None:
+def add_plan(world: World, spec: dict[str, Any]) -> Json:
+    """An App Service plan from ``{resourceGroup, name, sku: {name, tier}, reserved?}`` (also App Service's PUT)."""
     plan_id = ids.provider_id(
         world.subscription_id, spec["resourceGroup"], "Microsoft.Web", "serverfarms", spec["name"]
     )
     reserved = bool(spec.get("reserved", False))
-    world.put(
+    return world.put(
         {
             "id": plan_id,
             "name": spec["name"],

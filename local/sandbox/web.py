@@ -9,6 +9,7 @@ needs a subnet delegated to ``Microsoft.Web/serverFarms``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -20,6 +21,7 @@ from .cloud import Cloud
 from .errors import ArmError, app_service_bad_request
 from .private_path import resync_required
 from .routing import NAME, Request, Response, Router, json_response, provider
+from .seed import add_plan
 from .state import Json, World, public
 from .tls import app_certificate
 
@@ -74,6 +76,7 @@ def render_site(site: Json) -> Json:
     ]
     view["properties"] = {
         **SHAPES["site"],
+        **_stamp_properties(site),
         "hostNameSslStates": ssl_states,
         "repositorySiteName": site["name"],
         "kind": site.get("kind"),
@@ -83,6 +86,35 @@ def render_site(site: Json) -> Json:
         "siteConfig": dict(SHAPES["siteConfigInSite"]),
     }
     return view
+
+
+#: The scale unit ("stamp") the sandbox's apps live on; its name is the sandbox's own, shaped like Azure's.
+STAMP = "waws-prod-am2-001"
+
+
+def _web_space(resource: Json) -> str:
+    return f"{resource['properties']['resourceGroup']}-WestEuropewebspace"
+
+
+def _stamp_properties(site: Json) -> Json:
+    """What App Service derives from where the app runs (loopback here: the apps' servers are local)."""
+    name, sub = site["name"], site["id"].split("/")[2]
+    return {
+        "webSpace": _web_space(site),
+        "selfLink": f"https://{STAMP}.api.azurewebsites.windows.net:454/subscriptions/{sub}/webspaces/"
+        f"{_web_space(site)}/sites/{name}",
+        "deploymentId": name,
+        "homeStamp": STAMP,
+        "ftpUsername": f"{name}\\${name}",
+        "ftpsHostName": f"ftps://{STAMP}.ftp.azurewebsites.windows.net/site/wwwroot",
+        "inProgressOperationId": None,
+        "inboundIpAddress": "127.0.0.1",
+        "possibleInboundIpAddresses": "127.0.0.1",
+        "outboundIpAddresses": "127.0.0.1",
+        "possibleOutboundIpAddresses": "127.0.0.1",
+        "lastModifiedTimeUtc": site.get("_modified", "2026-01-01T00:00:00"),
+        "customDomainVerificationId": hashlib.sha256(site["id"].lower().encode()).hexdigest().upper(),
+    }
 
 
 def _config_resource(site: Json, name: str, properties: Json) -> Json:
@@ -145,10 +177,58 @@ def get_plan(cloud: Cloud, req: Request) -> Response:
     return json_response(200, render_plan(plan))
 
 
-def render_plan(plan: Json) -> Json:
+def render_plan(plan: Json, *, written: str | None = None) -> Json:
+    """The plan as App Service answers; a PUT's and PATCH's answer also carry ``properties.sku``, and a PATCH's
+    has no ``location`` (azure-mgmt-web 2.0.0's plan recording)."""
     view = public(plan)
-    view["properties"] = {**SHAPES["plan"], "name": plan["name"], "kind": plan.get("kind"), **view["properties"]}
+    farm = int(hashlib.sha256(plan["id"].lower().encode()).hexdigest()[:5], 16)
+    view["properties"] = {
+        **SHAPES["plan"],
+        "serverFarmId": farm,
+        "name": plan["name"],
+        "kind": plan.get("kind"),
+        "subscription": plan["id"].split("/")[2],
+        "webSpace": _web_space(plan),
+        "mdmId": f"{STAMP}_{farm}",
+        "tags": plan.get("tags"),
+        **view["properties"],
+    }
+    if written:
+        view["properties"]["sku"] = dict(plan["sku"])
+    if written == "PATCH":
+        view.pop("location", None)
     return view
+
+
+@router.route("PUT", WEB + rf"/serverfarms/(?P<plan>{NAME})")
+@router.route("PATCH", WEB + rf"/serverfarms/(?P<plan>{NAME})")
+def put_plan(cloud: Cloud, req: Request) -> Response:
+    """Create a plan, or change an existing one's SKU and tags: synchronous 200 either way (recorded)."""
+    rg, name = req.params["rg"], req.params["plan"]
+    cloud.require_group(rg)
+    body = req.json_object()
+    existing = cloud.world.get(ids.provider_id(cloud.subscription_id, rg, "Microsoft.Web", "serverfarms", name))
+    sku = body.get("sku") or (existing["sku"] if existing else None)
+    if not isinstance(sku, dict) or not sku.get("name"):
+        raise app_service_bad_request("The parameter sku has an invalid value: a plan needs a SKU name.")
+    tier = str(sku.get("tier") or sku["name"])
+    reserved = bool(
+        (body.get("properties") or {}).get("reserved", existing["properties"]["reserved"] if existing else False)
+    )
+    plan = add_plan(
+        cloud.world,
+        {
+            "resourceGroup": rg,
+            "name": existing["name"] if existing else name,
+            "sku": {"name": sku["name"], "tier": tier},
+            "reserved": reserved,
+        },
+    )
+    if existing is not None:
+        plan["properties"]["numberOfSites"] = existing["properties"]["numberOfSites"]
+    if "tags" in body or (existing and "tags" in existing):
+        plan["tags"] = dict(body.get("tags") or (existing or {}).get("tags") or {})
+    return json_response(200, render_plan(plan, written=req.method))
 
 
 @router.route("DELETE", WEB + rf"/serverfarms/(?P<plan>{NAME})")
