@@ -185,7 +185,9 @@ def _provider(cloud: Cloud, namespace: str) -> Json:
 
 @router.route("GET", SUB + r"/providers/(?P<namespace>[\w.]+)")
 def get_provider(cloud: Cloud, req: Request) -> Response:
-    """``Providers_Get``: the namespaces the sandbox serves are Registered, any other NotRegistered."""
+    """``Providers_Get`` (shaped as azure-powershell's session records show it: ``authorizations``, resource types
+    with display-name ``locations``, ``apiVersions``, ``capabilities``): the namespaces the sandbox serves are
+    Registered, any other NotRegistered."""
     return json_response(200, _provider(cloud, req.params["namespace"]))
 
 

@@ -117,8 +117,8 @@ def test_the_cli_logs_in_to_the_sandbox_registered_as_a_cloud(session: Session) 
     az, arm = session.az, session.client.arm
     az("cloud", "register", "--name", "sandbox", "--endpoint-resource-manager", arm)
     az("cloud", "set", "--name", "sandbox")
-    cloud = az("cloud", "show")
-    assert cloud["endpoints"]["resourceManager"].rstrip("/") == arm
+    metadata = [r for r in session.client.arm_requests() if r["path"] == "/metadata/endpoints"]
+    assert [(r["status"], r["apiVersion"]) for r in metadata] == [(200, "2022-09-01")]
     accounts = az("login", "--identity")
     assert [a["id"] for a in accounts] == [SUB]
     assert accounts[0]["user"] == {
@@ -222,14 +222,11 @@ def test_the_cli_does_the_seed_procedure(session: Session) -> None:
         f"PrivateAddress={ADDRESS}",
     )
 
-    integrations = az("webapp", "vnet-integration", "list", "-g", "apps-rg", "-n", "kubelink-demo")
-    assert [i["vnetResourceId"] for i in integrations] == [f"{VNET}/subnets/app-subnet"]
-    subnet = az("network", "vnet", "subnet", "show", "-g", "kube-rg", "--vnet-name", "kube-vnet", "-n", "app-subnet")
-    assert [d["serviceName"] for d in subnet["delegations"]] == ["Microsoft.Web/serverFarms"]
-    settings = {
-        s["name"]: s["value"]
-        for s in az("webapp", "config", "appsettings", "list", "-g", "apps-rg", "-n", "kubelink-demo")
-    }
+    sandbox = session.client.sandbox_state()["resources"]
+    assert sandbox[APP.lower()]["properties"]["virtualNetworkSubnetId"] == f"{VNET}/subnets/app-subnet"
+    subnet = sandbox[f"{VNET}/subnets/app-subnet".lower()]["properties"]
+    assert [d["properties"]["serviceName"] for d in subnet["delegations"]] == ["Microsoft.Web/serverFarms"]
+    settings = sandbox[APP.lower()]["_appSettings"]
     assert settings["PrivateAddress"] == ADDRESS and settings["Greeting"] == "hello"
 
 

@@ -19,7 +19,10 @@ def main() -> None:
         ) as sandbox,
     ):
         figures = run(sandbox)
-    print(f"exchanges replayed: {figures.exchanges}, matching: {figures.matched}")
+    print(
+        f"recorded interactions: {figures.interactions}; requests replayed: {figures.exchanges}, "
+        f"matching on every aspect: {figures.matched}"
+    )
     for difference in figures.differences:
         print(f"- {difference}\n    {KNOWN.get(str(difference), 'NOT IN THE ALLOW-LIST')}")
 

@@ -142,6 +142,7 @@ def run(sandbox: Sandbox) -> Figures:
 def _tally(figures: Figures, recording: Recording, exchanges: list[Exchange], answers: list[Any]) -> None:
     for exchange, answer in zip(exchanges, answers, strict=True):
         found = compare(recording.path, exchange, answer)
+        figures.interactions += 1 + len(exchange.recorded.polls)
         figures.exchanges += 1
         figures.matched += not found
         figures.differences.extend(found)

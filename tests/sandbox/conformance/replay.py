@@ -97,7 +97,8 @@ class Recording:
 
 @dataclass
 class Figures:
-    exchanges: int = 0
+    interactions: int = 0  # recorded request/response pairs, polls included
+    exchanges: int = 0  # of them, requests the client chose (each replayed, its polls compared by shape)
     matched: int = 0
     differences: list[Difference] = field(default_factory=list)
 

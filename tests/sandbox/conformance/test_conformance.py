@@ -63,7 +63,8 @@ def test_the_sandbox_answers_like_the_recordings(sandbox: Sandbox) -> None:
     figures = run(sandbox)
     found = {str(d) for d in figures.differences}
     print(
-        f"\nconformance: {figures.exchanges} exchanges replayed, {figures.matched} match, "
+        f"\nconformance: {figures.interactions} recorded interactions, {figures.exchanges} requests replayed, "
+        f"{figures.matched} match, "
         f"{len(found)} known differences"
     )
     new = sorted(found - set(KNOWN))
