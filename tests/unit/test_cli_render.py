@@ -1,5 +1,5 @@
 """The ``kubelink`` command's pure pieces: the step view's elapsed times, a Failed run's parsed output, the plan
-diff as text (the command itself runs against a world in tests/cli)."""
+diff as text (the command itself runs against a world in tests/command)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The status page as served: its inline script and style are exactly what the Content-Security-Policy allows,
-and it refers to nothing outside the app (the browser test in tests/cli drives the page itself)."""
+and it refers to nothing outside the app (the browser test in tests/command drives the page itself)."""
 
 from __future__ import annotations
 

@@ -16,8 +16,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.cli.conftest import EXAMPLE, Cli
-from tests.cli.test_cli import tamper_setting
+from tests.command.conftest import EXAMPLE, Cli
+from tests.command.test_cli import tamper_setting
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"  # Debian's chromium, chromium-driver
 FLAGS = (

@@ -14,7 +14,7 @@ import yaml
 from azure.mgmt.web import WebSiteManagementClient
 from azure.mgmt.web.models import StringDictionary
 
-from tests.cli.conftest import EXAMPLE, KUBELINK, Cli, kubelink, kubelink_env
+from tests.command.conftest import EXAMPLE, KUBELINK, Cli, kubelink, kubelink_env
 
 COMMANDS = ("apply", "get", "describe", "drift", "plan", "verify", "delete")
 TAMPERED = "10.240.16.77"
