@@ -17,10 +17,11 @@ from activities.observe import observe_app_settings, web
 from kubelink.desired import ResourceChange
 from kubelink.desired.app_setting import diff_app_setting, merged_app_settings
 from kubelink.errors import TransientError
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.web import WebSiteManagementClient
+
+    from kubelink.spec import LinkSpec
 
 STEP = "appSetting"
 ACCEPTED_WAIT_SECONDS = 60

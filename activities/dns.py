@@ -27,10 +27,11 @@ from kubelink.desired.dns import (
     zone_body,
     zone_link_body,
 )
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.privatedns import PrivateDnsManagementClient
+
+    from kubelink.spec import LinkSpec
 
 STEP = "appSetting"
 

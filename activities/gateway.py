@@ -44,11 +44,13 @@ from kubelink.desired.gateway import (
 )
 from kubelink.desired.preflight import REGIONAL_POINTER
 from kubelink.errors import PermanentError
-from kubelink.spec import GATEWAY_SUBNET, LinkSpec
+from kubelink.names import GATEWAY_SUBNET
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.web import WebSiteManagementClient
+
+    from kubelink.spec import LinkSpec
 
 GATEWAY = "gateway"
 POINT_TO_SITE = "pointToSite"

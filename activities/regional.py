@@ -32,11 +32,12 @@ from kubelink.desired.regional import (
     regional_connection_body,
     releases_gateway,
 )
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.web import WebSiteManagementClient
+
+    from kubelink.spec import LinkSpec
 
 STEP = "vnetIntegration"
 POINT_TO_SITE = "pointToSite"

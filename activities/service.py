@@ -9,7 +9,7 @@ out) don't describe the calls, so the API object is held as ``Any``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
@@ -17,7 +17,9 @@ from activities.contract import Payload, outcome, run_activity
 from kubelink.desired import ResourceChange, dig
 from kubelink.desired.service import ServiceState, desired_service, diff_service, resource_name, service_patch
 from kubelink.errors import PermanentError
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 STEP = "service"
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"

@@ -22,11 +22,12 @@ from kubelink.desired.vnet_integration import (
     diff_vnet_connection,
 )
 from kubelink.errors import PermanentError, TransientError
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.web import WebSiteManagementClient
+
+    from kubelink.spec import LinkSpec
 
 STEP = "vnetIntegration"
 #: generatevpnclientpackage is short; wait for it inside the activity, but never longer than this

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
@@ -27,8 +27,10 @@ from kubelink.desired.regional import releases_gateway
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
 from kubelink.progress import Progress, combine_results
-from kubelink.spec import LinkSpec
 from orchestrators.flow import Flow, StepFailed, call, sleep, wait_provisioned
+
+if TYPE_CHECKING:
+    pass
 
 bp = df.Blueprint()
 
@@ -49,6 +51,8 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
             progress.say(f"Pre-flight passed.{_caution(warnings)}")
         private_ip = yield from _service(context, progress, payload, options)
         if spec["integration"] == "regional":
+            from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
             releases = releases_gateway(LinkSpec.from_json(spec), bool(checked["facts"]["appGatewayConnection"]))
             yield from _regional(context, progress, payload, options, releases)
         else:
@@ -213,9 +217,11 @@ def _app_setting(
     private_ip: str,
     options: RunOptions,
 ) -> Flow:
+    from kubelink.spec import LinkSpec
+
     spec = payload["spec"]
-    setting = spec["app"].get("setting", "PrivateAddress")
-    value = setting_value(LinkSpec.from_json(spec), private_ip)
+    link = LinkSpec.from_json(spec)
+    setting, value = link.app.setting, setting_value(link, private_ip)
     results = []
     if spec.get("dns"):
         zone, vnet = spec["dns"]["zone"], spec["network"]["virtualNetwork"]
