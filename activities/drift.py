@@ -16,19 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
-from kubelink import settings
-from kubelink.clients import arm_error
+from adapters import settings
+from adapters.clients import arm_error
+from adapters.runs import PROVISION_ORCHESTRATOR, start_singleton
+from adapters.store import LinkStore
 from kubelink.conditions import READY, Condition
 from kubelink.drift import DriftRecord, verdict
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.names import provision_instance_id
-from kubelink.runs import PROVISION_ORCHESTRATOR, start_singleton
-from kubelink.store import LinkStore
+from kubelink.progress import Step
 
 if TYPE_CHECKING:
     from kubelink.spec import LinkSpec
 
-STEP = "verify"
+STEP = Step.VERIFY
 
 bp = df.Blueprint()
 log = logging.getLogger("kubelink.activities")

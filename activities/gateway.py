@@ -26,7 +26,7 @@ from activities.observe import (
     observe_vnet,
     observe_vnet_connection,
 )
-from kubelink.desired import ResourceChange, dig
+from kubelink.desired import dig
 from kubelink.desired.gateway import (
     FAILED_STATES,
     SUCCEEDED,
@@ -43,8 +43,10 @@ from kubelink.desired.gateway import (
     public_ip_body,
 )
 from kubelink.desired.preflight import REGIONAL_POINTER
+from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError
 from kubelink.names import GATEWAY_SUBNET
+from kubelink.progress import Step
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
@@ -52,8 +54,8 @@ if TYPE_CHECKING:
 
     from kubelink.spec import LinkSpec
 
-GATEWAY = "gateway"
-POINT_TO_SITE = "pointToSite"
+GATEWAY = Step.GATEWAY
+POINT_TO_SITE = Step.POINT_TO_SITE
 
 bp = df.Blueprint()
 

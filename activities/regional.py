@@ -19,7 +19,6 @@ import azure.durable_functions as df
 from activities.arm import start
 from activities.contract import Payload, explained, outcome, run_activity, started
 from activities.observe import network, observe_app_subnet, observe_gateway, observe_regional, web
-from kubelink.desired import ResourceChange
 from kubelink.desired.gateway import SUCCEEDED, GatewayState
 from kubelink.desired.regional import (
     AppSubnetState,
@@ -32,6 +31,8 @@ from kubelink.desired.regional import (
     regional_connection_body,
     releases_gateway,
 )
+from kubelink.diff import ResourceChange
+from kubelink.progress import Step
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
@@ -39,8 +40,7 @@ if TYPE_CHECKING:
 
     from kubelink.spec import LinkSpec
 
-STEP = "vnetIntegration"
-POINT_TO_SITE = "pointToSite"
+STEP = Step.VNET_INTEGRATION
 
 bp = df.Blueprint()
 
@@ -82,7 +82,7 @@ def _connection_change(spec: LinkSpec, state: RegionalState) -> ResourceChange:
 
 def _release_change(spec: LinkSpec, gateway: GatewayState) -> ResourceChange:
     """A removal: nothing is ever created, so the row is ``update`` or ``none``."""
-    return ResourceChange(POINT_TO_SITE, spec.gateway_id, True, diff_released_certificate(spec, gateway))
+    return ResourceChange(Step.POINT_TO_SITE, spec.gateway_id, True, diff_released_certificate(spec, gateway))
 
 
 # --- activities -------------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def _connect_app_regional(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
 def release_app_certificate(payload: dict[str, Any]) -> dict[str, Any]:
     """Remove kubelink's root certificate for the app from the gateway it no longer uses (read-modify-write,
     every other certificate stays); never write to a busy gateway (``result: "busy"``)."""
-    return run_activity(POINT_TO_SITE, payload, _release_app_certificate)
+    return run_activity(Step.POINT_TO_SITE, payload, _release_app_certificate)
 
 
 def _release_app_certificate(spec: LinkSpec, payload: Payload) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import azure.durable_functions as df
 
 from activities.contract import Payload, outcome, run_activity
 from activities.observe import network, observe_app_gateway, observe_vnet_connection, web
-from kubelink.desired import ResourceChange
 from kubelink.desired.vnet_integration import (
     AppGatewayState,
     VnetConnectionState,
@@ -21,7 +20,9 @@ from kubelink.desired.vnet_integration import (
     diff_app_gateway,
     diff_vnet_connection,
 )
+from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError, TransientError
+from kubelink.progress import Step
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
     from kubelink.spec import LinkSpec
 
-STEP = "vnetIntegration"
+STEP = Step.VNET_INTEGRATION
 #: generatevpnclientpackage is short; wait for it inside the activity, but never longer than this
 PACKAGE_WAIT_SECONDS = 60
 PACKAGE_POLL_SECONDS = 2

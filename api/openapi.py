@@ -15,10 +15,10 @@ from typing import Any, get_args
 import azure.durable_functions as df
 import azure.functions as func
 
+from api.http import json_response
 from kubelink.conditions import ConditionStatus, Severity
-from kubelink.desired import Action
+from kubelink.diff import Action
 from kubelink.drift import DriftKind
-from kubelink.http import json_response
 from kubelink.names import DEFAULT_INTEGRATION
 
 bp = df.Blueprint()

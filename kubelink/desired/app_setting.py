@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from kubelink.diff import DiffItem
+from kubelink.diff import DiffItem, FieldPath
 
 if TYPE_CHECKING:
     from kubelink.spec import LinkSpec
 
 
-def setting_field(spec: LinkSpec) -> str:
-    return f"appSettings.{spec.app.setting}"
+def setting_field(spec: LinkSpec) -> FieldPath:
+    return ("appSettings", spec.app.setting)
 
 
 def setting_value(spec: LinkSpec, private_ip: str) -> str:
