@@ -19,7 +19,7 @@ from api.http import json_response
 from kubelink.conditions import ConditionStatus, Severity
 from kubelink.diff import Action
 from kubelink.drift import DriftKind
-from kubelink.names import DEFAULT_INTEGRATION
+from kubelink.names import DEFAULT_INTEGRATION, LINK_NAME
 
 bp = df.Blueprint()
 
@@ -55,7 +55,7 @@ _NAME = {
     "in": "path",
     "required": True,
     "description": "The link's name (any other text is simply not found).",
-    "schema": _STRING,
+    "schema": {"type": "string", "pattern": f"^(?:{LINK_NAME.pattern})$", "minLength": 3, "maxLength": 40},
 }
 _LOCATION = {"Location": {"description": "The status URL (statusQueryGetUri)", "schema": _STRING}}
 
@@ -189,7 +189,10 @@ _SPEC_BODY = {"required": True, "content": {"application/json": {"schema": _ref(
 _BAD_SPEC = _error("InvalidLinkSpec: every bad field in details, by its JSON path")
 _SCOPE = _error("ScopeNotAllowed: the spec touches a scope outside KUBELINK_ALLOWED_SCOPES")
 _BUSY = _error("LinkBusy: a run of this link is active (statusQueryGetUri in the error)")
-_NOT_FOUND = _error("LinkNotFound")
+_NOT_FOUND = {
+    "description": "LinkNotFound; or the Functions host's own 404 for a path that no route matches",
+    "content": {"application/json": {"schema": _ref("Error")}, "text/plain": {"schema": _STRING}},
+}
 _UNAVAILABLE = _error("Storage, the Durable backend or Azure did not answer: retry later")
 
 _PATHS: dict[str, Any] = {

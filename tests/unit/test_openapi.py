@@ -3,6 +3,7 @@ is the model's (bodies the model accepts satisfy it), and the README's field tab
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -20,7 +21,8 @@ from tests.unit.test_api_links import call, request
 DOCUMENTED_AHEAD = {("DELETE", "/api/links/{name}")}
 
 
-def registered_routes() -> set[tuple[str, str]]:
+@functools.cache  # the SDK refuses to list an app's functions twice
+def registered_routes() -> frozenset[tuple[str, str]]:
     import function_app
 
     routes = set()
@@ -29,7 +31,7 @@ def registered_routes() -> set[tuple[str, str]]:
             binding = json.loads(raw)
             if binding["type"] == "httpTrigger":
                 routes |= {(method.upper(), f"/api/{binding['route']}") for method in binding["methods"]}
-    return routes
+    return frozenset(routes)
 
 
 def documented_routes() -> set[tuple[str, str]]:
