@@ -17,7 +17,7 @@ import azure.functions as func
 
 from api.http import json_response
 from kubelink.conditions import ConditionStatus, Severity
-from kubelink.diff import Action
+from kubelink.diff import Action, DiffOp
 from kubelink.drift import DriftKind
 from kubelink.names import DEFAULT_INTEGRATION, LINK_NAME
 
@@ -169,8 +169,14 @@ _SCHEMAS: dict[str, Any] = {
                             "type": "array",
                             "items": {
                                 "type": "object",
-                                "required": ["field", "expected", "actual"],
-                                "properties": {"field": _STRING, "expected": {}, "actual": {}},
+                                "required": ["field", "op", "expected", "actual"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "field": _STRING,
+                                    "op": {"enum": list(get_args(DiffOp))},
+                                    "expected": {},
+                                    "actual": {},
+                                },
                             },
                         },
                     },
@@ -224,7 +230,10 @@ _PATHS: dict[str, Any] = {
         },
         "delete": {
             "operationId": "delete_link",
-            "summary": "Tear the link down: remove in reverse order what kubelink made for it, nothing it does not own",
+            "summary": "Tear the link down (teardown_link, instance teardown-link-{name})",
+            "description": "Removes in reverse order what kubelink made for this link and nothing it does not own; "
+            "the shared gateway, its public IP and GatewaySubnet are kept unless deleteSharedResources=true and "
+            "nothing else uses them.",
             "parameters": [
                 {
                     "name": "deleteSharedResources",

@@ -11,11 +11,17 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from api import openapi
+from adapters.store import LinkStore
+from api import links, openapi
 from api.openapi import openapi_document, spec_field_table
+from kubelink.diff import DiffItem, ResourceChange
+from kubelink.drift import DriftRecord
 from kubelink.validation import parse_link_spec
 from tests.unit.samples import BASE, REGIONAL, SUB
-from tests.unit.test_api_links import call, request
+from tests.unit.stub_server import Answer, StubServer
+from tests.unit.test_api_links import binding, call, closed_port, durable, env, name, request, spec_body, store
+
+__all__ = ["durable", "env", "name", "store"]  # the HTTP handler tests' fixtures, used here too
 
 #: documented ahead of its handler, which another change adds (the document describes PRODUCT's route)
 DOCUMENTED_AHEAD = {("DELETE", "/api/links/{name}")}
@@ -39,10 +45,20 @@ def documented_routes() -> set[tuple[str, str]]:
     return {(m.upper(), path) for path, item in openapi_document()["paths"].items() for m in item if m in methods}
 
 
+def component(name: str) -> dict[str, Any]:
+    """One schema of the document, its references resolvable."""
+    return {"$ref": f"#/components/schemas/{name}", "components": openapi_document()["components"]}
+
+
 def spec_schema() -> dict[str, Any]:
-    """The LinkSpec schema with its references resolvable inside one document."""
-    document = openapi_document()
-    return {**document["components"]["schemas"]["LinkSpec"], "components": document["components"]}
+    return component("LinkSpec")
+
+
+def conforms(response: Any, status: int, schema: str) -> Any:
+    assert response.status_code == status
+    body = json.loads(response.get_body())
+    jsonschema.validate(body, component(schema))
+    return body
 
 
 def test_the_document_is_valid_openapi_3_1() -> None:
@@ -90,3 +106,26 @@ def test_the_readme_field_table_is_the_models() -> None:
     block = text.partition(openapi.TABLE_START)[2].partition(openapi.TABLE_END)[0].strip()
     assert block == spec_field_table(), "README.md's spec table is stale: run `python -m api.openapi readme`"
     assert "`kubernetes.ports[].targetPort`" in block and "`gateway.clientAddressPool` | with integration" in block
+
+
+def test_the_handlers_answers_conform(env: None, store: LinkStore, durable: StubServer, name: str) -> None:
+    """What the schemathesis run rarely reaches (a started run, records, drift): the real answers, checked."""
+    instance = f"link-{name}"
+    durable.on("GET", f"/durabletask/instances/{instance}", Answer(404, None))
+    durable.on("POST", f"/durabletask/orchestrators/provision_link/{instance}", Answer(202, {"id": instance}))
+    started = call(links.start_link, req=request("POST", "links", spec_body(name)), client=binding(durable.url))
+    conforms(started, 202, "CheckStatus")
+    conforms(call(links.get_link, req=request("GET", f"links/{name}", name=name)), 200, "LinkRecord")
+    store.record_drift([DriftRecord(name, "2026-01-31T12:00:00Z", "config", "r", "f", 1, None)])
+    drift = call(links.get_link_drift, req=request("GET", f"links/{name}/drift", name=name))
+    assert drift.status_code == 200
+    (record,) = json.loads(drift.get_body())["value"]
+    jsonschema.validate(record, component("DriftRecord"))
+    invalid = call(links.start_link, req=request("POST", "links", {"name": "X"}), client=binding(closed_port()))
+    assert conforms(invalid, 400, "Error")["error"]["details"]
+    conforms(call(links.get_link, req=request("GET", "links/x", name="no-such-link")), 404, "Error")
+
+
+def test_a_plan_row_conforms() -> None:
+    row = ResourceChange("service", "default/orders", True, (DiffItem("change", ("spec", "type"), "ClusterIP", "LB"),))
+    jsonschema.validate({"changes": [row.to_json()]}, component("Plan"))
