@@ -1,5 +1,6 @@
-"""The link spec, declared once (pydantic v2): the rules that validate a request body, the typed, immutable
-``LinkSpec`` the code uses, and the JSON Schema behind ``GET /api/openapi.json`` and the README's field table.
+"""The link spec (README, "The link spec"), declared once on pydantic v2: the rules that validate a request body,
+the typed, immutable ``LinkSpec`` the code uses, and the JSON Schema behind ``GET /api/openapi.json`` and the
+README's field table.
 
 A field is one line: its type (a rule below), its default, its description. A rule raises kubelink's own
 message (``problem``); ``kubelink.validation`` names each error by its JSON path. Beyond pydantic's own checks,

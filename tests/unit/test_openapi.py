@@ -23,7 +23,7 @@ from tests.unit.test_api_links import binding, call, closed_port, durable, env, 
 
 __all__ = ["durable", "env", "name", "store"]  # the HTTP handler tests' fixtures, used here too
 
-#: documented ahead of its handler, which another change adds (the document describes PRODUCT's route)
+#: documented ahead of its handler, which another change adds (README: the teardown route)
 DOCUMENTED_AHEAD = {("DELETE", "/api/links/{name}")}
 
 
