@@ -347,25 +347,26 @@ def spec_field_table() -> str:
     needs = {".".join(path): integration for integration, paths in REQUIRED_BY_INTEGRATION.items() for path in paths}
     rows = ["| field | required | default | rule |", "|---|---|---|---|"]
 
-    def walk(schema: dict[str, Any], prefix: str) -> None:
+    def walk(schema: dict[str, Any], prefix: str, when_several: set[str]) -> None:
+        """``when_several``: the fields an array's items need once it has several (``then.items.required``)."""
         for key, field in schema["properties"].items():
             path = f"{prefix}{key}"
-            target = schemas[field["$ref"].removeprefix(COMPONENTS)] if "$ref" in field else None
             items = field.get("items", {})
-            if items.get("$ref"):
-                target = schemas[items["$ref"].removeprefix(COMPONENTS)]
+            reference = items.get("$ref") or field.get("$ref")
+            target = schemas[reference.removeprefix(COMPONENTS)] if reference else None
             required = "yes" if key in schema.get("required", ()) else "no"
             if path in needs:
-                suffix = "" if needs[path] == DEFAULT_INTEGRATION else f" `{needs[path]}`"
-                required = f"with integration{suffix or ' `' + DEFAULT_INTEGRATION + '` (the default)'}"
-            elif path.endswith("[].name"):
-                required = "with several ports"
+                required = f"with integration `{needs[path]}`"
+                required += " (the default)" if needs[path] == DEFAULT_INTEGRATION else ""
+            elif key in when_several:
+                required = f"when there are several `{prefix.removesuffix('[].')}`"
             if target is None or required != "yes" or items:
                 rows.append(f"| `{path}` | {required} | {_default(field)} | {_rule(field, target)} |")
             if target is not None:
-                walk(target, f"{path}[]." if items else f"{path}.")
+                several = set(field.get("then", {}).get("items", {}).get("required", ()))
+                walk(target, f"{path}[]." if items else f"{path}.", several)
 
-    walk(schemas["LinkSpec"], "")
+    walk(schemas["LinkSpec"], "", set())
     return "\n".join(rows)
 
 

@@ -485,7 +485,7 @@ class NetworkSpec(Section):
 class ServicePort(Section):
     port: Port = Field(description="The Service's port.")
     target_port: TargetPort = Field(description="The pods' port: a number, or a named container port.")
-    protocol: Protocol = Field(names.DEFAULT_PROTOCOL, description="`TCP` or `UDP`.")
+    protocol: Protocol = Field(names.DEFAULT_PROTOCOL, description="The port's protocol.")
     name: Dns1123Label | None = Field(None, description="The port's name; required when there are several ports.")
 
     def to_json(self) -> dict[str, Any]:
@@ -562,8 +562,7 @@ class GatewaySpec(Section):
     name: NetworkChildName = Field(None, description="Default: `{network.virtualNetwork}-gw`.")  # type: ignore[assignment]
     sku: GatewaySku = Field(
         names.DEFAULT_GATEWAY_SKU,
-        description=f"{', '.join(names.GATEWAY_SKUS)}; legacy {', '.join(names.LEGACY_GATEWAY_SKUS)} only for an "
-        "existing gateway.",
+        description=f"The gateway's SKU; legacy {', '.join(names.LEGACY_GATEWAY_SKUS)} only for an existing gateway.",
     )
     gateway_subnet_prefix: GatewaySubnetPrefix | None = Field(
         None,
