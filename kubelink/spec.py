@@ -677,7 +677,7 @@ class LinkSpec(Section):
         chosen = data.get("integration", names.DEFAULT_INTEGRATION)
         integration = chosen if chosen in names.INTEGRATIONS else names.DEFAULT_INTEGRATION
         problems: dict[Loc, str] = {}
-        for path in REQUIRED_BY_INTEGRATION[integration]:
+        for path in REQUIRED_BY_INTEGRATION.get(integration, ()):
             node: Any = data
             for key in path[:-1]:
                 node = node.get(key, {}) if isinstance(node, Mapping) else None
