@@ -14,6 +14,7 @@ import copy
 from typing import Any
 
 import hypothesis
+import jsonschema
 import pytest
 import requests
 import schemathesis
@@ -31,7 +32,8 @@ from adapters.runs import SWEEP_INSTANCE_ID
 from api.openapi import openapi_document
 from local.supervisor import World
 from local.world_client import WorldClient
-from tests.unit.test_openapi import registered_routes
+from tests.example import example_link
+from tests.unit.test_openapi import component, registered_routes
 
 CHECKS = [
     not_a_server_error,
@@ -93,3 +95,16 @@ def _runs(host: WorldClient) -> set[str]:
 def _links(host: WorldClient) -> list[object]:
     answer: requests.Response = host.http.get(f"{host.host}/api/links", timeout=60)
     return list(answer.json()["value"])
+
+
+@pytest.mark.parametrize("path", ["/api/links", "/api/plan"])
+def test_a_valid_spec_outside_the_scopes_is_refused_untouched(host: WorldClient, path: str) -> None:
+    """What the generated bodies rarely are (valid for the model, JSON Schema cannot say "no host bits" or "not
+    80.0"): a valid spec in a subscription the world does not allow is refused as documented, leaving no trace."""
+    body = example_link(subscriptionId="00000000-0000-0000-0000-000000000001")
+    writes, runs, links = len(host.arm_writes()), _runs(host), _links(host)
+    response = host.post(path, body)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "ScopeNotAllowed"
+    jsonschema.validate(response.json(), component("Error"))
+    assert (len(host.arm_writes()), _runs(host), _links(host)) == (writes, runs, links)
