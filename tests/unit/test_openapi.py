@@ -3,6 +3,7 @@ is the model's (bodies the model accepts satisfy it), and the README's field tab
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from typing import Any
@@ -13,10 +14,11 @@ from openapi_spec_validator import validate
 
 from adapters.store import LinkStore
 from api import links, openapi
-from api.openapi import openapi_document, spec_field_table
+from api.openapi import COMPONENTS, openapi_document, spec_field_table
 from kubelink.diff import DiffItem, ResourceChange
 from kubelink.drift import DriftRecord
-from kubelink.validation import parse_link_spec
+from kubelink.errors import InvalidLinkSpec
+from kubelink.validation import json_path, parse_link_spec
 from tests.unit.samples import BASE, REGIONAL, SUB
 from tests.unit.stub_server import Answer, StubServer
 from tests.unit.test_api_links import binding, call, closed_port, durable, env, name, request, spec_body, store
@@ -129,3 +131,106 @@ def test_the_handlers_answers_conform(env: None, store: LinkStore, durable: Stub
 def test_a_plan_row_conforms() -> None:
     row = ResourceChange("service", "default/orders", True, (DiffItem("change", ("spec", "type"), "ClusterIP", "LB"),))
     jsonschema.validate({"changes": [row.to_json()]}, component("Plan"))
+
+
+# --- every constraint the document states, the model enforces ----------------------------------------------
+
+FULL: dict[str, Any] = {
+    **BASE,
+    "remediate": True,
+    "dns": {"zone": "orders.internal.example", "record": "orders"},
+    "kubernetes": {
+        **BASE["kubernetes"],
+        "aksCluster": f"/subscriptions/{SUB}/resourceGroups/kube-rg/providers/"
+        "Microsoft.ContainerService/managedClusters/kube-aks",
+    },
+}
+FULL_REGIONAL: dict[str, Any] = {**REGIONAL, "dns": FULL["dns"]}
+_WRONG_TYPE = {"string": 5, "integer": "5", "boolean": "true", "object": [], "array": {}}
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    components = openapi_document()["components"]["schemas"]
+    while "$ref" in schema:
+        schema = {
+            **components[schema["$ref"].removeprefix(COMPONENTS)],
+            **{k: v for k, v in schema.items() if k != "$ref"},
+        }
+    return schema
+
+
+def _violations(schema: dict[str, Any]) -> list[tuple[str, object]]:
+    """Values the schema refuses, one per keyword it states."""
+    schema = _resolve(schema)
+    found: list[tuple[str, object]] = [("null", None)]
+    kind = schema.get("type")
+    if kind in _WRONG_TYPE:
+        found.append(("type", _WRONG_TYPE[kind]))
+    if "enum" in schema:
+        found.append(("enum", "not-a-choice"))
+    if "pattern" in schema:
+        found.append(("pattern", "@@"))
+    if "maxLength" in schema:
+        found.append(("maxLength", "a" * (schema["maxLength"] + 1)))
+    if schema.get("minLength", 0) > 1:
+        found.append(("minLength", "a" * (schema["minLength"] - 1)))
+    if "minimum" in schema:
+        found += [("minimum", schema["minimum"] - 1), ("maximum", schema["maximum"] + 1)]
+    if "minItems" in schema:
+        found.append(("minItems", []))
+    if "minProperties" in schema:
+        found.append(("minProperties", {}))
+    return found
+
+
+def _cases(body: Any, schema: dict[str, Any], loc: tuple[Any, ...]) -> Any:
+    """(what, location, value) for every field of ``body``: each keyword's violation, each required key dropped,
+    an unknown key beside the known ones."""
+    schema = _resolve(schema)
+    for what, value in _violations(schema) if loc else []:
+        yield what, loc, value
+    if isinstance(body, dict) and "properties" in schema:
+        yield "additionalProperties", (*loc, "unknownField"), "x"
+        for key in schema.get("required", ()):
+            yield "required", (*loc, key), ...
+        for key, value in body.items():
+            yield from _cases(value, schema["properties"][key], (*loc, key))
+    elif isinstance(body, dict) and "propertyNames" in schema:
+        yield "propertyNames", (*loc, "@@"), "x"
+        yield "maxProperties", loc, {f"label{i}": "x" for i in range(schema["maxProperties"] + 1)}
+    elif isinstance(body, list):
+        yield "maxItems", loc, [{**body[0], "name": f"p{i}", "port": i + 1} for i in range(schema["maxItems"] + 1)]
+        yield from _cases(body[0], schema["items"], (*loc, 0))
+
+
+def _with(body: dict[str, Any], loc: tuple[Any, ...], value: object) -> dict[str, Any]:
+    changed = copy.deepcopy(body)
+    node: Any = changed
+    for part in loc[:-1]:
+        node = node[part]
+    if value is ...:
+        del node[loc[-1]]
+    else:
+        node[loc[-1]] = value
+    return changed
+
+
+@pytest.mark.parametrize("base", [FULL, FULL_REGIONAL], ids=["gateway", "regional"])
+def test_every_constraint_the_schema_states_the_model_enforces(base: dict[str, Any]) -> None:
+    """The model may be stricter than the document (host bits, 80.0, address conflicts), never looser: each
+    violation of a keyword the spec schema states, made to a valid body, is refused naming that field."""
+    jsonschema.validate(base, spec_schema())
+    cases = list(_cases(base, spec_schema(), ()))
+    assert len(cases) > 100
+    loose = []
+    for what, loc, value in cases:
+        changed = _with(base, loc, value)
+        assert not jsonschema.Draft202012Validator(spec_schema()).is_valid(changed), (what, loc)
+        path = json_path(loc)
+        try:
+            parse_link_spec(json.dumps(changed))
+            loose.append(f"{path}: {what} accepted")
+        except InvalidLinkSpec as invalid:
+            if not any(d.field == path or d.field.startswith(path) for d in invalid.details):
+                loose.append(f"{path}: {what} refused on {[d.field for d in invalid.details]}")
+    assert loose == []
