@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import runpy
 from typing import Any
 
 import jsonschema
@@ -21,7 +22,7 @@ from kubelink.errors import InvalidLinkSpec
 from kubelink.validation import json_path, parse_link_spec
 from tests.unit.samples import BASE, REGIONAL, SUB
 from tests.unit.stub_server import Answer, StubServer
-from tests.unit.test_api_links import binding, call, closed_port, durable, env, name, request, spec_body, store
+from tests.unit.test_api_links import REPO, binding, call, closed_port, durable, env, name, request, spec_body, store
 
 __all__ = ["durable", "env", "name", "store"]  # the HTTP handler tests' fixtures, used here too
 
@@ -29,12 +30,13 @@ __all__ = ["durable", "env", "name", "store"]  # the HTTP handler tests' fixture
 DOCUMENTED_AHEAD = {("DELETE", "/api/links/{name}")}
 
 
-@functools.cache  # the SDK refuses to list an app's functions twice
+@functools.cache
 def registered_routes() -> frozenset[tuple[str, str]]:
-    import function_app
-
+    """The HTTP routes function_app registers, read from an app of its own: the SDK lists an app's functions only
+    once, and the shared ``function_app.app`` is others' to list (the replay tests)."""
+    app = runpy.run_path(str(REPO / "function_app.py"))["app"]
     routes = set()
-    for function in function_app.app.get_functions():
+    for function in app.get_functions():
         for raw in function.get_raw_bindings():
             binding = json.loads(raw)
             if binding["type"] == "httpTrigger":
