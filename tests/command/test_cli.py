@@ -96,6 +96,7 @@ def test_verify_finds_a_drift_made_through_arm(cli: Cli) -> None:
     assert any(r["field"] == "appSettings.PrivateAddress" and r["actual"] == TAMPERED for r in records), records
     described = cli("describe", "orders-api")
     assert described.code == 0 and "Ready False" in described.out and TAMPERED in described.out
+    assert "kube-rg/kube-vnet-gw-pip" in described.out and "default/orders-internal" in described.out
 
 
 def test_plan_shows_the_setting_it_would_put_back(cli: Cli) -> None:
