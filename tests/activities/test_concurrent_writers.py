@@ -11,24 +11,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
-
 from activities.app_setting import ensure_app_setting
 from kubelink.clients import web_client
-from local.azurite import Azurite
 from tests.activities.helpers import Arm
 from tests.activities.specs import SUBSCRIPTION, payload
 
 RACERS = 6
 ROUNDS = 4
 SEEDED = {"WEBSITE_NODE_DEFAULT_VERSION": "~20", "Greeting": "hello"}
-
-
-@pytest.fixture
-def storage(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The storage account the leases live in (the app's ``AzureWebJobsStorage``)."""
-    monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
-    return azurite.connection_string
 
 
 def at_once(activity: Callable[[dict[str, Any]], dict[str, Any]], payloads: list[dict[str, Any]]) -> list[Any]:
@@ -48,7 +38,7 @@ def app_settings() -> dict[str, str]:
     return dict(listed.as_dict()["properties"])
 
 
-def test_six_links_on_one_app_keep_every_setting(arm: Arm, storage: str):
+def test_six_links_on_one_app_keep_every_setting(arm: Arm):
     for round_ in range(ROUNDS):
         wanted = {f"Race{i}Address": f"10.240.16.{10 * round_ + i + 4}" for i in range(RACERS)}
         payloads = [{**payload(app={"setting": name}), "value": value} for name, value in wanted.items()]
