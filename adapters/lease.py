@@ -38,7 +38,7 @@ LEASE_SECONDS = 15  # the Blob service's shortest lease: how long a crashed hold
 RENEW_SECONDS = 5.0
 WAIT_SECONDS = 45.0  # longer than a lease, so a crashed holder's lease has expired before a waiter gives up
 FIRST_RETRY_SECONDS = 0.05
-MAX_RETRY_SECONDS = 1.0
+MAX_RETRY_SECONDS = 0.25
 
 
 @contextmanager
