@@ -29,7 +29,7 @@ from activities.observe import (
     observe_vnet_connection,
 )
 from adapters.lease import exclusive
-from kubelink.desired import ResourceChange, dig
+from kubelink.desired import dig
 from kubelink.desired.gateway import (
     FAILED_STATES,
     SUCCEEDED,
@@ -46,6 +46,7 @@ from kubelink.desired.gateway import (
     public_ip_body,
 )
 from kubelink.desired.preflight import REGIONAL_POINTER
+from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError
 from kubelink.spec import GATEWAY_SUBNET, LinkSpec
 

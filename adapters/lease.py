@@ -25,8 +25,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
+from adapters.store import storage_connection
 from kubelink.errors import TransientError
-from kubelink.store import storage_connection
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, BlobLeaseClient, ContainerClient

@@ -20,7 +20,7 @@ from activities.app_setting import ensure_app_setting
 from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
 from activities.regional import release_app_certificate
 from activities.vnet_integration import ensure_app_vnet_connection
-from kubelink.clients import network_client, web_client
+from adapters.clients import network_client, web_client
 from local.sandbox.seed import DEFAULT_SEED
 from tests.activities.helpers import Arm, root_certificate, settle
 from tests.activities.specs import SUBSCRIPTION, payload
