@@ -3,7 +3,7 @@
 ``PUT config/appsettings`` replaces them all and takes no ETag, so every writer of an app's settings goes through
 ``edit_app_settings``: under the app's lease (``adapters.lease``), list → edit → PUT → list again, so that links
 writing one app at once never drop each other's settings, and a run reports only what is really there. The PUT
-is skipped when the value already matches (read without the lease: a converged link takes none). Some backends
+is skipped when the value already matches. Some backends
 answer the PUT with 202 + ``Location`` (azure-flow §11), which azure-mgmt-web 11.x reports as an error: that
 answer is followed to its end here, inside the lease.
 """
@@ -53,24 +53,18 @@ def ensure_app_setting(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _ensure_app_setting(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     value = str(payload["value"])
-    client = web(spec)
-    change = _setting_change(spec, observe_app_settings(spec, client), value)
-    if change.changes:
-        written_over = edit_app_settings(spec, lambda settings: merged_app_settings(spec, settings, value), client)
-        change = _setting_change(spec, written_over, value)  # what the write really changed
-    return outcome(change)
+    found = edit_app_settings(spec, lambda settings: merged_app_settings(spec, settings, value))
+    return outcome(_setting_change(spec, found, value))
 
 
-def edit_app_settings(
-    spec: LinkSpec, edit: Callable[[Settings], Settings], client: WebSiteManagementClient | None = None
-) -> Settings:
+def edit_app_settings(spec: LinkSpec, edit: Callable[[Settings], Settings]) -> Settings:
     """Apply ``edit`` (settings → settings, pure) to the app's settings without losing anyone's: list, edit, PUT
     when it changes something, list again, all under the app's lease. Returns the settings the edit was applied to.
 
     Every kubelink writer of an app's settings uses this (provisioning, remediation, teardown). Raises
     TransientError ``AppSettingsNotApplied`` when the settings read back keep lacking the edit.
     """
-    client = client or web(spec)
+    client = web(spec)
     resource = f"{spec.app_id}/config/appsettings"
     for _ in range(EDIT_ATTEMPTS):
         with exclusive(resource):

@@ -61,9 +61,9 @@ def test_an_accepted_update_is_followed_to_its_end(arm: Arm):
     )
     accepted = ensure_app_setting({**payload(), "value": "10.240.16.25"})
     assert (accepted["ok"], accepted["result"]) == (True, "created")
-    # read; under the lease: read, PUT (202), its Location followed, read back: the injected 202 applied nothing,
-    # so the write is made again (read, PUT, read back) and the run reports only what is really there
+    # under the lease: read, PUT (202), its Location followed, read back: the injected 202 applied nothing, so the
+    # write is made again (read, PUT, read back) and the run reports only what is really there
     sent = [(e["method"], e["status"]) for e in arm.arm_requests()]
     listed, put, followed = ("POST", 200), ("PUT", 202), ("GET", 200)
-    assert sent == [listed, listed, put, followed, listed, listed, ("PUT", 200), listed]
+    assert sent == [listed, put, followed, listed, listed, ("PUT", 200), listed]
     assert settings()["PrivateAddress"] == "10.240.16.25"
