@@ -114,3 +114,17 @@ def test_two_apps_adding_and_releasing_their_certificates_on_one_gateway_at_once
         assert gateway_certificates() == {"ops-root": OTHER_ROOT}, f"round {round_}"
     refused = [r for r in arm.arm_requests() if r["method"] == "PUT" and r["status"] == 409]
     assert refused == [], "a writer waited for the lease and saw the gateway busy instead of sending a doomed PUT"
+
+
+def test_a_writer_failing_inside_its_lease_holds_up_no_one_and_loses_nothing(arm: Arm):
+    """One writer's PUT is throttled past the SDK's retries: it fails (transient), the lease goes with it."""
+    arm.inject(method="PUT", pathPattern="/config/appsettings$", status=429, times=4, headers={"Retry-After": "0"})
+    wanted = {f"Race{i}Address": f"10.240.16.{i + 4}" for i in range(RACERS)}
+    payloads = [{**payload(app={"setting": name}), "value": value} for name, value in wanted.items()]
+    results = at_once(ensure_app_setting, payloads)
+    failed = [(link, r) for link, r in zip(payloads, results, strict=True) if not r["ok"]]
+    assert [(r["error"]["code"], r["error"]["transient"]) for _, r in failed] == [("TooManyRequests", True)]
+    ((retried, _),) = failed
+    assert app_settings() == {**SEEDED, **{k: v for k, v in wanted.items() if k != retried["spec"]["app"]["setting"]}}
+    assert ensure_app_setting(retried)["result"] == "created"  # what the orchestrator does with a transient error
+    assert app_settings() == {**SEEDED, **wanted}
