@@ -2,10 +2,10 @@
 
 ``PUT config/appsettings`` replaces them all and takes no ETag, so every writer of an app's settings goes through
 ``edit_app_settings``: under the app's lease (``adapters.lease``), list → edit → PUT → list again, so that links
-writing one app at once never drop each other's settings, and a run reports only what is really there. The PUT
-is skipped when the value already matches. Some backends
-answer the PUT with 202 + ``Location`` (azure-flow §11), which azure-mgmt-web 11.x reports as an error: that
-answer is followed to its end here, inside the lease.
+writing one app at once never drop each other's settings, and a run reports only what is really there (README
+"Concurrent links"). The PUT is skipped when the value already matches. Some backends answer the PUT with 202 +
+``Location`` (docs/azure.md §11), which azure-mgmt-web 11.x reports as an error: that answer is followed to its
+end here, inside the lease.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from adapters.lease import exclusive
 from kubelink.desired.app_setting import diff_app_setting, merged_app_settings
 from kubelink.diff import ResourceChange
 from kubelink.errors import TransientError
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.web import WebSiteManagementClient
 
-STEP = "appSetting"
+STEP = Step.APP_SETTING
 ACCEPTED_WAIT_SECONDS = 60
 EDIT_ATTEMPTS = 3  # a write someone outside kubelink overwrote at once is made again, this many times in all
 

@@ -1,4 +1,4 @@
-"""A private DNS name for the Service (azure-flow §12), part of step ``appSetting``: the setting then holds a
+"""A private DNS name for the Service (docs/azure.md §12), part of step ``appSetting``: the setting then holds a
 name that survives a new IP, instead of the IP itself.
 
 Zone and link writes are long-running (started here, polled by the orchestrator through
@@ -32,12 +32,13 @@ from kubelink.desired.dns import (
 )
 from kubelink.diff import ResourceChange
 from kubelink.errors import TransientError
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.privatedns import PrivateDnsManagementClient
 
-STEP = "appSetting"
+STEP = Step.APP_SETTING
 RECORD_ATTEMPTS = 5  # reads and conditional writes of the record set before giving up to a durable retry
 
 bp = df.Blueprint()
