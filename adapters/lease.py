@@ -121,9 +121,9 @@ def _release(lease: BlobLeaseClient, resource_id: str) -> None:
 def _container(connection: str) -> ContainerClient:
     """The leases' container (created once per process), and its HTTP connections, per connection string."""
     from azure.core.exceptions import ResourceExistsError
-    from azure.storage.blob import BlobServiceClient, ExponentialRetry
+    from azure.storage.blob import BlobServiceClient, LinearRetry
 
-    retry = ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=3)  # never a long sleep in an activity
+    retry = LinearRetry(backoff=0.5, random_jitter_range=0.25, retry_total=3)  # fail soon: the orchestrator retries
     service = BlobServiceClient.from_connection_string(connection, retry_policy=retry)
     container = service.get_container_client(CONTAINER)
     with suppress(ResourceExistsError):

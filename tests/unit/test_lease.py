@@ -16,9 +16,10 @@ import pytest
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob import BlobLeaseClient, BlobServiceClient
 
+from adapters.clients import arm_error
 from adapters.lease import CONTAINER, LEASE_SECONDS, exclusive
 from kubelink.errors import TransientError
-from local.azurite import Azurite
+from local.azurite import Azurite, connection_string
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -136,3 +137,13 @@ def test_a_holder_killed_inside_frees_the_resource_when_its_lease_expires_a_live
     outlived.set()
     holder.join()
     assert released.is_set()
+
+
+def test_without_its_storage_account_nothing_runs_and_the_error_is_transient(monkeypatch: pytest.MonkeyPatch):
+    """No lease, no write: an unreachable account fails the writer soon (a durable retry follows), never skips it."""
+    nothing_listens = {"blob": 9, "queue": 9, "table": 9}  # the discard port
+    monkeypatch.setenv("AzureWebJobsStorage", connection_string(nothing_listens))
+    with pytest.raises(Exception) as raised, exclusive("/subscriptions/s/resourceGroups/g"):
+        pytest.fail("ran without the lease")
+    error = arm_error(raised.value)
+    assert (error.transient, error.code) == (True, "ConnectionFailed")
