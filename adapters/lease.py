@@ -123,7 +123,7 @@ def _container(connection: str) -> ContainerClient:
     from azure.core.exceptions import ResourceExistsError
     from azure.storage.blob import BlobServiceClient, LinearRetry
 
-    retry = LinearRetry(backoff=0.5, random_jitter_range=0.25, retry_total=3)  # fail soon: the orchestrator retries
+    retry = LinearRetry(backoff=1, random_jitter_range=1, retry_total=3)  # 0-2 s each: fail soon, then durable retries
     service = BlobServiceClient.from_connection_string(connection, retry_policy=retry)
     container = service.get_container_client(CONTAINER)
     with suppress(ResourceExistsError):
