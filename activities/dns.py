@@ -33,10 +33,11 @@ from kubelink.desired.dns import (
 from kubelink.diff import ResourceChange
 from kubelink.errors import TransientError
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.privatedns import PrivateDnsManagementClient
+
+    from kubelink.spec import LinkSpec
 
 STEP = Step.APP_SETTING
 RECORD_ATTEMPTS = 5  # reads and conditional writes of the record set before giving up to a durable retry
