@@ -29,6 +29,9 @@ log = logging.getLogger("local.sandbox.ilb")
 INTERNAL = "service.beta.kubernetes.io/azure-load-balancer-internal"
 SUBNET = "service.beta.kubernetes.io/azure-load-balancer-internal-subnet"
 IPV4 = "service.beta.kubernetes.io/azure-load-balancer-ipv4"
+#: The one local apiserver plays every seeded cluster: a Service belongs to the cluster named by this label on its
+#: namespace, else to the first seeded cluster (``kube-aks``). A sandbox device, not an AKS label.
+CLUSTER_LABEL = "sandbox.kubelink.local/cluster"
 #: Azure CNI keeps (maxPods + 1) addresses per node in the cluster subnet, so ILB IPs come after them.
 MAX_PODS = 30
 
@@ -55,9 +58,10 @@ def release(world: World, namespace: str, service: str) -> None:
     allocations(world).pop(f"{namespace}/{service}", None)
 
 
-def cluster_subnet(world: World) -> tuple[Json, Json, int]:
-    """The seeded AKS cluster's node subnet, its VNet, and its node count."""
-    cluster = next(world.of_type(ids.CLUSTER_TYPE))
+def cluster_subnet(world: World, cluster_name: str | None = None) -> tuple[Json, Json, int]:
+    """A seeded AKS cluster's node subnet, its VNet, and its node count (the first cluster unless named)."""
+    clusters = list(world.of_type(ids.CLUSTER_TYPE))
+    cluster = next((c for c in clusters if c["name"].lower() == (cluster_name or "").lower()), clusters[0])
     pool = cluster["properties"]["agentPoolProfiles"][0]
     subnet = world.get(pool["vnetSubnetID"])
     assert subnet is not None, "the cluster's subnet is missing from the world"
@@ -75,12 +79,12 @@ class Decision:
     warning: str | None = None
 
 
-def decide(world: World, service: Json) -> Decision:
+def decide(world: World, service: Json, cluster_name: str | None = None) -> Decision:
     """Choose the frontend IP for an internal Service (pure with respect to the world it reads)."""
     meta = service["metadata"]
     annotations = meta.get("annotations") or {}
     key = f"{meta['namespace']}/{meta['name']}"
-    node_subnet, vnet, nodes = cluster_subnet(world)
+    node_subnet, vnet, nodes = cluster_subnet(world, cluster_name)
     subnet = node_subnet
     wanted_subnet = annotations.get(SUBNET)
     if wanted_subnet:
@@ -129,6 +133,7 @@ class IlbController:
         self._first_seen: dict[str, float] = {}
         self._services: dict[str, Json] = {}
         self._warned: set[tuple[str, str]] = set()
+        self._clusters: dict[str, str | None] = {}
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -234,10 +239,18 @@ class IlbController:
             if now - self._first_seen[key] >= self.delay:
                 self._ensure(service)
 
+    def _cluster_of(self, namespace: str) -> str | None:
+        """Which seeded cluster a namespace belongs to (its ``CLUSTER_LABEL``), read once per namespace."""
+        if namespace not in self._clusters:
+            body = _json(self.api.read_namespace(namespace, _preload_content=False))
+            self._clusters[namespace] = (body["metadata"].get("labels") or {}).get(CLUSTER_LABEL)
+        return self._clusters[namespace]
+
     def _ensure(self, service: Json) -> None:
         meta = service["metadata"]
+        cluster_name = self._cluster_of(meta["namespace"])
         with self.world.lock:
-            decision = decide(self.world, service)
+            decision = decide(self.world, service, cluster_name)
             current = allocations(self.world).get(_key(service))
             if decision.ip is None:
                 if current is not None:

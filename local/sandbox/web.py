@@ -16,7 +16,7 @@ from typing import Any
 from . import errors, ids
 from .cloud import Cloud
 from .errors import ArmError, app_service_bad_request
-from .private_path import resync_required
+from .private_path import required_delegation, resync_required
 from .routing import NAME, Request, Response, Router, json_response, provider
 from .state import Json, World, public
 from .tls import app_certificate
@@ -333,9 +333,10 @@ def _check_regional(world: World, site: Json, subnet_id: str) -> None:
     if tier.lower() in _NO_VNET_TIERS:
         raise app_service_bad_request(f"Virtual network integration is not available in the {tier} tier.")
     delegations = {d["properties"]["serviceName"].lower() for d in subnet["properties"].get("delegations") or []}
-    if ids.WEB_DELEGATION.lower() not in delegations:
+    needed = required_delegation(world, site)
+    if needed.lower() not in delegations:
         raise app_service_bad_request(
-            f"Subnet '{subnet['name']}' must be delegated to {ids.WEB_DELEGATION} before it can be used for "
+            f"Subnet '{subnet['name']}' must be delegated to {needed} before it can be used for "
             "virtual network integration."
         )
     if world.children(site["id"], "virtualNetworkConnections"):
