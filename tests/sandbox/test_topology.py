@@ -10,6 +10,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.network import models as nm
 from azure.mgmt.web import WebSiteManagementClient
+from azure.mgmt.web import models as wm
 
 from local.sandbox import Sandbox
 from local.sandbox.ids import key
@@ -57,6 +58,7 @@ def test_the_node_resource_group_is_managed_by_the_cluster(sandbox: Sandbox) -> 
 def test_flex_consumption_app_and_linux_app_are_seeded(web: WebSiteManagementClient) -> None:
     flex = web.web_apps.get("apps-rg", "kubelink-flex")
     plan = web.app_service_plans.get("apps-rg", flex.server_farm_id.rsplit("/", 1)[-1])
+    assert plan.sku is not None
     assert (flex.kind, plan.sku.name, plan.sku.tier) == ("functionapp,linux", "FC1", "FlexConsumption")
     linux = web.web_apps.get("apps-rg", "kubelink-linux")
     assert linux.server_farm_id != flex.server_farm_id and linux.kind == "app,linux"
@@ -131,6 +133,10 @@ def test_a_vnet_put_keeps_its_peerings(net: NetworkManagementClient) -> None:
 # --- Flex Consumption delegation -------------------------------------------------------------------------
 
 
+def integrate(subnet_id: str) -> wm.SitePatchResource:
+    return wm.SitePatchResource({"properties": {"virtualNetworkSubnetId": subnet_id}})
+
+
 def test_flex_consumption_needs_its_subnet_delegated_to_microsoft_app_environments(
     net: NetworkManagementClient, web: WebSiteManagementClient
 ) -> None:
@@ -142,8 +148,9 @@ def test_flex_consumption_needs_its_subnet_delegated_to_microsoft_app_environmen
         polling_interval=POLL,
     ).result()
     with pytest.raises(HttpResponseError) as caught:
-        web.web_apps.update("apps-rg", "kubelink-flex", {"properties": {"virtualNetworkSubnetId": web_subnet.id}})
-    assert "Microsoft.App/environments" in (caught.value.response.text() or "")
+        web.web_apps.update("apps-rg", "kubelink-flex", integrate(str(web_subnet.id)))
+    assert caught.value.response is not None
+    assert "Microsoft.App/environments" in caught.value.response.text()
     flex_subnet = net.subnets.begin_create_or_update(
         "apps-rg",
         "apps-vnet",
@@ -151,10 +158,8 @@ def test_flex_consumption_needs_its_subnet_delegated_to_microsoft_app_environmen
         builders.subnet("10.50.2.0/26", "Microsoft.App/environments"),
         polling_interval=POLL,
     ).result()
-    updated = web.web_apps.update(
-        "apps-rg", "kubelink-flex", {"properties": {"virtualNetworkSubnetId": flex_subnet.id}}
-    )
-    assert key(updated.virtual_network_subnet_id) == key(flex_subnet.id)
+    updated = web.web_apps.update("apps-rg", "kubelink-flex", integrate(str(flex_subnet.id)))
+    assert key(updated.virtual_network_subnet_id or "") == key(str(flex_subnet.id))
 
 
 # --- the private-path rule across a peering ---------------------------------------------------------------
