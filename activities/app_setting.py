@@ -14,8 +14,8 @@ import azure.durable_functions as df
 from activities.arm import wait_accepted
 from activities.contract import Payload, outcome, run_activity
 from activities.observe import observe_app_settings, web
-from kubelink.desired import ResourceChange
 from kubelink.desired.app_setting import diff_app_setting, merged_app_settings
+from kubelink.diff import ResourceChange
 from kubelink.errors import TransientError
 from kubelink.spec import LinkSpec
 

@@ -13,7 +13,6 @@ import azure.durable_functions as df
 
 from activities.contract import Payload, outcome, run_activity, started
 from activities.observe import observe_a_record, observe_dns_link, observe_dns_zone, private_dns
-from kubelink.desired import ResourceChange
 from kubelink.desired.dns import (
     ARecordState,
     DnsResourceState,
@@ -27,6 +26,7 @@ from kubelink.desired.dns import (
     zone_body,
     zone_link_body,
 )
+from kubelink.diff import ResourceChange
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:

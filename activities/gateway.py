@@ -26,7 +26,7 @@ from activities.observe import (
     observe_vnet,
     observe_vnet_connection,
 )
-from kubelink.desired import ResourceChange, dig
+from kubelink.desired import dig
 from kubelink.desired.gateway import (
     FAILED_STATES,
     SUCCEEDED,
@@ -43,6 +43,7 @@ from kubelink.desired.gateway import (
     public_ip_body,
 )
 from kubelink.desired.preflight import REGIONAL_POINTER
+from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError
 from kubelink.spec import GATEWAY_SUBNET, LinkSpec
 

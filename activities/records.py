@@ -13,8 +13,8 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from adapters.store import LinkStore
 from kubelink.conditions import READY, Condition, utc_timestamp
-from kubelink.store import LinkStore
 
 RETIREMENT = "Retirement"
 

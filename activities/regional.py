@@ -19,7 +19,6 @@ import azure.durable_functions as df
 from activities.arm import start
 from activities.contract import Payload, explained, outcome, run_activity, started
 from activities.observe import network, observe_app_subnet, observe_gateway, observe_regional, web
-from kubelink.desired import ResourceChange
 from kubelink.desired.gateway import SUCCEEDED, GatewayState
 from kubelink.desired.regional import (
     AppSubnetState,
@@ -32,6 +31,7 @@ from kubelink.desired.regional import (
     regional_connection_body,
     releases_gateway,
 )
+from kubelink.diff import ResourceChange
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:

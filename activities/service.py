@@ -14,8 +14,9 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities.contract import Payload, outcome, run_activity
-from kubelink.desired import ResourceChange, dig
+from kubelink.desired import dig
 from kubelink.desired.service import ServiceState, desired_service, diff_service, resource_name, service_patch
+from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError
 from kubelink.spec import LinkSpec
 
@@ -119,6 +120,6 @@ def _read_service(core: Any, spec: LinkSpec) -> dict[str, Any] | None:
 
 
 def _core(spec: LinkSpec) -> Any:
-    from kubelink.clients import kube_core_api
+    from adapters.clients import kube_core_api
 
     return kube_core_api(spec)

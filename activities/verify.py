@@ -23,21 +23,20 @@ from activities.observe import network, observe_app_gateway, observe_app_setting
 from activities.regional import regional_changes
 from activities.service import observe_service
 from activities.vnet_integration import connection_id
-from kubelink.clients import arm_error
-from kubelink.desired import ResourceChange
+from adapters.clients import arm_error
+from adapters.store import LinkNotFound, LinkRecord, LinkStore
 from kubelink.desired.app_setting import diff_app_setting, setting_value
 from kubelink.desired.gateway import FAILED_STATES, SUCCEEDED, GatewayState, diff_gateway, diff_point_to_site
 from kubelink.desired.service import ServiceState, diff_service, resource_name
 from kubelink.desired.vnet_integration import AppGatewayState, diff_app_gateway, diff_vnet_connection
-from kubelink.diff import DiffItem
+from kubelink.diff import DiffItem, ResourceChange
 from kubelink.spec import LinkSpec
-from kubelink.store import LinkNotFound, LinkRecord, LinkStore
 
 STEP = "verify"
 #: the Ready reason the HTTP starter sets while a provisioning run is under way
 PROVISIONING = "Provisioning"
 #: the Service's address as the app setting holds it
-SERVICE_IP_FIELD = "status.loadBalancer.ingress[0].ip"
+SERVICE_IP_FIELD = ("status", "loadBalancer", "ingress", 0, "ip")
 
 bp = df.Blueprint()
 
@@ -128,7 +127,7 @@ def gateway_checks(spec: LinkSpec, seen: AppGatewayState) -> list[ResourceChange
     )
     if connection.exists:
         # the gateway's trust of the app's certificate is the pointToSite row's finding: one record per fact
-        app_side = tuple(i for i in diff_app_gateway(spec, seen) if not i.field.startswith("gateway."))
+        app_side = tuple(i for i in diff_app_gateway(spec, seen) if i.field[0] != "gateway")
         changes.append(ResourceChange("vnetIntegration", f"{connection_id(spec)}/gateways/primary", True, app_side))
     return changes
 
@@ -138,4 +137,4 @@ def _settled(gateway: GatewayState) -> tuple[DiffItem, ...]:
     state = gateway.provisioning_state
     if not gateway.exists or state == SUCCEEDED or state in FAILED_STATES:
         return ()
-    return (DiffItem("change", "properties.provisioningState", state, SUCCEEDED),)
+    return (DiffItem("change", ("properties", "provisioningState"), state, SUCCEEDED),)

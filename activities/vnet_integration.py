@@ -13,7 +13,6 @@ import azure.durable_functions as df
 
 from activities.contract import Payload, outcome, run_activity
 from activities.observe import network, observe_app_gateway, observe_vnet_connection, web
-from kubelink.desired import ResourceChange
 from kubelink.desired.vnet_integration import (
     AppGatewayState,
     VnetConnectionState,
@@ -21,6 +20,7 @@ from kubelink.desired.vnet_integration import (
     diff_app_gateway,
     diff_vnet_connection,
 )
+from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError, TransientError
 from kubelink.spec import LinkSpec
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kubelink.diff import DiffItem
+from kubelink.diff import DiffItem, FieldPath
 from kubelink.spec import LinkSpec
 
 
-def setting_field(spec: LinkSpec) -> str:
-    return f"appSettings.{spec.app.setting}"
+def setting_field(spec: LinkSpec) -> FieldPath:
+    return ("appSettings", spec.app.setting)
 
 
 def setting_value(spec: LinkSpec, private_ip: str) -> str:
