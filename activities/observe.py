@@ -14,7 +14,7 @@ from activities.arm import read
 from kubelink.desired import dig
 from kubelink.desired.dns import ARecordState, DnsResourceState, link_to_vnet
 from kubelink.desired.gateway import GatewayState, PublicIpState, SubnetState
-from kubelink.desired.preflight import PreflightFacts
+from kubelink.desired.preflight import PreflightFacts, written_groups
 from kubelink.desired.regional import AppSubnetState, RegionalState
 from kubelink.desired.vnet_integration import AppGatewayState, VnetConnectionState
 from kubelink.spec import GATEWAY_SUBNET, LinkSpec
@@ -152,7 +152,16 @@ def observe_preflight_facts(spec: LinkSpec) -> PreflightFacts:
         plan=plan,
         gateway=observe_gateway(spec, net) if spec.integration == "gateway" else None,
         app_vnet_connections=connections,
+        groups=observe_written_groups(spec),
     )
+
+
+def observe_written_groups(spec: LinkSpec) -> dict[str, dict[str, Any] | None]:
+    """The resource groups a run would write into (for their ``managedBy``)."""
+    from adapters.clients import resource_client
+
+    client = resource_client(spec.subscription_id)
+    return {group.lower(): read(client.resource_groups.get, group) for _, group in written_groups(spec)}
 
 
 def _read_plan(client: WebSiteManagementClient, plan_id: str | None) -> dict[str, Any] | None:

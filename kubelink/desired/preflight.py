@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -45,6 +45,8 @@ class PreflightFacts:
     plan: Mapping[str, Any] | None
     gateway: GatewayState | None
     app_vnet_connections: tuple[Mapping[str, Any], ...] = ()
+    #: the resource groups the run would write into (``written_groups``), by lower-cased name; None where 404
+    groups: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
 
     @property
     def address_space(self) -> tuple[str, ...]:
@@ -86,8 +88,44 @@ class PreflightFacts:
         }
 
 
+MANAGED_GROUP_CODE = "ManagedResourceGroup"
+
+
+def written_groups(spec: LinkSpec) -> tuple[tuple[str, str], ...]:
+    """``(spec field, resource group)`` for every group a run writes into: the VNet's (subnets, gateway, public IP,
+    DNS zone) and the app's (its settings and VNet integration)."""
+    found: list[tuple[str, str]] = []
+    for path, group in (
+        ("network.resourceGroup", spec.network.resource_group),
+        ("app.resourceGroup", spec.app.resource_group),
+    ):
+        if group.lower() not in {g.lower() for _, g in found}:
+            found.append((path, group))
+    return tuple(found)
+
+
+def check_managed_groups(spec: LinkSpec, facts: PreflightFacts) -> tuple[FieldError, ...]:
+    """A group managed by something else (``managedBy``, e.g. AKS's node resource group ``MC_…``) is not kubelink's
+    to write into: AKS calls modifying its resources unsupported, and may deny it outright (AKS FAQ,
+    node-resource-group-lockdown.md). The supported way into such a cluster is a Private Link Service."""
+    problems = []
+    for path, group in written_groups(spec):
+        owner = dig(facts.groups.get(group.lower()), "managedBy")
+        if owner:
+            problems.append(
+                FieldError(
+                    path,
+                    f"resource group {group} is managed by {owner}; kubelink does not write "
+                    "into a managed resource group (modifying AKS's node resource group is unsupported). Use "
+                    "integration: privateLink, which reaches the cluster through a Private Link Service and writes "
+                    "only into the app's own virtual network",
+                )
+            )
+    return tuple(problems)
+
+
 def check_preflight(spec: LinkSpec, facts: PreflightFacts) -> tuple[FieldError, ...]:
-    problems: list[FieldError] = []
+    problems: list[FieldError] = list(check_managed_groups(spec, facts))
     if facts.vnet is None:
         problems.append(
             FieldError(
