@@ -15,7 +15,7 @@ from kubelink.desired import dig
 from kubelink.desired.dns import ARecordState, DnsResourceState, link_to_vnet
 from kubelink.desired.gateway import GatewayState, PublicIpState, SubnetState
 from kubelink.desired.preflight import PreflightFacts, written_groups
-from kubelink.desired.regional import AppSubnetState, RegionalState
+from kubelink.desired.regional import WEB_DELEGATION, AppSubnetState, RegionalState, delegation_for
 from kubelink.desired.vnet_integration import AppGatewayState, VnetConnectionState
 from kubelink.spec import GATEWAY_SUBNET, LinkSpec
 
@@ -86,11 +86,22 @@ def observe_app_gateway(
     )
 
 
-def observe_app_subnet(spec: LinkSpec, net: NetworkManagementClient | None = None) -> AppSubnetState:
+def observe_app_subnet(
+    spec: LinkSpec, net: NetworkManagementClient | None = None, service: str = WEB_DELEGATION
+) -> AppSubnetState:
+    """The app's integration subnet; ``service`` is the delegation the app needs (``observe_app_delegation``)."""
     assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
     net = net or network(spec)
     rg, vnet = spec.network.resource_group, spec.network.virtual_network
-    return AppSubnetState(read(net.subnets.get, rg, vnet, spec.app.subnet.name))
+    return AppSubnetState(read(net.subnets.get, rg, vnet, spec.app.subnet.name), service)
+
+
+def observe_app_delegation(spec: LinkSpec, client: WebSiteManagementClient | None = None) -> str:
+    """The delegation the app's integration subnet needs, from its plan (Flex Consumption or any other)."""
+    client = client or web(spec)
+    app = read(client.web_apps.get, spec.app.resource_group, spec.app.name)
+    plan = _read_plan(client, dig(app, "properties", "serverFarmId")) if app else None
+    return delegation_for(dig(plan, "sku", "tier"))
 
 
 def observe_regional(spec: LinkSpec, client: WebSiteManagementClient | None = None) -> RegionalState:

@@ -18,7 +18,14 @@ import azure.durable_functions as df
 
 from activities.arm import start
 from activities.contract import Payload, explained, outcome, run_activity, started
-from activities.observe import network, observe_app_subnet, observe_gateway, observe_regional, web
+from activities.observe import (
+    network,
+    observe_app_delegation,
+    observe_app_subnet,
+    observe_gateway,
+    observe_regional,
+    web,
+)
 from kubelink.desired.gateway import SUCCEEDED, GatewayState
 from kubelink.desired.regional import (
     AppSubnetState,
@@ -51,22 +58,27 @@ def regional_changes(
     spec: LinkSpec, net: NetworkManagementClient | None = None, client: WebSiteManagementClient | None = None
 ) -> list[ResourceChange]:
     """The delegated subnet and the app's regional connection (verification's rows)."""
-    return _regional_rows(spec, observe_regional(spec, client), net)
+    client = client or web(spec)
+    return _regional_rows(spec, observe_regional(spec, client), net, client)
 
 
 def plan_regional(
     spec: LinkSpec, net: NetworkManagementClient | None = None, client: WebSiteManagementClient | None = None
 ) -> list[ResourceChange]:
     """``regional_changes``, and for a link leaving the gateway path, its certificate to release."""
+    client = client or web(spec)
     state = observe_regional(spec, client)
-    rows = _regional_rows(spec, state, net)
+    rows = _regional_rows(spec, state, net, client)
     if releases_gateway(spec, state.gateway_connection):
         rows.append(_release_change(spec, observe_gateway(spec, net)))
     return rows
 
 
-def _regional_rows(spec: LinkSpec, state: RegionalState, net: NetworkManagementClient | None) -> list[ResourceChange]:
-    return [_subnet_change(spec, observe_app_subnet(spec, net)), _connection_change(spec, state)]
+def _regional_rows(
+    spec: LinkSpec, state: RegionalState, net: NetworkManagementClient | None, client: WebSiteManagementClient
+) -> list[ResourceChange]:
+    subnet = observe_app_subnet(spec, net, observe_app_delegation(spec, client))
+    return [_subnet_change(spec, subnet), _connection_change(spec, state)]
 
 
 def _subnet_change(spec: LinkSpec, state: AppSubnetState) -> ResourceChange:
@@ -89,7 +101,8 @@ def _release_change(spec: LinkSpec, gateway: GatewayState) -> ResourceChange:
 
 @bp.activity_trigger(input_name="payload")
 def ensure_app_subnet(payload: dict[str, Any]) -> dict[str, Any]:
-    """Create the subnet delegated to ``Microsoft.Web/serverFarms``, or add the delegation to an adopted one."""
+    """Create the subnet delegated to ``Microsoft.Web/serverFarms`` (``Microsoft.App/environments`` for a Flex
+    Consumption app), or add the delegation to an adopted one."""
     return run_activity(STEP, payload, _ensure_app_subnet)
 
 
@@ -98,7 +111,7 @@ def _ensure_app_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     from azure.mgmt.network.models import Subnet
 
     net = network(spec)
-    state = observe_app_subnet(spec, net)
+    state = observe_app_subnet(spec, net, observe_app_delegation(spec))
     rg, vnet, name = spec.network.resource_group, spec.network.virtual_network, spec.app.subnet.name
     body = Subnet(app_subnet_body(spec, state))
     return started(_subnet_change(spec, state), state, net.subnets.begin_create_or_update, rg, vnet, name, body)

@@ -23,7 +23,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from kubelink.desired.app_setting import setting_value
-from kubelink.desired.regional import releases_gateway
+from kubelink.desired.regional import delegation_for, releases_gateway
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
 from kubelink.progress import Progress, combine_results
@@ -50,7 +50,8 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
         private_ip = yield from _service(context, progress, payload, options)
         if spec["integration"] == "regional":
             releases = releases_gateway(LinkSpec.from_json(spec), bool(checked["facts"]["appGatewayConnection"]))
-            yield from _regional(context, progress, payload, options, releases)
+            delegation = delegation_for(checked["facts"]["appPlanTier"])
+            yield from _regional(context, progress, payload, options, releases, delegation)
         else:
             yield from _gateway(context, progress, payload, options)
             yield from _vnet_integration(context, progress, payload, options)
@@ -182,6 +183,7 @@ def _regional(
     payload: dict[str, Any],
     options: RunOptions,
     releases: bool,
+    delegation: str,
 ) -> Flow:
     """``gateway`` and ``pointToSite`` are done with nothing to do ('unchanged'), except that a link leaving the
     gateway path keeps ``pointToSite`` pending for the release at the end."""
@@ -193,7 +195,7 @@ def _regional(
     progress.start(
         "vnetIntegration",
         f"Regional integration needs no VPN gateway: ensuring subnet {subnet['name']} ({subnet['prefix']}) "
-        "delegated to Microsoft.Web/serverFarms",
+        f"delegated to {delegation}",
     )
     ensured = yield from _provisioned(context, "vnetIntegration", "ensure_app_subnet", "appSubnet", payload, options)
     replacing = " in place of its gateway-required connection" if releases else ""

@@ -14,6 +14,7 @@ from typing import Any
 
 from kubelink.desired import dig
 from kubelink.desired.gateway import LEGACY_SKUS, GatewayState, subnet_prefixes
+from kubelink.desired.regional import APP_SERVICE_DELEGATIONS, delegation_for
 from kubelink.errors import FieldError
 from kubelink.spec import GATEWAY_SUBNET, LinkSpec
 
@@ -239,6 +240,16 @@ def _check_app_subnet(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldEr
             f"subnet {name} exists with prefix {', '.join(have)}; set app.subnet.prefix to it to adopt the subnet "
             "(a subnet's range can't change while something uses it)",
         )
+    needed = delegation_for(dig(facts.plan, "sku", "tier"))
+    for delegation in dig(existing, "properties", "delegations") or []:
+        service = str(dig(delegation, "properties", "serviceName") or delegation.get("serviceName") or "")
+        if service.lower() != needed.lower() and service.lower() in {d.lower() for d in APP_SERVICE_DELEGATIONS}:
+            yield FieldError(
+                "app.subnet.name",
+                f"subnet {name} is delegated to {service}; app {spec.app.name} "
+                f"({dig(facts.plan, 'sku', 'tier') or 'its plan'}) needs it delegated to {needed} instead: remove "
+                "that delegation or choose another subnet",
+            )
     users = dig(existing, "properties", "ipConfigurations") or []
     if users:
         yield FieldError(

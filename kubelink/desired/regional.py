@@ -22,22 +22,35 @@ from kubelink.diff import DiffItem, diff_fields, path
 from kubelink.spec import LinkSpec
 
 WEB_DELEGATION = "Microsoft.Web/serverFarms"
+#: Flex Consumption apps integrate through a subnet delegated here instead (azure-functions/flex-consumption-plan.md)
+FLEX_DELEGATION = "Microsoft.App/environments"
+APP_SERVICE_DELEGATIONS = (WEB_DELEGATION, FLEX_DELEGATION)
 DELEGATIONS = "properties.delegations"
+#: the name of kubelink's delegation on a subnet that already has one called ``delegation``
+_SECOND_NAME = {WEB_DELEGATION: "webServerFarms", FLEX_DELEGATION: "appEnvironments"}
+
+
+def delegation_for(plan_tier: str | None) -> str:
+    """The service an app's integration subnet must be delegated to, by its plan's tier (FC1 is ``FlexConsumption``)."""
+    return FLEX_DELEGATION if str(plan_tier or "").lower() == "flexconsumption" else WEB_DELEGATION
 
 
 # --- the app's delegated subnet -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
 class AppSubnetState(ArmState):
-    """The subnet named ``app.subnet.name``."""
+    """The subnet named ``app.subnet.name``, and the delegation the app needs on it (``service``)."""
+
+    service: str = WEB_DELEGATION
 
     @property
     def delegations(self) -> tuple[Mapping[str, Any], ...]:
         return tuple(dig(self.body, "properties", "delegations") or ())
 
     @property
-    def delegated_to_web(self) -> bool:
-        return any(_service_name(d).lower() == WEB_DELEGATION.lower() for d in self.delegations)
+    def delegated(self) -> bool:
+        return any(_service_name(d).lower() == self.service.lower() for d in self.delegations)
 
 
 def _service_name(delegation: Mapping[str, Any]) -> str:
@@ -48,11 +61,11 @@ def _service_name(delegation: Mapping[str, Any]) -> str:
 def diff_app_subnet(spec: LinkSpec, state: AppSubnetState) -> tuple[DiffItem, ...]:
     """A missing subnet differs in prefix and delegation; an existing one only in a missing delegation (its prefix
     is checked by pre-flight: a subnet in use cannot be resized), or in a failed last operation (re-sent to repair)."""
-    delegation = DiffItem("add", (*path(DELEGATIONS), WEB_DELEGATION), None, WEB_DELEGATION)
+    delegation = DiffItem("add", (*path(DELEGATIONS), state.service), None, state.service)
     if not state.exists:
         assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
         return (*diff_fields({"properties.addressPrefix": spec.app.subnet.prefix}, None), delegation)
-    return (() if state.delegated_to_web else (delegation,)) + repair(state.provisioning_state)
+    return (() if state.delegated else (delegation,)) + repair(state.provisioning_state)
 
 
 def app_subnet_body(spec: LinkSpec, state: AppSubnetState) -> dict[str, Any]:
@@ -63,12 +76,12 @@ def app_subnet_body(spec: LinkSpec, state: AppSubnetState) -> dict[str, Any]:
     else:
         body = copy.deepcopy(dict(state.body))
     props = body.setdefault("properties", {})
-    if not state.delegated_to_web:
+    if not state.delegated:
         taken = {str(d.get("name")) for d in state.delegations}
-        name = "delegation" if "delegation" not in taken else "webServerFarms"
+        name = "delegation" if "delegation" not in taken else _SECOND_NAME.get(state.service, "appService")
         props["delegations"] = [
             *state.delegations,
-            {"name": name, "properties": {"serviceName": WEB_DELEGATION}},
+            {"name": name, "properties": {"serviceName": state.service}},
         ]
     return body
 

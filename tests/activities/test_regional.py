@@ -192,3 +192,47 @@ def test_a_busy_gateway_is_released_later_and_a_missing_one_needs_nothing(arm: A
     busy = release_app_certificate(link)
     assert (busy["result"], busy["provisioningState"]) == ("busy", "Updating")
     assert arm.arm_writes() == []
+
+
+FLEX = "Microsoft.App/environments"
+
+
+def test_a_flex_consumption_apps_subnet_is_delegated_to_microsoft_app_environments_once(arm: Arm):
+    link = regional(app={"name": "kubelink-flex", "subnet": {"name": "flex-subnet", "prefix": "10.240.33.0/27"}})
+    created = ensure_app_subnet(link)
+    assert created["ok"], created
+    (put,) = arm.arm_writes()
+    assert put["requestBody"]["properties"]["delegations"] == [
+        {"name": "delegation", "properties": {"serviceName": FLEX}}
+    ]
+    settle(link, "appSubnet")
+    connected = connect_app_regional(link)
+    assert connected["ok"] and connected["result"] == "created", connected
+    app = web_client(SUBSCRIPTION).web_apps.get("apps-rg", "kubelink-flex")
+    assert str(app.virtual_network_subnet_id).endswith("/subnets/flex-subnet")
+    arm.reset_requests()
+    assert ensure_app_subnet(link)["result"] == "unchanged" and connect_app_regional(link)["result"] == "unchanged"
+    assert arm.arm_writes() == []
+
+
+def test_preflight_says_which_delegation_an_existing_subnet_needs_for_flex(arm: Arm):
+    from activities.preflight import preflight
+
+    web_subnet = Subnet(
+        {
+            "properties": {
+                "addressPrefix": "10.240.34.0/27",
+                "delegations": [{"name": "delegation", "properties": {"serviceName": WEB}}],
+            }
+        }
+    )
+    network_client(SUBSCRIPTION).subnets.begin_create_or_update(
+        "kube-rg", "kube-vnet", "web-only", web_subnet, polling_interval=0.1
+    ).result()
+    arm.reset_requests()
+    refused = preflight(
+        regional(app={"name": "kubelink-flex", "subnet": {"name": "web-only", "prefix": "10.240.34.0/27"}})
+    )
+    details = {d["field"]: d["message"] for d in refused["error"]["details"]}
+    assert f"needs it delegated to {FLEX}" in details["app.subnet.name"] and WEB in details["app.subnet.name"]
+    assert arm.arm_writes() == []
