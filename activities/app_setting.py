@@ -17,12 +17,13 @@ from activities.observe import observe_app_settings, web
 from kubelink.desired.app_setting import diff_app_setting, merged_app_settings
 from kubelink.diff import ResourceChange
 from kubelink.errors import TransientError
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.web import WebSiteManagementClient
 
-STEP = "appSetting"
+STEP = Step.APP_SETTING
 ACCEPTED_WAIT_SECONDS = 60
 
 bp = df.Blueprint()

@@ -27,12 +27,13 @@ from kubelink.desired.dns import (
     zone_link_body,
 )
 from kubelink.diff import ResourceChange
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.privatedns import PrivateDnsManagementClient
 
-STEP = "appSetting"
+STEP = Step.APP_SETTING
 
 bp = df.Blueprint()
 

@@ -20,9 +20,10 @@ from kubelink.desired.preflight import (
     preflight_warnings,
 )
 from kubelink.errors import PermanentError
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
-STEP = "preflight"
+STEP = Step.PREFLIGHT
 
 bp = df.Blueprint()
 

@@ -39,14 +39,14 @@ from kubelink.desired.regional import (
     releases_gateway,
 )
 from kubelink.diff import ResourceChange
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.web import WebSiteManagementClient
 
-STEP = "vnetIntegration"
-POINT_TO_SITE = "pointToSite"
+STEP = Step.VNET_INTEGRATION
 
 bp = df.Blueprint()
 
@@ -93,7 +93,7 @@ def _connection_change(spec: LinkSpec, state: RegionalState) -> ResourceChange:
 
 def _release_change(spec: LinkSpec, gateway: GatewayState) -> ResourceChange:
     """A removal: nothing is ever created, so the row is ``update`` or ``none``."""
-    return ResourceChange(POINT_TO_SITE, spec.gateway_id, True, diff_released_certificate(spec, gateway))
+    return ResourceChange(Step.POINT_TO_SITE, spec.gateway_id, True, diff_released_certificate(spec, gateway))
 
 
 # --- activities -------------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def _connect_app_regional(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
 def release_app_certificate(payload: dict[str, Any]) -> dict[str, Any]:
     """Remove kubelink's root certificate for the app from the gateway it no longer uses (read-modify-write,
     every other certificate stays); never write to a busy gateway (``result: "busy"``)."""
-    return run_activity(POINT_TO_SITE, payload, _release_app_certificate)
+    return run_activity(Step.POINT_TO_SITE, payload, _release_app_certificate)
 
 
 def _release_app_certificate(spec: LinkSpec, payload: Payload) -> dict[str, Any]:

@@ -30,9 +30,10 @@ from kubelink.desired.gateway import FAILED_STATES, SUCCEEDED, GatewayState, dif
 from kubelink.desired.service import ServiceState, diff_service, resource_name
 from kubelink.desired.vnet_integration import AppGatewayState, diff_app_gateway, diff_vnet_connection
 from kubelink.diff import DiffItem, ResourceChange
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
-STEP = "verify"
+STEP = Step.VERIFY
 #: the Ready reason the HTTP starter sets while a provisioning run is under way
 PROVISIONING = "Provisioning"
 #: the Service's address as the app setting holds it
@@ -104,7 +105,7 @@ def service_check(spec: LinkSpec, state: ServiceState, private_address: str | No
         items += (
             DiffItem("change" if state.ingress_ip else "remove", SERVICE_IP_FIELD, state.ingress_ip, private_address),
         )
-    return ResourceChange("service", resource_name(spec), state.exists, items)
+    return ResourceChange(Step.SERVICE, resource_name(spec), state.exists, items)
 
 
 def gateway_checks(spec: LinkSpec, seen: AppGatewayState) -> list[ResourceChange]:
@@ -112,12 +113,12 @@ def gateway_checks(spec: LinkSpec, seen: AppGatewayState) -> list[ResourceChange
     app side: the VNet connection exists, needs no resync, and the app's site config names the VNet."""
     gateway = seen.gateway
     changes = [
-        ResourceChange("gateway", spec.gateway_id, gateway.exists, diff_gateway(spec, gateway) + _settled(gateway))
+        ResourceChange(Step.GATEWAY, spec.gateway_id, gateway.exists, diff_gateway(spec, gateway) + _settled(gateway))
     ]
     certificate = seen.connection.certificate
     if gateway.exists and certificate is not None:
         changes.append(
-            ResourceChange("pointToSite", spec.gateway_id, True, diff_point_to_site(spec, gateway, certificate))
+            ResourceChange(Step.POINT_TO_SITE, spec.gateway_id, True, diff_point_to_site(spec, gateway, certificate))
         )
     connection = seen.connection
     changes.append(
@@ -128,7 +129,7 @@ def gateway_checks(spec: LinkSpec, seen: AppGatewayState) -> list[ResourceChange
     if connection.exists:
         # the gateway's trust of the app's certificate is the pointToSite row's finding: one record per fact
         app_side = tuple(i for i in diff_app_gateway(spec, seen) if i.field[0] != "gateway")
-        changes.append(ResourceChange("vnetIntegration", f"{connection_id(spec)}/gateways/primary", True, app_side))
+        changes.append(ResourceChange(Step.VNET_INTEGRATION, f"{connection_id(spec)}/gateways/primary", True, app_side))
     return changes
 
 

@@ -22,13 +22,14 @@ from kubelink.desired.vnet_integration import (
 )
 from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError, TransientError
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.web import WebSiteManagementClient
 
-STEP = "vnetIntegration"
+STEP = Step.VNET_INTEGRATION
 #: generatevpnclientpackage is short; wait for it inside the activity, but never longer than this
 PACKAGE_WAIT_SECONDS = 60
 PACKAGE_POLL_SECONDS = 2
