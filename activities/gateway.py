@@ -23,6 +23,7 @@ from activities.observe import (
     observe_gateway,
     observe_gateway_subnet,
     observe_public_ip,
+    observe_region_zones,
     observe_vnet,
     observe_vnet_connection,
 )
@@ -158,7 +159,8 @@ def _ensure_public_ip(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     location = dig(state.body, "location") or _vnet_location(spec, net)
     from azure.mgmt.network.models import PublicIPAddress
 
-    body = PublicIPAddress(public_ip_body(spec, state, location))
+    zones = observe_region_zones(spec, location) if state.body is None else ()
+    body = PublicIPAddress(public_ip_body(spec, state, location, zones))
     rg, name = spec.network.resource_group, spec.gateway.public_ip_name
     started = start(net.public_ip_addresses.begin_create_or_update, rg, name, body)
     return {**outcome(change), **started}

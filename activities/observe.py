@@ -167,6 +167,17 @@ def observe_preflight_facts(spec: LinkSpec) -> PreflightFacts:
     )
 
 
+def observe_region_zones(spec: LinkSpec, location: str | None) -> tuple[str, ...]:
+    """The logical availability zones of ``location`` in the link's subscription (none where the region has none)."""
+    from adapters.clients import subscription_client
+
+    wanted = str(location or "").replace(" ", "").lower()
+    for region in subscription_client().subscriptions.list_locations(spec.subscription_id):
+        if str(region.name).lower() == wanted:
+            return tuple(str(m.logical_zone) for m in region.availability_zone_mappings or ())
+    return ()
+
+
 def observe_written_groups(spec: LinkSpec) -> dict[str, dict[str, Any] | None]:
     """The resource groups a run would write into (for their ``managedBy``)."""
     from adapters.clients import resource_client

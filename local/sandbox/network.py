@@ -602,8 +602,29 @@ def put_pip(cloud: Cloud, req: Request) -> Response:
         "sku": {"name": sku_name, "tier": sku.get("tier", "Regional")},
     }
     if body.get("zones"):
+        _check_zones(cloud.world, name, location, body["zones"])
         stored["zones"] = body["zones"]
     return accepted_put(cloud, req, stored, existing is None)
+
+
+def _check_zones(world: World, name: str, location: str, zones: Any) -> None:
+    """Zones exist only in regions that have them (400 ``LocationNotSupportAvailabilityZones``, as recorded in
+    Azure/Azure-Landing-Zones#425 and aztfmod/terraform-azurerm-caf#1744 for ukwest), and only those zones
+    (``InvalidAvailabilityZone``, hashicorp/terraform-provider-azurerm#6296)."""
+    region = world.extra.get("regions", {}).get(location.replace(" ", "").lower()) or {"zones": []}
+    resource = f"Microsoft.Network/publicIPAddresses/{name}"
+    if not region["zones"]:
+        raise bad_request(
+            "LocationNotSupportAvailabilityZones",
+            f"The resource '{resource}' does not support availability zones at location '{location}'.",
+        )
+    unknown = [str(z) for z in zones if str(z) not in region["zones"]]
+    if unknown:
+        raise bad_request(
+            "InvalidAvailabilityZone",
+            f"The zone(s) '{','.join(unknown)}' for resource '{resource}' is not supported. The supported zones for "
+            f"location '{location}' are '{','.join(region['zones'])}'",
+        )
 
 
 def _next_public_ip(world: World) -> str:

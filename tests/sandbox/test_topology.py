@@ -200,3 +200,31 @@ def test_without_a_peering_the_ilb_is_outside_the_apps_vnet() -> None:
     facts = replace(ACROSS, networks={key(APPS_VNET): replace(APPS, peerings=()), key(KUBE_VNET): KUBE})
     verdict = evaluate(facts)
     assert not verdict.ok and "outside the address space" in verdict.reason
+
+
+# --- regions and zones -------------------------------------------------------------------------------------
+
+
+def test_locations_list_zones_only_for_the_region_that_has_them(sandbox: Sandbox) -> None:
+    listed = arm(sandbox, "GET", f"/subscriptions/{SUB}/locations", params={"api-version": "2022-12-01"}).json()
+    zones = {
+        loc["name"]: [m["logicalZone"] for m in loc.get("availabilityZoneMappings", [])] for loc in listed["value"]
+    }
+    assert zones == {"westeurope": ["1", "2", "3"], "ukwest": []}
+
+
+def test_zonal_public_ips_are_refused_where_the_region_has_no_zones(net: NetworkManagementClient) -> None:
+    def pip(location: str, zones: list[str]) -> nm.PublicIPAddress:
+        body = {"location": location, "sku": {"name": "Standard"}, "zones": zones, "properties": {}}
+        return nm.PublicIPAddress(body)
+
+    with pytest.raises(HttpResponseError) as caught:
+        net.public_ip_addresses.begin_create_or_update("ukwest-rg", "gw-pip", pip("ukwest", ["1", "2", "3"]))
+    assert code_of(caught) == "LocationNotSupportAvailabilityZones" and "'ukwest'" in str(caught.value)
+    with pytest.raises(HttpResponseError) as caught:
+        net.public_ip_addresses.begin_create_or_update("kube-rg", "gw-pip", pip("westeurope", ["4"]))
+    assert code_of(caught) == "InvalidAvailabilityZone"
+    made = net.public_ip_addresses.begin_create_or_update(
+        "kube-rg", "gw-pip", pip("westeurope", ["1", "2", "3"]), polling_interval=POLL
+    ).result()
+    assert made.zones == ["1", "2", "3"]
