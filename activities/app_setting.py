@@ -1,7 +1,7 @@
 """Step ``appSetting``: the app setting holding the private address, merged into the app's other settings.
 
 ``PUT config/appsettings`` replaces them all, so the body is always list → merge → PUT, and the PUT is
-skipped when the value already matches. Some backends answer the PUT with 202 + ``Location`` (azure-flow
+skipped when the value already matches. Some backends answer the PUT with 202 + ``Location`` (docs/azure.md
 §11), which azure-mgmt-web 11.x reports as an error: that answer is followed to its end here.
 """
 

@@ -1,4 +1,4 @@
-"""A private DNS name for the Service (azure-flow §12), part of step ``appSetting``: the setting then holds a
+"""A private DNS name for the Service (docs/azure.md §12), part of step ``appSetting``: the setting then holds a
 name that survives a new IP, instead of the IP itself.
 
 Zone and link writes are long-running (started here, polled by the orchestrator through

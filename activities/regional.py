@@ -1,4 +1,4 @@
-"""The regional path (azure-flow §10): the app's delegated subnet and its regional connection, and, for a link
+"""The regional path (docs/azure.md §10): the app's delegated subnet and its regional connection, and, for a link
 that leaves the gateway path, the removal of what that path left on the gateway.
 
 No activity here reads or writes a gateway, except ``release_app_certificate``, which the orchestrator calls

@@ -2,7 +2,7 @@
 
 Nothing here writes. Each resource is read once and compared with the pure ``kubelink.desired`` diffs that
 the ensure activities apply, so verification, plan and provisioning can never disagree about what differs.
-On top of those diffs verification checks what only a *provisioned* link has (PRODUCT.md "Drift"): the
+On top of those diffs verification checks what only a *provisioned* link has (README, "Drift"): the
 Service still has the address the app was given, the gateway is ``Succeeded``, the app's VNet connection
 needs no resync, and the app setting still holds that address.
 
@@ -76,7 +76,7 @@ def verify_link_config(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_link(spec: LinkSpec, private_address: str | None) -> list[dict[str, Any]]:
-    """Every check of PRODUCT.md "Drift" except the probe, as plan rows (``ResourceChange.to_json``)."""
+    """Every check of README "Drift" except the probe, as plan rows (``ResourceChange.to_json``)."""
     client = web(spec)
     changes = [service_check(spec, observe_service(spec), private_address)]
     if spec.integration == "gateway":

@@ -1,4 +1,4 @@
-"""Step ``vnetIntegration``: gateway-required VNet integration of the app (azure-flow §9).
+"""Step ``vnetIntegration``: gateway-required VNet integration of the app (docs/azure.md §9).
 
 Two activities, because the gateway sits between them: ``ensure_app_vnet_connection`` declares the VNet on
 the app (which makes Azure issue the app's certificate, trusted by the gateway's first PUT), and

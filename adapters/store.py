@@ -55,7 +55,7 @@ class LinkNotFound(PermanentError):
 
 @dataclass(frozen=True)
 class LinkRecord:
-    """What kubelink knows about one link; ``to_json`` is PRODUCT.md's link record."""
+    """What kubelink knows about one link; ``to_json`` is the README's link record."""
 
     name: str
     spec: dict[str, Any]

@@ -18,7 +18,7 @@ DriftKind = Literal["config", "connectivity"]
 
 @dataclass(frozen=True)
 class DriftRecord:
-    """One differing field of one resource at one verification (PRODUCT.md "Drift")."""
+    """One differing field of one resource at one verification (README, "Drift")."""
 
     link: str
     detected_at: str

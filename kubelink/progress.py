@@ -1,4 +1,4 @@
-"""What a running link orchestration shows on its status URL (PRODUCT.md customStatus and output).
+"""What a running link orchestration shows on its status URL (README, "What a run does").
 
 Pure and deterministic, so the orchestrator can rebuild it on every replay.
 """

@@ -1,6 +1,6 @@
 """provision_link: the seed article's procedure, or today's regional one, as one deterministic, resumable plan.
 
-Order (PRODUCT.md): pre-flight → service (+ wait for its private IP) → then, by ``integration``:
+Order (README, "What a run does"): pre-flight → service (+ wait for its private IP) → then, by ``integration``:
 
 - ``gateway``: gateway (GatewaySubnet, public IP, the app's VNet declaration for its certificate, gateway with
   point-to-site in one PUT, polled between durable timers) → vnetIntegration (VPN package to the app);

@@ -3,7 +3,7 @@
 The timer trigger starts it under the fixed id ``verify-sweep`` (one sweep at a time). Each execution
 verifies one batch (``task_all`` over ``verify_link`` sub-orchestrations: no ``*_with_retry`` inside a
 fan-out, SDK issue #603) and then continues as new with the rest, so the history replayed per episode
-stays one batch long however many links there are (durable-protocol.md §5, eternal loops).
+stays one batch long however many links there are (docs/durable.md §5, eternal loops).
 """
 
 from __future__ import annotations

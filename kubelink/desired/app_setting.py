@@ -1,4 +1,4 @@
-"""The app setting holding the private address (azure-flow §11).
+"""The app setting holding the private address (docs/azure.md §11).
 
 ``PUT config/appsettings`` replaces *all* settings, so the body is always the listed settings merged with
 ours. Other settings' values are secrets as far as kubelink knows: they are merged, never reported.

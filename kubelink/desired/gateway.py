@@ -3,7 +3,7 @@
 Pure: states are built from ARM REST JSON, bodies are ARM REST JSON. ARM compares names and enums
 case-insensitively, and so does every diff here (``kubelink.diff.diff_fields``).
 
-Ownership, from azure-flow §5 to §8: an existing GatewaySubnet is kept as is (a subnet PUT replaces it); an
+Ownership, from docs/azure.md §5 to §8: an existing GatewaySubnet is kept as is (a subnet PUT replaces it); an
 adopted gateway keeps its own public IP, ipConfigurations, BGP and active-active settings; on the
 point-to-site side kubelink owns the pool and SSTP-only (the platform's requirement for gateway-required
 integration) and needs certificate authentication and the app's root certificate, keeping every other

@@ -1,4 +1,4 @@
-"""Regional ("swift") VNet integration (azure-flow §10), and what moving off gateway-required integration removes.
+"""Regional ("swift") VNet integration (docs/azure.md §10), and what moving off gateway-required integration removes.
 
 Pure: states are built from ARM REST JSON, bodies are ARM REST JSON.
 

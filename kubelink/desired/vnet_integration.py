@@ -1,4 +1,4 @@
-"""Gateway-required VNet integration on the app side (azure-flow §9.1, §9.3 to §9.5).
+"""Gateway-required VNet integration on the app side (docs/azure.md §9.1, §9.3 to §9.5).
 
 The app's VNet connection (``sites/{app}/virtualNetworkConnections/{vnet}``) is declared first, so its
 ``certBlob`` can go into the gateway's first PUT; once the gateway trusts it, the VPN client package is
