@@ -43,8 +43,9 @@ def planned_changes(spec: LinkSpec) -> list[ResourceChange]:
     from activities.app_setting import plan_app_setting
     from activities.dns import dns_changes
     from activities.observe import network, web
-    from activities.regional import plan_regional
+    from activities.regional import plan_regional, routing_change
     from activities.service import plan_service
+    from kubelink.desired.regional import needs_route_all
 
     client, net = web(spec), network(spec)
     changes = [plan_service(spec)]
@@ -53,6 +54,8 @@ def planned_changes(spec: LinkSpec) -> list[ResourceChange]:
     else:
         changes += plan_regional(spec, net, client)
     address = _address(spec)
+    if spec.integration != "gateway" and needs_route_all(address):
+        changes.append(routing_change(spec, address, client))
     if spec.dns:
         changes += dns_changes(spec, address)
     changes.append(plan_app_setting(spec, setting_value(spec, address), client))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
-from activities.arm import start
+from activities.arm import read, start
 from activities.contract import Payload, explained, outcome, run_activity, started
 from activities.observe import (
     network,
@@ -30,13 +30,16 @@ from kubelink.desired.gateway import SUCCEEDED, GatewayState
 from kubelink.desired.regional import (
     AppSubnetState,
     RegionalState,
+    RoutingState,
     app_subnet_body,
+    diff_app_routing,
     diff_app_subnet,
     diff_regional_connection,
     diff_released_certificate,
     gateway_without_certificate,
     regional_connection_body,
     releases_gateway,
+    route_all_config,
 )
 from kubelink.diff import ResourceChange
 from kubelink.progress import Step
@@ -96,6 +99,18 @@ def _release_change(spec: LinkSpec, gateway: GatewayState) -> ResourceChange:
     return ResourceChange(Step.POINT_TO_SITE, spec.gateway_id, True, diff_released_certificate(spec, gateway))
 
 
+def routing_change(
+    spec: LinkSpec, address: str | None, client: WebSiteManagementClient | None = None
+) -> ResourceChange:
+    """Route all, where the private address is not RFC 1918 (plan and verification's row)."""
+    client = client or web(spec)
+    app = spec.app
+    site = read(client.web_apps.get, app.resource_group, app.name)
+    config = read(client.web_apps.get_configuration, app.resource_group, app.name)
+    state = RoutingState.from_arm(site, config)
+    return ResourceChange(STEP, f"{spec.app_id}/config/web", True, diff_app_routing(address, state))
+
+
 # --- activities -------------------------------------------------------------------------------------
 
 
@@ -142,6 +157,23 @@ def _connect_app_regional(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
             client.web_apps.create_or_update_swift_virtual_network_connection_with_check(
                 app.resource_group, app.name, envelope
             )
+    return outcome(change)
+
+
+@bp.activity_trigger(input_name="payload")
+def ensure_app_routing(payload: dict[str, Any]) -> dict[str, Any]:
+    """``{"spec", "value"}``: turn on route all when ``value`` (the private address) is not RFC 1918, else nothing."""
+    return run_activity(STEP, payload, _ensure_app_routing)
+
+
+def _ensure_app_routing(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    client = web(spec)
+    change = routing_change(spec, str(payload["value"]), client)
+    if change.changes:
+        from azure.mgmt.web.models import SiteConfigResource
+
+        body = SiteConfigResource(route_all_config())
+        client.web_apps.update_configuration(spec.app.resource_group, spec.app.name, body)
     return outcome(change)
 
 

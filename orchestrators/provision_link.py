@@ -29,7 +29,7 @@ from activities.dns import ensure_dns_link, ensure_dns_record, ensure_dns_zone
 from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
 from activities.preflight import preflight
 from activities.records import record_link_failed, record_link_ready
-from activities.regional import connect_app_regional, ensure_app_subnet, release_app_certificate
+from activities.regional import connect_app_regional, ensure_app_routing, ensure_app_subnet, release_app_certificate
 from activities.service import ensure_service, observe_service_ip
 from activities.vnet_integration import connect_app_gateway, ensure_app_vnet_connection
 from kubelink.desired.app_setting import setting_value
@@ -63,7 +63,7 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
             facts = checked.get("facts") or {}
             releases = releases_gateway(LinkSpec.from_json(spec), bool(facts["appGatewayConnection"]))
             delegation = delegation_for(facts.get("appPlanTier"))
-            yield from _regional(context, progress, payload, options, releases, delegation)
+            yield from _regional(context, progress, {**payload, "value": private_ip}, options, releases, delegation)
         else:
             yield from _gateway(context, progress, payload, options)
             yield from _vnet_integration(context, progress, payload, options)
@@ -221,9 +221,11 @@ def _regional(
     replacing = " in place of its gateway-required connection" if releases else ""
     progress.say(f"Connecting app {app} to virtual network {vnet} through subnet {subnet['name']}{replacing}")
     connected = yield from call(context, Step.VNET_INTEGRATION, connect_app_regional, payload, options)
+    # outside RFC 1918 the private address needs route all (README "Outbound routing"); else nothing is written
+    routed = yield from call(context, Step.VNET_INTEGRATION, ensure_app_routing, payload, options)
     progress.finish(
         Step.VNET_INTEGRATION,
-        combine_results([ensured["result"], connected["result"]]),
+        combine_results([ensured["result"], connected["result"], routed["result"]]),
         f"App {app} is connected to virtual network {vnet} through subnet {subnet['name']} (regional integration)",
     )
 

@@ -12,6 +12,7 @@ certificate for the app (``kubelink-{app}``) are removed; the gateway and everyo
 from __future__ import annotations
 
 import copy
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -120,6 +121,51 @@ def diff_regional_connection(spec: LinkSpec, state: RegionalState) -> tuple[Diff
         field = ("virtualNetworkConnections", spec.network.virtual_network)
         items += (DiffItem("remove", field, "gateway-required", None),)
     return items
+
+
+# --- outbound routing: what enters the VNet ------------------------------------------------------------
+
+#: Without "route all" only these (RFC 1918) destinations enter the integration VNet (overview-vnet-integration.md)
+RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+ROUTE_ALL = "properties.outboundVnetRouting.applicationTraffic"
+
+
+def needs_route_all(address: str | None) -> bool:
+    """True for an IPv4 address outside RFC 1918 (a VNet may use any space); False for a name or a private IP."""
+    try:
+        ip = ipaddress.IPv4Address(str(address))
+    except ValueError:
+        return False
+    return not any(ip in network for network in RFC1918)
+
+
+@dataclass(frozen=True)
+class RoutingState:
+    """Whether the app routes its application traffic into the VNet: ``outboundVnetRouting.applicationTraffic``
+    ("previously called VnetRouteAllEnabled", azure-mgmt-web 11 models), ``allTraffic``, or site config's
+    ``vnetRouteAllEnabled``."""
+
+    route_all: bool
+
+    @staticmethod
+    def from_arm(site: Mapping[str, Any] | None, site_config: Mapping[str, Any] | None) -> RoutingState:
+        routing = dig(site, "properties", "outboundVnetRouting") or {}
+        legacy = dig(site_config, "properties", "vnetRouteAllEnabled")
+        return RoutingState(bool(routing.get("applicationTraffic") or routing.get("allTraffic") or legacy))
+
+
+def diff_app_routing(address: str | None, state: RoutingState) -> tuple[DiffItem, ...]:
+    """Route all is kubelink's to turn on only when the private address is not RFC 1918; otherwise the app's
+    routing is left as it is (never turned off)."""
+    if not needs_route_all(address) or state.route_all:
+        return ()
+    return diff_fields({ROUTE_ALL: True}, {ROUTE_ALL: False})
+
+
+def route_all_config() -> dict[str, Any]:
+    """The one-field ``PATCH config/web``: ``SitePatchResource`` has no ``outboundVnetRouting`` in 2025-05-01 and a
+    site PUT would rewrite the whole app, so kubelink sets the legacy name of the same switch."""
+    return {"properties": {"vnetRouteAllEnabled": True}}
 
 
 # --- leaving the gateway: kubelink's root certificate for the app -------------------------------------

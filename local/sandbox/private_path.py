@@ -88,6 +88,8 @@ class PathFacts:
     regional_delegated: bool = False
     #: The delegation the app's plan needs (Flex Consumption: Microsoft.App/environments).
     regional_delegation: str = ids.WEB_DELEGATION
+    #: Route all (``outboundVnetRouting.applicationTraffic``): without it only RFC 1918 traffic enters the VNet.
+    route_all: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,9 @@ def evaluate(facts: PathFacts) -> Verdict:
         if service is None:
             problems.append(f"no internal load balancer answers on {ip}")
             continue
+        if regional and not facts.route_all and not _rfc1918(address):
+            problems.append(f"{ip} is not an RFC 1918 address and the app does not route all traffic into the VNet")
+            continue
         if regional:
             if facts.regional_delegated:
                 return Verdict(True, f"connected through {via}", service, ip)
@@ -180,6 +185,12 @@ def evaluate(facts: PathFacts) -> Verdict:
             return Verdict(True, "connected through the VNet gateway (point-to-site)", service, ip)
         problems.append(problem)
     return Verdict(False, "; ".join(problems))
+
+
+def _rfc1918(address: ipaddress.IPv4Address) -> bool:
+    """Without route all, regional integration sends only RFC 1918 destinations into the VNet
+    (overview-vnet-integration.md: "your app only routes private traffic into your virtual network")."""
+    return any(address in ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
 def _contains(network: Network, address: ipaddress.IPv4Address) -> bool:
@@ -251,6 +262,7 @@ def gather(world: World, site: Json, setting_name: str) -> PathFacts:
         regional_vnet=regional_vnet,
         regional_delegated=delegated,
         regional_delegation=delegation,
+        route_all=bool((site["properties"].get("outboundVnetRouting") or {}).get("applicationTraffic")),
     )
 
 

@@ -82,11 +82,15 @@ def update_site(cloud: Cloud, req: Request) -> Response:
         if subnet_id:
             _check_regional(cloud.world, site, subnet_id)
         _set_regional(site, subnet_id, cloud.world)
-    for name in ("httpsOnly", "clientAffinityEnabled", "vnetRouteAllEnabled"):
+    for name in ("httpsOnly", "clientAffinityEnabled"):
         if name in props:
             site["properties"][name] = bool(props[name])
+    if "vnetRouteAllEnabled" in props:
+        _set_route_all(site, bool(props["vnetRouteAllEnabled"]))
     if isinstance(props.get("outboundVnetRouting"), dict):
         site["properties"]["outboundVnetRouting"].update(props["outboundVnetRouting"])
+        if "applicationTraffic" in props["outboundVnetRouting"]:
+            _set_route_all(site, bool(props["outboundVnetRouting"]["applicationTraffic"]))
     return json_response(200, render_site(site))
 
 
@@ -141,8 +145,16 @@ def update_site_config(cloud: Cloud, req: Request) -> Response:
         if name not in _READ_ONLY_CONFIG and value is not None:
             site["_siteConfig"][name] = value
     if "vnetRouteAllEnabled" in props:
-        site["properties"]["vnetRouteAllEnabled"] = bool(props["vnetRouteAllEnabled"])
+        _set_route_all(site, bool(props["vnetRouteAllEnabled"]))
     return json_response(200, _config_resource(site, "web", dict(site["_siteConfig"])))
+
+
+def _set_route_all(site: Json, enabled: bool) -> None:
+    """One switch under two names: ``outboundVnetRouting.applicationTraffic`` is "previously called
+    VnetRouteAllEnabled" (azure-mgmt-web 11.0.1 models, api-version 2025-05-01)."""
+    site["properties"]["vnetRouteAllEnabled"] = enabled
+    site["properties"].setdefault("outboundVnetRouting", {})["applicationTraffic"] = enabled
+    site["_siteConfig"]["vnetRouteAllEnabled"] = enabled
 
 
 # --- gateway-required VNet integration -----------------------------------------------------------------

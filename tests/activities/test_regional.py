@@ -236,3 +236,22 @@ def test_preflight_says_which_delegation_an_existing_subnet_needs_for_flex(arm: 
     details = {d["field"]: d["message"] for d in refused["error"]["details"]}
     assert f"needs it delegated to {FLEX}" in details["app.subnet.name"] and WEB in details["app.subnet.name"]
     assert arm.arm_writes() == []
+
+
+def test_route_all_is_turned_on_once_for_a_non_rfc1918_address_and_never_for_a_private_one(arm: Arm):
+    from activities.regional import ensure_app_routing
+
+    link = regional()
+    private = ensure_app_routing({**link, "value": "10.240.16.25"})
+    assert (private["result"], private["changes"]) == ("unchanged", [])
+    assert arm.arm_writes() == []
+    public = ensure_app_routing({**link, "value": "100.64.0.10"})
+    assert public["ok"] and public["result"] == "updated", public
+    (patch,) = arm.arm_writes()
+    assert (patch["method"], patch["path"].rsplit("/", 2)[-2:]) == ("PATCH", ["config", "web"])
+    assert patch["requestBody"] == {"properties": {"vnetRouteAllEnabled": True}}
+    site = web_client(SUBSCRIPTION).web_apps.get("apps-rg", "kubelink-demo")
+    assert site.outbound_vnet_routing is not None and site.outbound_vnet_routing.application_traffic is True
+    arm.reset_requests()
+    assert ensure_app_routing({**link, "value": "100.64.0.10"})["result"] == "unchanged"
+    assert arm.arm_writes() == []

@@ -95,6 +95,7 @@ def converged(*, integration: str = "gateway") -> dict[str, Answer]:
         "connect_app_gateway": lambda p, n: ok(result="unchanged", changes=[]),
         "ensure_app_subnet": lambda p, n: unchanged,
         "connect_app_regional": lambda p, n: ok(result="unchanged", changes=[]),
+        "ensure_app_routing": lambda p, n: ok(result="unchanged", changes=[]),
         "release_app_certificate": lambda p, n: unchanged,
         "ensure_app_setting": lambda p, n: ok(result="unchanged", changes=[]),
         "observe_provisioning": lambda p, n: ok(provisioningState="Succeeded", error=None),
