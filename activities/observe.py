@@ -14,6 +14,7 @@ from activities.arm import read
 from kubelink.desired import dig
 from kubelink.desired.dns import ARecordState, DnsResourceState, link_to_vnet
 from kubelink.desired.gateway import GatewayState, PublicIpState, SubnetState
+from kubelink.desired.peering import VnetRef, app_vnet, integration_vnet
 from kubelink.desired.preflight import PreflightFacts, written_groups
 from kubelink.desired.regional import WEB_DELEGATION, AppSubnetState, RegionalState, delegation_for
 from kubelink.desired.vnet_integration import AppGatewayState, VnetConnectionState
@@ -89,11 +90,29 @@ def observe_app_gateway(
 def observe_app_subnet(
     spec: LinkSpec, net: NetworkManagementClient | None = None, service: str = WEB_DELEGATION
 ) -> AppSubnetState:
-    """The app's integration subnet; ``service`` is the delegation the app needs (``observe_app_delegation``)."""
+    """The app's integration subnet, in its own VNet when it has one (``app.virtualNetwork``); ``service`` is the
+    delegation the app needs (``observe_app_delegation``)."""
     assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
-    net = net or network(spec)
-    rg, vnet = spec.network.resource_group, spec.network.virtual_network
-    return AppSubnetState(read(net.subnets.get, rg, vnet, spec.app.subnet.name), service)
+    vnet = integration_vnet(spec)
+    net = network_of(spec, vnet, net)
+    return AppSubnetState(read(net.subnets.get, vnet.resource_group, vnet.name, spec.app.subnet.name), service)
+
+
+def network_of(spec: LinkSpec, vnet: VnetRef, net: NetworkManagementClient | None = None) -> NetworkManagementClient:
+    """A network client for ``vnet``'s subscription (``net`` when that is the link's own)."""
+    from adapters.clients import network_client
+
+    if vnet.subscription_id.lower() == spec.subscription_id.lower():
+        return net or network(spec)
+    return network_client(vnet.subscription_id)
+
+
+def observe_app_vnet(spec: LinkSpec) -> dict[str, Any] | None:
+    """The app's own VNet (``app.virtualNetwork``), None where ARM answered 404 or the link has none."""
+    vnet = app_vnet(spec)
+    if vnet is None:
+        return None
+    return read(network_of(spec, vnet).virtual_networks.get, vnet.resource_group, vnet.name)
 
 
 def observe_app_delegation(spec: LinkSpec, client: WebSiteManagementClient | None = None) -> str:
@@ -164,6 +183,7 @@ def observe_preflight_facts(spec: LinkSpec) -> PreflightFacts:
         gateway=observe_gateway(spec, net) if spec.integration == "gateway" else None,
         app_vnet_connections=connections,
         groups=observe_written_groups(spec),
+        app_vnet=observe_app_vnet(spec),
     )
 
 
@@ -182,8 +202,11 @@ def observe_written_groups(spec: LinkSpec) -> dict[str, dict[str, Any] | None]:
     """The resource groups a run would write into (for their ``managedBy``)."""
     from adapters.clients import resource_client
 
-    client = resource_client(spec.subscription_id)
-    return {group.lower(): read(client.resource_groups.get, group) for _, group in written_groups(spec)}
+    found: dict[str, dict[str, Any] | None] = {}
+    for _, group_id in written_groups(spec):
+        _, _, subscription, _, group = group_id.split("/")
+        found[group_id.lower()] = read(resource_client(subscription).resource_groups.get, group)
+    return found
 
 
 def _read_plan(client: WebSiteManagementClient, plan_id: str | None) -> dict[str, Any] | None:

@@ -53,6 +53,10 @@ def planned_changes(spec: LinkSpec) -> list[ResourceChange]:
         changes += _gateway_path(spec, net, client)
     else:
         changes += plan_regional(spec, net, client)
+        if spec.app.virtual_network is not None:
+            from activities.peering import peering_changes
+
+            changes += peering_changes(spec)
     address = _address(spec)
     if spec.integration != "gateway" and needs_route_all(address):
         changes.append(routing_change(spec, address, client))

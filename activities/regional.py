@@ -20,6 +20,7 @@ from activities.arm import read, start
 from activities.contract import Payload, explained, outcome, run_activity, started
 from activities.observe import (
     network,
+    network_of,
     observe_app_delegation,
     observe_app_subnet,
     observe_gateway,
@@ -27,6 +28,7 @@ from activities.observe import (
     web,
 )
 from kubelink.desired.gateway import SUCCEEDED, GatewayState
+from kubelink.desired.peering import integration_vnet
 from kubelink.desired.regional import (
     AppSubnetState,
     RegionalState,
@@ -125,11 +127,12 @@ def _ensure_app_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
     from azure.mgmt.network.models import Subnet
 
-    net = network(spec)
+    vnet = integration_vnet(spec)
+    net = network_of(spec, vnet)
     state = observe_app_subnet(spec, net, observe_app_delegation(spec))
-    rg, vnet, name = spec.network.resource_group, spec.network.virtual_network, spec.app.subnet.name
+    rg, vnet_name, name = vnet.resource_group, vnet.name, spec.app.subnet.name
     body = Subnet(app_subnet_body(spec, state))
-    return started(_subnet_change(spec, state), state, net.subnets.begin_create_or_update, rg, vnet, name, body)
+    return started(_subnet_change(spec, state), state, net.subnets.begin_create_or_update, rg, vnet_name, name, body)
 
 
 @bp.activity_trigger(input_name="payload")

@@ -20,6 +20,7 @@ import azure.durable_functions as df
 from activities.contract import Payload, run_activity
 from activities.dns import dns_changes
 from activities.observe import network, observe_app_gateway, observe_app_settings, web
+from activities.peering import peering_changes
 from activities.regional import regional_changes, routing_change
 from activities.service import observe_service
 from activities.vnet_integration import connection_id
@@ -85,6 +86,8 @@ def check_link(spec: LinkSpec, private_address: str | None) -> list[dict[str, An
         changes += gateway_checks(spec, app_gateway)
     else:
         changes += regional_changes(spec, network(spec), client)
+        if spec.app.virtual_network is not None:
+            changes += peering_changes(spec)
         if needs_route_all(private_address):
             changes.append(routing_change(spec, private_address, client))
     if private_address is not None:

@@ -77,11 +77,21 @@ class SubnetSpec:
 
 
 @dataclass(frozen=True)
+class VirtualNetworkSpec:
+    """The app's own integration VNet (``app.virtualNetwork``); its subscription defaults to the link's."""
+
+    resource_group: str
+    name: str
+    subscription_id: str | None = None
+
+
+@dataclass(frozen=True)
 class AppSpec:
     resource_group: str
     name: str
     setting: str = DEFAULT_APP_SETTING
     subnet: SubnetSpec | None = None
+    virtual_network: VirtualNetworkSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -143,8 +153,19 @@ class LinkSpec:
         )
 
     @property
+    def app_vnet_id(self) -> str:
+        """The app's integration VNet: its own (``app.virtualNetwork``) when given, else the cluster's."""
+        own = self.app.virtual_network
+        if own is None:
+            return self.vnet_id
+        return (
+            f"/subscriptions/{own.subscription_id or self.subscription_id}/resourceGroups/{own.resource_group}"
+            f"/providers/Microsoft.Network/virtualNetworks/{own.name}"
+        )
+
+    @property
     def app_subnet_id(self) -> str | None:
-        return f"{self.vnet_id}/subnets/{self.app.subnet.name}" if self.app.subnet else None
+        return f"{self.app_vnet_id}/subnets/{self.app.subnet.name}" if self.app.subnet else None
 
     @property
     def dns_zone_id(self) -> str | None:
@@ -155,6 +176,8 @@ class LinkSpec:
     def scopes(self) -> tuple[str, ...]:
         """Every ARM scope this link touches, for the ``KUBELINK_ALLOWED_SCOPES`` check."""
         scopes = [self.network_rg_id, f"/subscriptions/{self.subscription_id}/resourceGroups/{self.app.resource_group}"]
+        if self.app.virtual_network is not None:
+            scopes.append(self.app_vnet_id.split("/providers/")[0])
         if self.kubernetes.aks_cluster:
             scopes.append(self.kubernetes.aks_cluster)
         return tuple(scopes)
@@ -184,6 +207,11 @@ class LinkSpec:
         app: dict[str, Any] = {"resourceGroup": a.resource_group, "name": a.name, "setting": a.setting}
         if a.subnet:
             app["subnet"] = {"name": a.subnet.name, "prefix": a.subnet.prefix}
+        if a.virtual_network:
+            own = a.virtual_network
+            app["virtualNetwork"] = {"resourceGroup": own.resource_group, "name": own.name}
+            if own.subscription_id:
+                app["virtualNetwork"]["subscriptionId"] = own.subscription_id
         body: dict[str, Any] = {
             "name": self.name,
             "subscriptionId": self.subscription_id,
@@ -206,7 +234,7 @@ class LinkSpec:
         k, g, a = body["kubernetes"], body.get("gateway", {}), body["app"]
         vnet = body["network"]["virtualNetwork"]
         gateway_name = g.get("name") or f"{vnet}-gw"
-        probe, dns, subnet = body.get("probe"), body.get("dns"), a.get("subnet")
+        probe, dns, subnet, own = body.get("probe"), body.get("dns"), a.get("subnet"), a.get("virtualNetwork")
         return LinkSpec(
             name=body["name"],
             subscription_id=body["subscriptionId"],
@@ -235,6 +263,9 @@ class LinkSpec:
                 name=a["name"],
                 setting=a.get("setting", DEFAULT_APP_SETTING),
                 subnet=SubnetSpec(subnet["name"], subnet["prefix"]) if subnet else None,
+                virtual_network=(
+                    VirtualNetworkSpec(own["resourceGroup"], own["name"], own.get("subscriptionId")) if own else None
+                ),
             ),
             probe=ProbeSpec(probe["path"], probe.get("expectStatus", 200)) if probe else None,
             remediate=bool(body.get("remediate", False)),

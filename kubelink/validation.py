@@ -652,7 +652,7 @@ def _client_address_pool(value: str) -> str | None:
 
 
 def _app(c: _Checker, root: Mapping[str, Any], *, required_subnet: bool) -> dict[str, Any]:
-    app = _section(c, root, "app", ("resourceGroup", "name", "setting", "subnet"), required=True)
+    app = _section(c, root, "app", ("resourceGroup", "name", "setting", "subnet", "virtualNetwork"), required=True)
     path = "app"
     out: dict[str, Any] = {
         "resourceGroup": c.take_string(app, "resourceGroup", path, _resource_group, required=True),
@@ -668,6 +668,17 @@ def _app(c: _Checker, root: Mapping[str, Any], *, required_subnet: bool) -> dict
             ),
             "prefix": c.take_string(subnet, "prefix", "app.subnet", _app_subnet_prefix, required=True),
         }
+    vnet_value = c.present(app, "virtualNetwork", path, False, "")
+    if vnet_value is not None:
+        where = "app.virtualNetwork"
+        vnet = c.take_object(vnet_value, where, ("subscriptionId", "resourceGroup", "name"))
+        out["virtualNetwork"] = _drop_none(
+            {
+                "subscriptionId": c.take_string(vnet, "subscriptionId", where, _guid),
+                "resourceGroup": c.take_string(vnet, "resourceGroup", where, _resource_group, required=True),
+                "name": c.take_string(vnet, "name", where, _vnet_name, required=True),
+            }
+        )
     return out
 
 

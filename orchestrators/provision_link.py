@@ -27,6 +27,7 @@ import azure.durable_functions as df
 from activities.app_setting import ensure_app_setting
 from activities.dns import ensure_dns_link, ensure_dns_record, ensure_dns_zone
 from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
+from activities.peering import ensure_peerings, observe_peerings
 from activities.preflight import preflight
 from activities.records import record_link_failed, record_link_ready
 from activities.regional import connect_app_regional, ensure_app_routing, ensure_app_subnet, release_app_certificate
@@ -216,6 +217,9 @@ def _regional(
         f"Regional integration needs no VPN gateway: ensuring subnet {subnet['name']} ({subnet['prefix']}) "
         f"delegated to {delegation}",
     )
+    peered = "unchanged"
+    if spec["app"].get("virtualNetwork"):
+        peered = yield from _peerings(context, progress, payload, options)
     subnet_step = (Step.VNET_INTEGRATION, ensure_app_subnet)
     ensured = yield from _provisioned(context, *subnet_step, "appSubnet", payload, options)
     replacing = " in place of its gateway-required connection" if releases else ""
@@ -225,9 +229,35 @@ def _regional(
     routed = yield from call(context, Step.VNET_INTEGRATION, ensure_app_routing, payload, options)
     progress.finish(
         Step.VNET_INTEGRATION,
-        combine_results([ensured["result"], connected["result"], routed["result"]]),
+        combine_results([peered, ensured["result"], connected["result"], routed["result"]]),
         f"App {app} is connected to virtual network {vnet} through subnet {subnet['name']} (regional integration)",
     )
+
+
+def _peerings(
+    context: df.DurableOrchestrationContext, progress: Progress, payload: dict[str, Any], options: RunOptions
+) -> Flow:
+    """Both sides of the peering between the app's VNet and the cluster's, then the wait for ``Connected``."""
+    spec = payload["spec"]
+    own, vnet = spec["app"]["virtualNetwork"]["name"], spec["network"]["virtualNetwork"]
+    progress.say(f"Peering the app's virtual network {own} with the cluster's {vnet}, both ways")
+    ensured: Outcome = yield from call(context, Step.VNET_INTEGRATION, ensure_peerings, payload, options)
+    deadline = context.current_utc_datetime + timedelta(seconds=options.peering_deadline_seconds)
+    while True:
+        seen: Outcome = yield from call(context, Step.VNET_INTEGRATION, observe_peerings, payload, options)
+        if seen["connected"]:
+            return str(ensured["result"])
+        states = " and ".join(f"{side} {state}" for side, state in zip((own, vnet), seen["states"], strict=True))
+        if context.current_utc_datetime >= deadline:
+            error = PermanentError(
+                "PeeringNotConnected",
+                f"the peering between {own} and {vnet} is not Connected after "
+                f"{options.peering_deadline_seconds:.0f} s (peerings of {states})",
+                step=Step.VNET_INTEGRATION,
+            )
+            raise StepFailed(Step.VNET_INTEGRATION, error)
+        progress.say(f"Waiting for the peering to be Connected (peerings of {states})")
+        yield from sleep(context, options.poll_seconds)
 
 
 def _app_setting(

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from kubelink.desired import dig
 from kubelink.desired.gateway import LEGACY_SKUS, GatewayState, subnet_prefixes
+from kubelink.desired.peering import overlaps
 from kubelink.desired.regional import APP_SERVICE_DELEGATIONS, delegation_for
 from kubelink.errors import FieldError
 from kubelink.spec import GATEWAY_SUBNET, LinkSpec
@@ -46,8 +47,10 @@ class PreflightFacts:
     plan: Mapping[str, Any] | None
     gateway: GatewayState | None
     app_vnet_connections: tuple[Mapping[str, Any], ...] = ()
-    #: the resource groups the run would write into (``written_groups``), by lower-cased name; None where 404
+    #: the resource groups the run would write into (``written_groups``), by lower-cased id; None where 404
     groups: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    #: the app's own VNet (``app.virtualNetwork``), None where 404 or not given
+    app_vnet: Mapping[str, Any] | None = None
 
     @property
     def address_space(self) -> tuple[str, ...]:
@@ -93,16 +96,21 @@ MANAGED_GROUP_CODE = "ManagedResourceGroup"
 
 
 def written_groups(spec: LinkSpec) -> tuple[tuple[str, str], ...]:
-    """``(spec field, resource group)`` for every group a run writes into: the VNet's (subnets, gateway, public IP,
-    DNS zone) and the app's (its settings and VNet integration)."""
-    found: list[tuple[str, str]] = []
-    for path, group in (
-        ("network.resourceGroup", spec.network.resource_group),
-        ("app.resourceGroup", spec.app.resource_group),
-    ):
-        if group.lower() not in {g.lower() for _, g in found}:
-            found.append((path, group))
-    return tuple(found)
+    """``(spec field, resource group id)`` for every group a run writes into: the VNet's (subnets, gateway, public
+    IP, DNS zone, a peering), the app's (its settings and VNet integration) and the app's own VNet's."""
+    subscription = f"/subscriptions/{spec.subscription_id}/resourceGroups/"
+    candidates = [
+        ("network.resourceGroup", subscription + spec.network.resource_group),
+        ("app.resourceGroup", subscription + spec.app.resource_group),
+    ]
+    own = spec.app.virtual_network
+    if own is not None:
+        where = f"/subscriptions/{own.subscription_id or spec.subscription_id}/resourceGroups/{own.resource_group}"
+        candidates.append(("app.virtualNetwork.resourceGroup", where))
+    found: dict[str, tuple[str, str]] = {}
+    for path, group_id in candidates:
+        found.setdefault(group_id.lower(), (path, group_id))
+    return tuple(found.values())
 
 
 def check_managed_groups(spec: LinkSpec, facts: PreflightFacts) -> tuple[FieldError, ...]:
@@ -110,8 +118,9 @@ def check_managed_groups(spec: LinkSpec, facts: PreflightFacts) -> tuple[FieldEr
     to write into: AKS calls modifying its resources unsupported, and may deny it outright (AKS FAQ,
     node-resource-group-lockdown.md). The supported way into such a cluster is a Private Link Service."""
     problems = []
-    for path, group in written_groups(spec):
-        owner = dig(facts.groups.get(group.lower()), "managedBy")
+    for path, group_id in written_groups(spec):
+        owner = dig(facts.groups.get(group_id.lower()), "managedBy")
+        group = group_id.rsplit("/", 1)[-1]
         if owner:
             problems.append(
                 FieldError(
@@ -139,6 +148,8 @@ def check_preflight(spec: LinkSpec, facts: PreflightFacts) -> tuple[FieldError, 
         problems += _check_pool(spec, facts)
         problems += _check_gateway_subnet(spec, facts)
         problems += _check_dns_over_gateway(spec, facts)
+    elif spec.app.virtual_network is not None:
+        problems += _check_app_vnet(spec, facts)
     else:
         problems += _check_app_subnet(spec, facts)
     if facts.app is None:
@@ -224,14 +235,48 @@ def _check_dns_over_gateway(spec: LinkSpec, facts: PreflightFacts) -> Iterator[F
         )
 
 
-def _check_app_subnet(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldError]:
+def _check_app_vnet(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldError]:
+    """The app's own VNet: it exists, is in the app's region (regional integration needs that), and its address
+    space overlaps none of the cluster VNet's (peering refuses overlaps); the app's subnet is then checked in it."""
+    own = spec.app.virtual_network
+    assert own is not None, "only a link with app.virtualNetwork"
+    if facts.app_vnet is None:
+        yield FieldError(
+            "app.virtualNetwork.name", f"virtual network {own.name} not found in resource group {own.resource_group}"
+        )
+        return
+    where, app_where = dig(facts.app_vnet, "location"), dig(facts.app, "location")
+    if where and app_where and _region(where) != _region(app_where):
+        yield FieldError(
+            "app.virtualNetwork.name",
+            f"virtual network {own.name} is in {where} and app {spec.app.name} in {app_where}; regional integration "
+            "needs the app and its integration VNet in the same region (peering then reaches the cluster's VNet in "
+            "any region)",
+        )
+    theirs = dig(facts.app_vnet, "properties", "addressSpace", "addressPrefixes") or []
+    for mine, other in overlaps(facts.address_space, theirs):
+        yield FieldError(
+            "app.virtualNetwork.name",
+            f"the address space {other} of virtual network {own.name} overlaps {mine} of virtual network "
+            f"{spec.network.virtual_network}; VNets whose address spaces overlap cannot be peered "
+            "(VnetAddressSpacesOverlap): use integration: privateLink, which needs no peering",
+        )
+    yield from _check_app_subnet(spec, replace(facts, vnet=facts.app_vnet), own.name)
+
+
+def _region(name: str) -> str:
+    """``West Europe`` and ``westeurope`` are the same region."""
+    return name.replace(" ", "").lower()
+
+
+def _check_app_subnet(spec: LinkSpec, facts: PreflightFacts, vnet: str | None = None) -> Iterator[FieldError]:
     """A new delegated subnet must fit the VNet; an existing one is adopted when it has the spec's prefix and
     nothing else in it (App Service needs a subnet of its own)."""
     assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
     name, prefix = spec.app.subnet.name, spec.app.subnet.prefix
     existing = facts.subnet(name)
     if existing is None:
-        yield from _check_new_subnet("app.subnet.prefix", prefix, facts, spec.network.virtual_network)
+        yield from _check_new_subnet("app.subnet.prefix", prefix, facts, vnet or spec.network.virtual_network)
         return
     have = subnet_prefixes(existing)
     if _network(prefix) not in [_network(p) for p in have]:

@@ -53,3 +53,79 @@ def test_a_regional_link_into_aks_managed_vnet_is_refused_with_no_write_in_its_n
     assert kubelink.arm_writes() == []
     assert not [r for r in kubelink.arm_requests() if MC.lower() in r["path"].lower() and r["method"] != "GET"]
     assert kubelink.kube_writes() == kube_writes
+
+
+PEERED: dict[str, Any] = {
+    "name": "peered-orders",
+    "subscriptionId": SUBSCRIPTION,
+    "integration": "regional",
+    "network": {"resourceGroup": "kube-rg", "virtualNetwork": "kube-vnet"},
+    "kubernetes": {
+        "service": "peered-orders",
+        "selector": {"app": "orders"},
+        "ports": [{"port": 80, "targetPort": 8080}],
+        "loadBalancerSubnet": "ilb-subnet",
+        "loadBalancerIP": "10.240.16.40",
+    },
+    "app": {
+        "resourceGroup": "apps-rg",
+        "name": "kubelink-demo",
+        "virtualNetwork": {"resourceGroup": "apps-rg", "name": "apps-vnet"},
+        "subnet": {"name": "apps-subnet", "prefix": "10.50.1.0/26"},
+    },
+    "probe": {"path": "/api/privatestuff"},
+}
+
+
+def test_the_app_in_its_own_vnet_reaches_the_clusters_ilb_through_peering(kubelink: Kubelink) -> None:
+    kubelink.reset_requests()
+    status, _ = kubelink.provision(PEERED)
+    assert status["runtimeStatus"] == "Completed", status
+    assert status["output"]["privateAddress"] == "10.240.16.40"
+    writes = [(w["method"], w["path"].split("/providers/")[-1]) for w in kubelink.arm_writes()]
+    peerings = sorted(p for m, p in writes if "/virtualNetworkPeerings/" in p)
+    assert peerings == [
+        "Microsoft.Network/virtualNetworks/apps-vnet/virtualNetworkPeerings/kubelink-kube-vnet",
+        "Microsoft.Network/virtualNetworks/kube-vnet/virtualNetworkPeerings/kubelink-apps-vnet",
+    ]
+    assert ("PUT", "Microsoft.Network/virtualNetworks/apps-vnet/subnets/apps-subnet") in writes
+    assert not [p for _, p in writes if "kube-vnet/subnets" in p]  # nothing integrates into the cluster's VNet
+    probed = kubelink.probe("kubelink-demo", "/api/privatestuff")
+    assert probed.status_code == 200, probed.headers.get("X-Sandbox-Reason")
+    assert "peering" in probed.json()["path"]
+
+
+def test_the_converged_peered_link_writes_nothing_and_verifies_clean(kubelink: Kubelink) -> None:
+    kubelink.reset_requests()
+    status, _ = kubelink.provision(PEERED)
+    assert status["runtimeStatus"] == "Completed", status
+    assert set(status["output"]["steps"].values()) == {"unchanged"}
+    assert kubelink.arm_writes() == []
+    planned = {c["resource"].rsplit("/", 1)[-1]: c["action"] for c in kubelink.plan(PEERED)}
+    assert planned["kubelink-kube-vnet"] == planned["kubelink-apps-vnet"] == "none"
+
+
+def test_overlapping_vnets_and_a_vnet_in_another_region_are_refused_before_any_write(kubelink: Kubelink) -> None:
+    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.network.models import VirtualNetwork
+
+    net = kubelink.sdk(NetworkManagementClient)
+    overlapping = VirtualNetwork(
+        {"location": "westeurope", "properties": {"addressSpace": {"addressPrefixes": ["10.240.128.0/20"]}}}
+    )
+    net.virtual_networks.begin_create_or_update("spare-rg", "clash-vnet", overlapping).result()
+    kubelink.reset_requests()
+    for own, expected in (
+        ({"resourceGroup": "spare-rg", "name": "clash-vnet"}, "cannot be peered"),
+        ({"resourceGroup": "ukwest-rg", "name": "ukwest-vnet"}, "same region"),
+    ):
+        link = {**PEERED, "name": "refused-orders", "app": {**PEERED["app"], "virtualNetwork": own}}
+        link["app"]["subnet"] = {
+            "name": "apps-subnet",
+            "prefix": "10.240.129.0/26" if "clash" in own["name"] else "10.60.1.0/26",
+        }
+        status, _ = kubelink.provision(link)
+        refused = failure(status)
+        assert (refused["step"], refused["code"]) == ("preflight", "PreflightFailed")
+        assert expected in refused["message"] and "app.virtualNetwork.name" in refused["message"]
+    assert kubelink.arm_writes() == []

@@ -219,9 +219,10 @@ def test_dns_over_the_gateway_needs_the_vnets_own_dns_servers():
 
 def test_a_managed_resource_group_among_those_written_is_refused_and_others_are_not() -> None:
     owner = "/subscriptions/s/resourceGroups/kube-rg/providers/Microsoft.ContainerService/managedClusters/k"
-    groups = {"kube-rg": {"name": "kube-rg", "managedBy": owner}, "apps-rg": {"name": "apps-rg"}}
+    base = f"/subscriptions/{link_spec().subscription_id}/resourcegroups/"
+    groups = {base + "kube-rg": {"name": "kube-rg", "managedBy": owner}, base + "apps-rg": {"name": "apps-rg"}}
     found = problems(groups=groups)
     assert list(found) == ["network.resourceGroup"]
     assert "kube-rg is managed by " + owner in found["network.resourceGroup"][0]
     assert "integration: privateLink" in found["network.resourceGroup"][0]
-    assert problems(groups={"kube-rg": {"name": "kube-rg"}, "apps-rg": None}) == {}
+    assert problems(groups={base + "kube-rg": {"name": "kube-rg"}, base + "apps-rg": None}) == {}
