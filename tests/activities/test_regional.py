@@ -5,6 +5,7 @@ Each writes only what differs: a second run writes nothing.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from azure.mgmt.network.models import Subnet, VirtualNetworkGateway
@@ -254,4 +255,48 @@ def test_route_all_is_turned_on_once_for_a_non_rfc1918_address_and_never_for_a_p
     assert site.outbound_vnet_routing is not None and site.outbound_vnet_routing.application_traffic is True
     arm.reset_requests()
     assert ensure_app_routing({**link, "value": "100.64.0.10"})["result"] == "unchanged"
+    assert arm.arm_writes() == []
+
+
+def test_an_existing_connected_peering_is_adopted_and_only_the_missing_side_is_written(arm: Arm):
+    from azure.mgmt.network.models import VirtualNetworkPeering
+
+    from activities.peering import ensure_peerings, observe_peerings
+
+    net = network_client(SUBSCRIPTION)
+    apps_vnet = (
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/apps-rg/providers/Microsoft.Network/virtualNetworks/apps-vnet"
+    )
+    theirs = VirtualNetworkPeering(
+        {
+            "properties": {
+                "allowVirtualNetworkAccess": True,
+                "allowForwardedTraffic": True,
+                "remoteVirtualNetwork": {"id": apps_vnet},
+            }
+        }
+    )
+    net.virtual_network_peerings.begin_create_or_update(
+        "kube-rg", "kube-vnet", "hub-to-apps", theirs, polling_interval=0.1
+    ).result()
+    arm.reset_requests()
+    link = regional(
+        app={
+            "virtualNetwork": {"resourceGroup": "apps-rg", "name": "apps-vnet"},
+            "subnet": {"name": "apps", "prefix": "10.50.3.0/26"},
+        }
+    )
+    ensured = ensure_peerings(link)
+    assert ensured["ok"] and ensured["result"] == "created", ensured
+    (put,) = arm.arm_writes()
+    assert put["path"].endswith("/virtualNetworks/apps-vnet/virtualNetworkPeerings/kubelink-kube-vnet")
+    deadline = time.time() + 10
+    while not observe_peerings(link)["connected"]:
+        assert time.time() < deadline, observe_peerings(link)
+        time.sleep(0.1)
+    kept = net.virtual_network_peerings.get("kube-rg", "kube-vnet", "hub-to-apps")
+    assert kept.allow_forwarded_traffic is True and kept.peering_state == "Connected"
+    arm.reset_requests()
+    again = ensure_peerings(link)
+    assert (again["result"], again["changes"]) == ("unchanged", [])
     assert arm.arm_writes() == []
