@@ -123,6 +123,8 @@ class LinkSpec:
     remediate: bool = False
     integration: Integration = "gateway"
     dns: DnsSpec | None = None
+    #: resource groups managed by something else (``managedBy``) that the run may write into, by explicit opt-in
+    allow_managed_resource_groups: tuple[str, ...] = ()
 
     # --- ARM ids, derived once so no activity formats them by hand -----------------------------
     @property
@@ -226,6 +228,8 @@ class LinkSpec:
             body["probe"] = {"path": self.probe.path, "expectStatus": self.probe.expect_status}
         if self.dns:
             body["dns"] = {"zone": self.dns.zone, "record": self.dns.record}
+        if self.allow_managed_resource_groups:
+            body["allowManagedResourceGroups"] = list(self.allow_managed_resource_groups)
         return body
 
     @staticmethod
@@ -271,4 +275,5 @@ class LinkSpec:
             remediate=bool(body.get("remediate", False)),
             integration=body.get("integration", "gateway"),
             dns=DnsSpec(dns["zone"], dns["record"]) if dns else None,
+            allow_managed_resource_groups=tuple(body.get("allowManagedResourceGroups") or ()),
         )

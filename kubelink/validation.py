@@ -403,6 +403,7 @@ _ROOT_FIELDS = (
     "remediate",
     "integration",
     "dns",
+    "allowManagedResourceGroups",
 )
 
 
@@ -426,6 +427,8 @@ def _link(c: _Checker, data: object) -> dict[str, Any]:
         out["probe"] = _probe(c, root)
     if "dns" in root:
         out["dns"] = _dns(c, root)
+    if "allowManagedResourceGroups" in root:
+        out["allowManagedResourceGroups"] = _managed_groups(c, root)
     _check_address_plan(c, out, integration)
     return _drop_none(out)
 
@@ -680,6 +683,26 @@ def _app(c: _Checker, root: Mapping[str, Any], *, required_subnet: bool) -> dict
             }
         )
     return out
+
+
+def _managed_groups(c: _Checker, root: Mapping[str, Any]) -> list[str] | None:
+    """``allowManagedResourceGroups``: 1-10 resource group names the run may write into although something else
+    manages them (README "Managed resource groups")."""
+    value = c.present(root, "allowManagedResourceGroups", "", required=False)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not 1 <= len(value) <= 10:
+        c.fail("allowManagedResourceGroups", "must be a list of 1 to 10 resource group names")
+        return None
+    names = []
+    for index, name in enumerate(value):
+        field = f"allowManagedResourceGroups[{index}]"
+        problem = _resource_group(name) if isinstance(name, str) else f"must be a string, got {_type_name(name)}"
+        if problem:
+            c.fail(field, problem)
+        else:
+            names.append(name)
+    return names
 
 
 def _app_subnet_prefix(value: str) -> str | None:

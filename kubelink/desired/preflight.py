@@ -118,17 +118,19 @@ def check_managed_groups(spec: LinkSpec, facts: PreflightFacts) -> tuple[FieldEr
     to write into: AKS calls modifying its resources unsupported, and may deny it outright (AKS FAQ,
     node-resource-group-lockdown.md). The supported way into such a cluster is a Private Link Service."""
     problems = []
+    allowed = {g.lower() for g in spec.allow_managed_resource_groups}
     for path, group_id in written_groups(spec):
         owner = dig(facts.groups.get(group_id.lower()), "managedBy")
         group = group_id.rsplit("/", 1)[-1]
-        if owner:
+        if owner and group.lower() not in allowed:
             problems.append(
                 FieldError(
                     path,
                     f"resource group {group} is managed by {owner}; kubelink does not write "
                     "into a managed resource group (modifying AKS's node resource group is unsupported). Use "
                     "integration: privateLink, which reaches the cluster through a Private Link Service and writes "
-                    "only into the app's own virtual network",
+                    f"only into the app's own virtual network (or, at your own risk, list {group} in "
+                    "allowManagedResourceGroups; Azure's own deny assignment, where there is one, still refuses)",
                 )
             )
     return tuple(problems)

@@ -71,3 +71,17 @@ def test_a_regional_link_into_aks_managed_vnet_is_refused_naming_the_group_befor
     assert MC in managed["message"] and "managedClusters/kube-aks-managed" in managed["message"]
     assert "integration: privateLink" in managed["message"]
     assert arm.arm_writes() == []
+
+
+def test_with_the_explicit_opt_in_the_managed_group_passes_preflight(arm: Arm):
+    passed = preflight(
+        payload(
+            integration="regional",
+            network={"resourceGroup": MC, "virtualNetwork": "aks-vnet-30511229"},
+            app={"subnet": {"name": "apps", "prefix": "10.225.0.0/26"}},
+            gateway={"clientAddressPool": None},
+            allowManagedResourceGroups=[MC],
+        )
+    )
+    assert passed["ok"], passed
+    assert arm.arm_writes() == []

@@ -567,3 +567,33 @@ def test_error_str_lists_fields() -> None:
 
 def test_parse_returns_a_link_spec() -> None:
     assert isinstance(parse_link_spec(BASE), LinkSpec)
+
+
+# --- issue 10: the app's own VNet, managed groups ---------------------------------------------------
+
+
+def test_app_virtual_network_and_managed_group_opt_in_round_trip() -> None:
+    body = copy.deepcopy(REGIONAL)
+    body["app"]["virtualNetwork"] = {"resourceGroup": "apps-rg", "name": "apps-vnet"}
+    body["allowManagedResourceGroups"] = ["MC_kube-rg_kube-aks-managed_westeurope"]
+    spec = parse_link_spec(json.dumps(body))
+    assert spec.app.virtual_network is not None and spec.app.virtual_network.name == "apps-vnet"
+    assert spec.allow_managed_resource_groups == ("MC_kube-rg_kube-aks-managed_westeurope",)
+    assert LinkSpec.from_json(spec.to_json()) == spec
+    assert spec.app_subnet_id is not None and "/virtualNetworks/apps-vnet/subnets/" in spec.app_subnet_id
+
+
+def test_bad_app_virtual_network_and_opt_in_are_named_by_path() -> None:
+    body = copy.deepcopy(REGIONAL)
+    body["app"]["virtualNetwork"] = {"subscriptionId": "nope", "name": "apps vnet", "extra": 1}
+    body["allowManagedResourceGroups"] = ["ok-rg", "bad rg!", 3]
+    assert fields(body) >= {
+        "app.virtualNetwork.subscriptionId",
+        "app.virtualNetwork.name",
+        "app.virtualNetwork.resourceGroup",
+        "app.virtualNetwork.extra",
+        "allowManagedResourceGroups[1]",
+        "allowManagedResourceGroups[2]",
+    }
+    body["allowManagedResourceGroups"] = []
+    assert "allowManagedResourceGroups" in fields(body)
