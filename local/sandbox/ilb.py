@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from kubernetes import client, config, watch
 
-from . import ids, ipam
+from . import ids, ipam, privatelink
 from .state import Json, World
 
 log = logging.getLogger("local.sandbox.ilb")
@@ -58,10 +58,15 @@ def release(world: World, namespace: str, service: str) -> None:
     allocations(world).pop(f"{namespace}/{service}", None)
 
 
+def cluster_named(world: World, cluster_name: str | None) -> Json:
+    """A seeded AKS cluster (the first one unless named)."""
+    clusters = list(world.of_type(ids.CLUSTER_TYPE))
+    return next((c for c in clusters if c["name"].lower() == (cluster_name or "").lower()), clusters[0])
+
+
 def cluster_subnet(world: World, cluster_name: str | None = None) -> tuple[Json, Json, int]:
     """A seeded AKS cluster's node subnet, its VNet, and its node count (the first cluster unless named)."""
-    clusters = list(world.of_type(ids.CLUSTER_TYPE))
-    cluster = next((c for c in clusters if c["name"].lower() == (cluster_name or "").lower()), clusters[0])
+    cluster = cluster_named(world, cluster_name)
     pool = cluster["properties"]["agentPoolProfiles"][0]
     subnet = world.get(pool["vnetSubnetID"])
     assert subnet is not None, "the cluster's subnet is missing from the world"
@@ -221,6 +226,7 @@ class IlbController:
         self._first_seen.pop(key, None)
         with self.world.lock:
             release(self.world, service["metadata"]["namespace"], service["metadata"]["name"])
+            privatelink.remove_services_of(self.world, service["metadata"]["namespace"], service["metadata"]["name"])
             self.world.save()
 
     def _reconcile_due(self) -> None:
@@ -259,12 +265,15 @@ class IlbController:
             elif current is None or (current["ip"], current["subnetId"]) != (decision.ip, decision.subnet_id):
                 publish(self.world, meta["namespace"], meta["name"], meta["uid"], decision.ip, str(decision.subnet_id))
                 self.world.save()
-        if decision.warning:
+            pls_warning = self._private_link(service, cluster_name, decision)
+        for warning in (decision.warning, pls_warning):
+            if not warning:
+                continue
             self._event(
                 service,
                 "Warning",
                 "SyncLoadBalancerFailed",
-                f"Error syncing load balancer: failed to ensure load balancer: {decision.warning}",
+                f"Error syncing load balancer: failed to ensure load balancer: {warning}",
             )
         ingress = [{"ip": decision.ip}] if decision.ip else []
         if ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress", []) != ingress:
@@ -277,6 +286,28 @@ class IlbController:
             self._services[_key(service)] = _json(patched)
             if decision.ip:
                 self._event(service, "Normal", "EnsuredLoadBalancer", "Ensured load balancer")
+
+    def _private_link(self, service: Json, cluster_name: str | None, decision: Decision) -> str | None:
+        """The Private Link Service ``azure-pls-create`` asks for, in the cluster's node resource group, once the
+        Service has its frontend IP (call with the world locked); its removal when the annotation goes."""
+        meta = service["metadata"]
+        annotations = meta.get("annotations") or {}
+        if annotations.get(privatelink.CREATE) != "true" or decision.ip is None or decision.subnet_id is None:
+            privatelink.remove_services_of(self.world, meta["namespace"], meta["name"])
+            return None
+        cluster = cluster_named(self.world, cluster_name)
+        _, vnet, _ = cluster_subnet(self.world, cluster_name)
+        node_group = cluster["properties"]["nodeResourceGroup"]
+        desired = privatelink.desired_service(
+            self.world, meta["namespace"], meta["name"], annotations, node_group, vnet, decision.subnet_id
+        )
+        if isinstance(desired, str):
+            return f"failed to ensure private link service: {desired}"
+        existing = self.world.get(desired["id"])
+        if existing is None or {**existing, "etag": ""} != {**desired, "etag": ""}:
+            self.world.put(desired)
+            self.world.save()
+        return None
 
     def _event(self, service: Json, kind: str, reason: str, message: str) -> None:
         """One core/v1 Event per distinct (Service, reason, message), like the service controller's recorder."""

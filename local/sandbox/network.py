@@ -151,6 +151,14 @@ def subnet_users(world: World, subnet_id: str) -> list[str]:
     users += [
         f"{a['namespace']}/{a['service']}" for a in allocations.values() if ids.key(a["subnetId"]) == ids.key(subnet_id)
     ]
+    users += [
+        nic["id"]
+        for nic in world.of_type("Microsoft.Network/networkInterfaces")
+        if any(
+            ids.key(c["properties"]["subnet"]["id"]) == ids.key(subnet_id)
+            for c in nic["properties"]["ipConfigurations"]
+        )
+    ]
     return users
 
 

@@ -78,6 +78,17 @@ class Connection:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """A private endpoint: its NIC's IP in a VNet, its connection's state, and the live Service behind its Private
+    Link Service (None when the service's load balancer has none)."""
+
+    ip: str
+    vnet_id: str
+    status: str
+    service: Service | None
+
+
+@dataclass(frozen=True)
 class PathFacts:
     setting: str | None
     networks: Mapping[str, Network]  # by lower-cased VNet id
@@ -90,6 +101,7 @@ class PathFacts:
     regional_delegation: str = ids.WEB_DELEGATION
     #: Route all (``outboundVnetRouting.applicationTraffic``): without it only RFC 1918 traffic enters the VNet.
     route_all: bool = False
+    endpoints: tuple[Endpoint, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,6 +167,18 @@ def evaluate(facts: PathFacts) -> Verdict:
         regional = facts.regional_vnet is not None and ids.key(facts.regional_vnet) == ids.key(network.id)
         address = ipaddress.IPv4Address(ip)
         via = "regional VNet integration"
+        endpoint = next((e for e in facts.endpoints if e.ip == ip and ids.key(e.vnet_id) == ids.key(network.id)), None)
+        if regional and endpoint is not None:
+            if endpoint.status != "Approved":
+                problems.append(f"the private endpoint on {ip} has a {endpoint.status} connection")
+            elif endpoint.service is None:
+                problems.append(f"the Private Link Service behind {ip} has no live internal load balancer")
+            elif not facts.regional_delegated:
+                problems.append(f"the integration subnet is not delegated to {facts.regional_delegation}")
+            else:
+                reason = "connected through regional VNet integration, a private endpoint and a Private Link Service"
+                return Verdict(True, reason, endpoint.service, ip)
+            continue
         if not _contains(network, address):
             peered = _peer_holding(facts, network, address) if regional else None
             if peered is None:
@@ -263,7 +287,36 @@ def gather(world: World, site: Json, setting_name: str) -> PathFacts:
         regional_delegated=delegated,
         regional_delegation=delegation,
         route_all=bool((site["properties"].get("outboundVnetRouting") or {}).get("applicationTraffic")),
+        endpoints=endpoint_facts(world),
     )
+
+
+def endpoint_facts(world: World) -> tuple[Endpoint, ...]:
+    """Every private endpoint with a NIC, and the live Service its Private Link Service fronts."""
+    live = {(s.namespace, s.name): s for s in live_services(world)}
+    found = []
+    for endpoint in world.of_type("Microsoft.Network/privateEndpoints"):
+        props = endpoint["properties"]
+        nic = world.get(props["networkInterfaces"][0]["id"]) if props.get("networkInterfaces") else None
+        connections = [
+            *props.get("privateLinkServiceConnections", []),
+            *props.get("manualPrivateLinkServiceConnections", []),
+        ]
+        if nic is None or not connections or props["provisioningState"] != "Succeeded":
+            continue
+        connection = connections[0]["properties"]
+        pls = world.get(connection["privateLinkServiceId"])
+        target = (pls or {}).get("_target") or {}
+        subnet_id = props["subnet"]["id"]
+        found.append(
+            Endpoint(
+                ip=nic["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"],
+                vnet_id=ids.parse(subnet_id).parent(),  # type: ignore[union-attr]
+                status=connection["privateLinkServiceConnectionState"]["status"],
+                service=live.get((str(target.get("namespace")), str(target.get("service")))),
+            )
+        )
+    return tuple(found)
 
 
 def required_delegation(world: World, site: Json) -> str:

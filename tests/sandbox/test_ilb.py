@@ -241,3 +241,64 @@ def test_the_app_reaches_a_service_in_the_clusters_vnet_across_a_connected_peeri
     answer = requests.get(url, verify=str(sandbox.ca_bundle), timeout=5)
     assert answer.status_code == 200, answer.headers.get("X-Sandbox-Reason")
     assert answer.json()["service"] == f"{namespace}/orders"
+
+
+def test_the_cloud_makes_a_private_link_service_and_the_app_reaches_the_service_through_an_endpoint(
+    cluster: Cluster, namespace: str, sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManagementClient
+) -> None:
+    """kube-aks-managed's Service with azure-pls-* annotations: a PLS in MC_…, a private endpoint in apps-vnet,
+    Pending until its owner approves, then app → endpoint → PLS → ILB → pods."""
+    from azure.mgmt.network import models as nm
+
+    from local.sandbox import privatelink
+
+    mc = "MC_kube-rg_kube-aks-managed_westeurope"
+    api = core(cluster)
+    api.patch_namespace(namespace, {"metadata": {"labels": {ilb.CLUSTER_LABEL: "kube-aks-managed"}}})
+    annotations = {**INTERNAL, privatelink.CREATE: "true", privatelink.NAME_ANNOTATION: "orders-pls"}
+    api.create_namespaced_service(namespace, service("orders", annotations))
+    wait_for(lambda: ingress_ip(api, namespace, "orders"))
+    pls = wait_for(lambda: [p for p in net.private_link_services.list(mc) if p.name == "orders-pls"])[0]
+    assert pls.ip_configurations[0].subnet.id.endswith("/aks-vnet-30511229/subnets/aks-subnet")
+    assert pls.auto_approval.subscriptions == []
+    pe_subnet = net.subnets.begin_create_or_update(
+        APPS, "apps-vnet", "endpoints", builders.subnet("10.50.2.0/27"), polling_interval=POLL
+    ).result()
+    body = nm.PrivateEndpoint(
+        {
+            "location": "westeurope",
+            "properties": {
+                "subnet": {"id": pe_subnet.id},
+                "privateLinkServiceConnections": [{"name": "kubelink", "properties": {"privateLinkServiceId": pls.id}}],
+            },
+        }
+    )
+    endpoint = net.private_endpoints.begin_create_or_update(APPS, "orders-pe", body, polling_interval=POLL).result()
+    connection = endpoint.private_link_service_connections[0]
+    assert connection.private_link_service_connection_state.status == "Pending"
+    nic = net.network_interfaces.get(APPS, endpoint.network_interfaces[0].id.rsplit("/", 1)[-1])
+    ip = nic.ip_configurations[0].private_ip_address
+    assert ip == "10.50.2.4"
+    app_subnet = net.subnets.begin_create_or_update(
+        APPS, "apps-vnet", "apps", builders.subnet("10.50.1.0/26", "Microsoft.Web/serverFarms"), polling_interval=POLL
+    ).result()
+    web.web_apps.update_application_settings(
+        APPS, "kubelink-linux", wm.StringDictionary({"properties": {"PrivateAddress": ip}})
+    )
+    web.web_apps.update(
+        APPS, "kubelink-linux", wm.SitePatchResource({"properties": {"virtualNetworkSubnetId": app_subnet.id}})
+    )
+    url = f"{sandbox.site_urls['kubelink-linux']}/api/privatestuff"
+    pending = requests.get(url, verify=str(sandbox.ca_bundle), timeout=5)
+    assert pending.status_code == 500 and "Pending" in pending.headers["X-Sandbox-Reason"]
+    pls = net.private_link_services.get(mc, "orders-pls")
+    (pec,) = pls.private_endpoint_connections
+    approval = nm.PrivateEndpointConnection(
+        {"properties": {"privateLinkServiceConnectionState": {"status": "Approved", "description": "ok"}}}
+    )
+    net.private_link_services.update_private_endpoint_connection(mc, "orders-pls", pec.name, approval)
+    answer = requests.get(url, verify=str(sandbox.ca_bundle), timeout=5)
+    assert answer.status_code == 200, answer.headers.get("X-Sandbox-Reason")
+    assert answer.json()["service"] == f"{namespace}/orders" and "Private Link" in answer.json()["path"]
+    approved = net.private_endpoints.get(APPS, "orders-pe").private_link_service_connections[0]
+    assert approved.private_link_service_connection_state.status == "Approved"
