@@ -27,6 +27,7 @@ from activities.observe import (
     observe_vnet,
     observe_vnet_connection,
 )
+from activities.private_link import observe_endpoint, observe_endpoint_subnet
 from kubelink.desired import dig
 from kubelink.desired.gateway import (
     FAILED_STATES,
@@ -212,6 +213,8 @@ PROVISIONED: dict[str, Callable[[LinkSpec], Provisioned]] = {
     "appSubnet": observe_app_subnet,
     "dnsZone": observe_dns_zone,
     "dnsLink": observe_dns_link,
+    "endpointSubnet": observe_endpoint_subnet,
+    "privateEndpoint": observe_endpoint,
 }
 
 

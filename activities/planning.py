@@ -53,10 +53,14 @@ def planned_changes(spec: LinkSpec) -> list[ResourceChange]:
         changes += _gateway_path(spec, net, client)
     else:
         changes += plan_regional(spec, net, client)
-        if spec.app.virtual_network is not None:
+        if spec.integration == "regional" and spec.app.virtual_network is not None:
             from activities.peering import peering_changes
 
             changes += peering_changes(spec)
+        if spec.integration == "privateLink":
+            from activities.private_link import endpoint_changes
+
+            changes += endpoint_changes(spec)
     address = _address(spec)
     if spec.integration != "gateway" and needs_route_all(address):
         changes.append(routing_change(spec, address, client))
@@ -67,8 +71,14 @@ def planned_changes(spec: LinkSpec) -> list[ResourceChange]:
 
 
 def _address(spec: LinkSpec) -> str:
-    """The Service's (pinned or assigned) address, or words for it before Azure assigns one."""
+    """The Service's (pinned or assigned) address, or words for it before Azure assigns one; on the private-link
+    path, the private endpoint's."""
     from activities.service import observe_service
+
+    if spec.integration == "privateLink":
+        from activities.private_link import observe_endpoint
+
+        return observe_endpoint(spec).ip or f"the private IP of private endpoint kubelink-{spec.name}"
 
     address = spec.kubernetes.load_balancer_ip or observe_service(spec).ingress_ip
     return address or f"the private IP Azure gives Service {spec.kubernetes.namespace}/{spec.kubernetes.service}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Integration = Literal["gateway", "regional"]
+Integration = Literal["gateway", "regional", "privateLink"]
 
 DEFAULT_KUBECONFIG_SETTING = "KUBELINK_KUBECONFIG"
 DEFAULT_APP_SETTING = "PrivateAddress"
@@ -95,6 +95,13 @@ class AppSpec:
 
 
 @dataclass(frozen=True)
+class PrivateLinkSpec:
+    """``privateLink``: the private endpoint's subnet in the app's VNet."""
+
+    endpoint_subnet: SubnetSpec
+
+
+@dataclass(frozen=True)
 class ProbeSpec:
     path: str
     expect_status: int = 200
@@ -125,6 +132,7 @@ class LinkSpec:
     dns: DnsSpec | None = None
     #: resource groups managed by something else (``managedBy``) that the run may write into, by explicit opt-in
     allow_managed_resource_groups: tuple[str, ...] = ()
+    private_link: PrivateLinkSpec | None = None
 
     # --- ARM ids, derived once so no activity formats them by hand -----------------------------
     @property
@@ -168,6 +176,21 @@ class LinkSpec:
     @property
     def app_subnet_id(self) -> str | None:
         return f"{self.app_vnet_id}/subnets/{self.app.subnet.name}" if self.app.subnet else None
+
+    @property
+    def private_link_service_name(self) -> str:
+        """The Private Link Service AKS makes for the link's Service (``azure-pls-name``)."""
+        return f"kubelink-{self.name}"
+
+    @property
+    def private_endpoint_id(self) -> str:
+        """The private endpoint lives beside the app's VNet (its resource group and subscription)."""
+        group = self.app_vnet_id.split("/providers/")[0]
+        return f"{group}/providers/Microsoft.Network/privateEndpoints/kubelink-{self.name}"
+
+    @property
+    def endpoint_subnet_id(self) -> str | None:
+        return f"{self.app_vnet_id}/subnets/{self.private_link.endpoint_subnet.name}" if self.private_link else None
 
     @property
     def dns_zone_id(self) -> str | None:
@@ -230,6 +253,9 @@ class LinkSpec:
             body["dns"] = {"zone": self.dns.zone, "record": self.dns.record}
         if self.allow_managed_resource_groups:
             body["allowManagedResourceGroups"] = list(self.allow_managed_resource_groups)
+        if self.private_link:
+            subnet = self.private_link.endpoint_subnet
+            body["privateLink"] = {"endpointSubnet": {"name": subnet.name, "prefix": subnet.prefix}}
         return body
 
     @staticmethod
@@ -276,4 +302,9 @@ class LinkSpec:
             integration=body.get("integration", "gateway"),
             dns=DnsSpec(dns["zone"], dns["record"]) if dns else None,
             allow_managed_resource_groups=tuple(body.get("allowManagedResourceGroups") or ()),
+            private_link=(
+                PrivateLinkSpec(SubnetSpec(**body["privateLink"]["endpointSubnet"]))
+                if body.get("privateLink")
+                else None
+            ),
         )

@@ -30,7 +30,7 @@ MAX_SELECTOR_LABELS = 32  # keeps a stored spec well inside one Table property (
 MAX_PROBE_PATH = 2048
 GATEWAY_SKUS = ("Basic", "VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ")
 LEGACY_GATEWAY_SKUS = ("VpnGw1", "VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5")
-INTEGRATIONS = ("gateway", "regional")
+INTEGRATIONS = ("gateway", "regional", "privateLink")
 PROTOCOLS = ("TCP", "UDP")
 _MAX_INT_DIGITS = 40  # longer JSON integers are reported as out of range, never converted
 
@@ -404,6 +404,7 @@ _ROOT_FIELDS = (
     "integration",
     "dns",
     "allowManagedResourceGroups",
+    "privateLink",
 )
 
 
@@ -422,7 +423,11 @@ def _link(c: _Checker, data: object) -> dict[str, Any]:
     out["network"] = _network(c, root)
     out["kubernetes"] = _kubernetes(c, root, subscription)
     out["gateway"] = _gateway(c, root, required_pool=integration == "gateway")
-    out["app"] = _app(c, root, required_subnet=integration == "regional")
+    out["app"] = _app(c, root, required_subnet=integration in ("regional", "privateLink"))
+    if integration == "privateLink" or "privateLink" in root:
+        out["privateLink"] = _private_link(c, root, integration)
+        if integration == "privateLink":
+            _needs_for_private_link(c, root)
     if "probe" in root:
         out["probe"] = _probe(c, root)
     if "dns" in root:
@@ -720,6 +725,54 @@ def _probe(c: _Checker, root: Mapping[str, Any]) -> dict[str, Any]:
         "path": c.take_string(probe, "path", "probe", _probe_path, required=True),
         "expectStatus": c.take_int(probe, "expectStatus", "probe", 100, 599),
     }
+
+
+def _private_link(c: _Checker, root: Mapping[str, Any], integration: str) -> dict[str, Any] | None:
+    """``privateLink.endpointSubnet {name, prefix}``: the private endpoint's subnet in the app's VNet."""
+    missing = "is required when integration is 'privateLink'"
+    section = _section(c, root, "privateLink", ("endpointSubnet",), required=integration == "privateLink")
+    if section is None:
+        return None
+    value = c.present(section, "endpointSubnet", "privateLink", True, missing)
+    subnet = c.take_object(value, "privateLink.endpointSubnet", ("name", "prefix")) if value is not None else None
+    if subnet is None:
+        return None
+    where = "privateLink.endpointSubnet"
+    return {
+        "endpointSubnet": {
+            "name": c.take_string(subnet, "name", where, _not_gateway_subnet(_network_child_name), required=True),
+            "prefix": c.take_string(subnet, "prefix", where, _endpoint_subnet_prefix, required=True),
+        }
+    }
+
+
+def _endpoint_subnet_prefix(value: str) -> str | None:
+    network = _ipv4_network_or_problem(value)
+    if isinstance(network, str):
+        return network
+    return None if network.prefixlen <= 29 else "must be /29 or larger"
+
+
+def _ipv4_network_or_problem(value: str) -> ipaddress.IPv4Network | str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return "must be an IPv4 CIDR with no host bits set, such as 10.50.2.0/27"
+    if not isinstance(network, ipaddress.IPv4Network):
+        return "must be an IPv4 CIDR"
+    return network
+
+
+def _needs_for_private_link(c: _Checker, root: Mapping[str, Any]) -> None:
+    """The endpoint lives in the app's own VNet, and the Private Link Service in the AKS cluster's node group."""
+    app, kube = root.get("app"), root.get("kubernetes")
+    if isinstance(app, Mapping) and "virtualNetwork" not in app:
+        c.fail("app.virtualNetwork", "is required when integration is 'privateLink'")
+    if isinstance(kube, Mapping) and "aksCluster" not in kube:
+        c.fail(
+            "kubernetes.aksCluster",
+            "is required when integration is 'privateLink' (its node resource group holds the Private Link Service)",
+        )
 
 
 def _dns(c: _Checker, root: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,12 @@ from activities.dns import ensure_dns_link, ensure_dns_record, ensure_dns_zone
 from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
 from activities.peering import ensure_peerings, observe_peerings
 from activities.preflight import preflight
+from activities.private_link import (
+    ensure_endpoint_subnet,
+    ensure_private_endpoint,
+    observe_private_endpoint,
+    observe_private_link_service,
+)
 from activities.records import record_link_failed, record_link_ready
 from activities.regional import connect_app_regional, ensure_app_routing, ensure_app_subnet, release_app_certificate
 from activities.service import ensure_service, observe_service_ip
@@ -60,10 +66,13 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
             progress.say(f"Pre-flight passed.{_caution(warnings)}")
         private_ip = yield from _service(context, progress, payload, options)
         releases = False
-        if spec["integration"] == "regional":
-            facts = checked.get("facts") or {}
+        facts = checked.get("facts") or {}
+        delegation = delegation_for(facts.get("appPlanTier"))
+        if spec["integration"] == "privateLink":
+            private_ip = yield from _private_link(context, progress, payload, options)
+            yield from _regional(context, progress, {**payload, "value": private_ip}, options, False, delegation)
+        elif spec["integration"] == "regional":
             releases = releases_gateway(LinkSpec.from_json(spec), bool(facts["appGatewayConnection"]))
-            delegation = delegation_for(facts.get("appPlanTier"))
             yield from _regional(context, progress, {**payload, "value": private_ip}, options, releases, delegation)
         else:
             yield from _gateway(context, progress, payload, options)
@@ -217,8 +226,8 @@ def _regional(
         f"Regional integration needs no VPN gateway: ensuring subnet {subnet['name']} ({subnet['prefix']}) "
         f"delegated to {delegation}",
     )
-    peered = "unchanged"
-    if spec["app"].get("virtualNetwork"):
+    peered = progress.results.get(Step.VNET_INTEGRATION, "unchanged")  # the private endpoint's, on that path
+    if spec["app"].get("virtualNetwork") and spec["integration"] == "regional":
         peered = yield from _peerings(context, progress, payload, options)
     subnet_step = (Step.VNET_INTEGRATION, ensure_app_subnet)
     ensured = yield from _provisioned(context, *subnet_step, "appSubnet", payload, options)
@@ -232,6 +241,55 @@ def _regional(
         combine_results([peered, ensured["result"], connected["result"], routed["result"]]),
         f"App {app} is connected to virtual network {vnet} through subnet {subnet['name']} (regional integration)",
     )
+
+
+def _private_link(
+    context: df.DurableOrchestrationContext, progress: Progress, payload: dict[str, Any], options: RunOptions
+) -> Flow:
+    """The Private Link Service AKS makes from the Service's annotations (waited for), the endpoint subnet and the
+    private endpoint in the app's VNet, and the wait for the connection's approval; returns the endpoint's IP."""
+    spec = payload["spec"]
+    pls, own = f"kubelink-{spec['name']}", spec["app"]["virtualNetwork"]["name"]
+    progress.finish(Step.GATEWAY, "unchanged", "The private-link path needs no VPN gateway")
+    progress.finish(Step.POINT_TO_SITE, "unchanged", "The private-link path needs no point-to-site configuration")
+    progress.start(Step.VNET_INTEGRATION, f"Waiting for AKS to make Private Link Service {pls} for the Service")
+    deadline = context.current_utc_datetime + timedelta(seconds=options.service_ip_deadline_seconds)
+    while True:
+        seen: Outcome = yield from call(context, Step.VNET_INTEGRATION, observe_private_link_service, payload, options)
+        if seen.get("id"):
+            break
+        if context.current_utc_datetime >= deadline:
+            events = "; ".join(seen.get("warnings") or []) or "no Warning events"
+            error = PermanentError(
+                "PrivateLinkServiceTimeout",
+                f"AKS made no Private Link Service {pls} after {options.service_ip_deadline_seconds:.0f} s "
+                f"(the Service's events: {events})",
+                step=Step.VNET_INTEGRATION,
+            )
+            raise StepFailed(Step.VNET_INTEGRATION, error)
+        yield from sleep(context, options.poll_seconds)
+    progress.say(f"Ensuring the private endpoint's subnet and private endpoint kubelink-{spec['name']} in {own}")
+    subnet = yield from _provisioned(
+        context, Step.VNET_INTEGRATION, ensure_endpoint_subnet, "endpointSubnet", payload, options
+    )
+    with_service = {**payload, "serviceId": seen["id"]}
+    endpoint = yield from _provisioned(
+        context, Step.VNET_INTEGRATION, ensure_private_endpoint, "privateEndpoint", with_service, options
+    )
+    deadline = context.current_utc_datetime + timedelta(seconds=options.service_ip_deadline_seconds)
+    while True:
+        state: Outcome = yield from call(context, Step.VNET_INTEGRATION, observe_private_endpoint, payload, options)
+        if state.get("status") == "Approved" and state.get("ip"):
+            break
+        if state.get("status") == "Rejected" or context.current_utc_datetime >= deadline:
+            code = "PrivateEndpointRejected" if state.get("status") == "Rejected" else "PrivateEndpointPending"
+            error = PermanentError(code, str(state.get("message")), step=Step.VNET_INTEGRATION)
+            raise StepFailed(Step.VNET_INTEGRATION, error)
+        progress.say(f"Waiting for the connection to {pls} to be approved ({state.get('status')})")
+        yield from sleep(context, options.poll_seconds)
+    progress.results[Step.VNET_INTEGRATION] = combine_results([subnet["result"], endpoint["result"]])
+    progress.say(f"Private endpoint kubelink-{spec['name']} is Approved at {state['ip']}")
+    return str(state["ip"])
 
 
 def _peerings(

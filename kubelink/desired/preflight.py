@@ -99,10 +99,9 @@ def written_groups(spec: LinkSpec) -> tuple[tuple[str, str], ...]:
     """``(spec field, resource group id)`` for every group a run writes into: the VNet's (subnets, gateway, public
     IP, DNS zone, a peering), the app's (its settings and VNet integration) and the app's own VNet's."""
     subscription = f"/subscriptions/{spec.subscription_id}/resourceGroups/"
-    candidates = [
-        ("network.resourceGroup", subscription + spec.network.resource_group),
-        ("app.resourceGroup", subscription + spec.app.resource_group),
-    ]
+    candidates = [("app.resourceGroup", subscription + spec.app.resource_group)]
+    if spec.integration != "privateLink":  # that path only reads the cluster's side: AKS writes the PLS there
+        candidates.insert(0, ("network.resourceGroup", subscription + spec.network.resource_group))
     own = spec.app.virtual_network
     if own is not None:
         where = f"/subscriptions/{own.subscription_id or spec.subscription_id}/resourceGroups/{own.resource_group}"
@@ -256,14 +255,42 @@ def _check_app_vnet(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldErro
             "any region)",
         )
     theirs = dig(facts.app_vnet, "properties", "addressSpace", "addressPrefixes") or []
-    for mine, other in overlaps(facts.address_space, theirs):
+    peered = spec.integration == "regional"  # a private endpoint needs no peering: overlaps are fine there
+    for mine, other in overlaps(facts.address_space, theirs) if peered else ():
         yield FieldError(
             "app.virtualNetwork.name",
             f"the address space {other} of virtual network {own.name} overlaps {mine} of virtual network "
             f"{spec.network.virtual_network}; VNets whose address spaces overlap cannot be peered "
             "(VnetAddressSpacesOverlap): use integration: privateLink, which needs no peering",
         )
-    yield from _check_app_subnet(spec, replace(facts, vnet=facts.app_vnet), own.name)
+    in_own = replace(facts, vnet=facts.app_vnet)
+    yield from _check_app_subnet(spec, in_own, own.name)
+    if spec.private_link is not None:
+        yield from _check_endpoint_subnet(spec, in_own, own.name)
+
+
+def _check_endpoint_subnet(spec: LinkSpec, facts: PreflightFacts, vnet: str) -> Iterator[FieldError]:
+    """The private endpoint's subnet: a new one must fit the app's VNet; an existing one must have the spec's prefix
+    and no delegation (Azure refuses private endpoints in a delegated subnet)."""
+    assert spec.private_link is not None
+    subnet = spec.private_link.endpoint_subnet
+    existing = facts.subnet(subnet.name)
+    field = "privateLink.endpointSubnet"
+    if existing is None:
+        if spec.app.subnet is not None and any(_overlapping(subnet.prefix, [spec.app.subnet.prefix])):
+            yield FieldError(f"{field}.prefix", f"{subnet.prefix} overlaps app.subnet.prefix {spec.app.subnet.prefix}")
+        yield from _check_new_subnet(f"{field}.prefix", subnet.prefix, facts, vnet)
+        return
+    if _network(subnet.prefix) not in [_network(p) for p in subnet_prefixes(existing)]:
+        yield FieldError(
+            f"{field}.prefix",
+            f"subnet {subnet.name} exists with prefix {', '.join(subnet_prefixes(existing))}; set "
+            f"{field}.prefix to it to adopt the subnet",
+        )
+    if dig(existing, "properties", "delegations"):
+        yield FieldError(
+            f"{field}.name", f"subnet {subnet.name} is delegated; a private endpoint needs a subnet without delegations"
+        )
 
 
 def _region(name: str) -> str:

@@ -129,3 +129,62 @@ def test_overlapping_vnets_and_a_vnet_in_another_region_are_refused_before_any_w
         assert (refused["step"], refused["code"]) == ("preflight", "PreflightFailed")
         assert expected in refused["message"] and "app.virtualNetwork.name" in refused["message"]
     assert kubelink.arm_writes() == []
+
+
+PRIVATE_LINK: dict[str, Any] = {
+    "name": "linux-orders",
+    "subscriptionId": SUBSCRIPTION,
+    "integration": "privateLink",
+    "network": {"resourceGroup": MC, "virtualNetwork": "aks-vnet-30511229"},
+    "kubernetes": {
+        "aksCluster": MANAGED_AKS,
+        "namespace": "managed",
+        "service": "pl-orders",
+        "selector": {"app": "orders"},
+        "ports": [{"port": 80, "targetPort": 8080}],
+    },
+    "app": {
+        "resourceGroup": "apps-rg",
+        "name": "kubelink-linux",
+        "virtualNetwork": {"resourceGroup": "apps-rg", "name": "apps-vnet"},
+        "subnet": {"name": "linux-apps", "prefix": "10.50.4.0/26"},
+    },
+    "privateLink": {"endpointSubnet": {"name": "endpoints", "prefix": "10.50.5.0/27"}},
+    "probe": {"path": "/api/privatestuff"},
+}
+
+
+def test_the_managed_cluster_is_reached_through_private_link_with_no_write_by_kubelink_in_its_node_group(
+    kubelink: Kubelink,
+) -> None:
+    from kubernetes import client, config
+
+    core = client.CoreV1Api(config.new_client_from_config(config_file=str(kubelink.world.kubeconfig)))
+    labels = {"sandbox.kubelink.local/cluster": "kube-aks-managed"}  # the sandbox's mapping onto the one apiserver
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="managed", labels=labels)))
+    kubelink.reset_requests()
+    status, _ = kubelink.provision(PRIVATE_LINK)
+    assert status["runtimeStatus"] == "Completed", status
+    assert status["output"]["privateAddress"] == "10.50.5.4"
+    assert not [w for w in kubelink.arm_writes() if MC.lower() in w["path"].lower()]
+    written = {w["path"].split("/providers/")[-1] for w in kubelink.arm_writes()}
+    assert "Microsoft.Network/privateEndpoints/kubelink-linux-orders" in written
+    service = core.read_namespaced_service("pl-orders", "managed")
+    annotations = (service.metadata.annotations if service.metadata else None) or {}
+    assert annotations["service.beta.kubernetes.io/azure-pls-create"] == "true"
+    assert annotations["service.beta.kubernetes.io/azure-pls-auto-approval"] == SUBSCRIPTION
+    probed = kubelink.probe("kubelink-linux", "/api/privatestuff")
+    assert probed.status_code == 200, probed.headers.get("X-Sandbox-Reason")
+    assert "Private Link" in probed.json()["path"]
+
+
+def test_the_converged_private_link_writes_nothing(kubelink: Kubelink) -> None:
+    kubelink.reset_requests()
+    kube_writes = kubelink.kube_writes()
+    status, _ = kubelink.provision(PRIVATE_LINK)
+    assert status["runtimeStatus"] == "Completed", status
+    assert set(status["output"]["steps"].values()) == {"unchanged"}
+    assert kubelink.arm_writes() == []
+    assert kubelink.kube_writes() == kube_writes
+    planned = {c["resource"].rsplit("/", 1)[-1]: c["action"] for c in kubelink.plan(PRIVATE_LINK)}
+    assert planned["kubelink-linux-orders"] == "none" and planned["endpoints"] == "none"
