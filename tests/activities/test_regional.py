@@ -300,3 +300,53 @@ def test_an_existing_connected_peering_is_adopted_and_only_the_missing_side_is_w
     again = ensure_peerings(link)
     assert (again["result"], again["changes"]) == ("unchanged", [])
     assert arm.arm_writes() == []
+
+
+PRIVATE = {
+    "integration": "privateLink",
+    "network": {"resourceGroup": "MC_kube-rg_kube-aks-managed_westeurope", "virtualNetwork": "aks-vnet-30511229"},
+    "kubernetes": {
+        "aksCluster": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/kube-rg/providers/"
+        "Microsoft.ContainerService/managedClusters/kube-aks-managed"
+    },
+    "app": {
+        "virtualNetwork": {"resourceGroup": "apps-rg", "name": "apps-vnet"},
+        "subnet": {"name": "apps", "prefix": "10.50.6.0/26"},
+    },
+    "privateLink": {"endpointSubnet": {"name": "pe", "prefix": "10.50.7.0/27"}},
+}
+
+
+def test_an_endpoint_to_a_service_without_auto_approval_is_pending_with_what_the_owner_must_do(arm: Arm):
+    """A PLS someone made by hand (no autoApproval): kubelink's endpoint waits for its owner."""
+    from activities.private_link import ensure_endpoint_subnet, ensure_private_endpoint, observe_private_endpoint
+    from local.sandbox import privatelink
+
+    link = payload(**PRIVATE)
+    mc = "MC_kube-rg_kube-aks-managed_westeurope"
+    pls_id = (
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{mc}/providers/Microsoft.Network/privateLinkServices/by-hand"
+    )
+    vnet = network_client(SUBSCRIPTION).virtual_networks.get(mc, "aks-vnet-30511229").as_dict()
+    world = arm.sandbox.world
+    made = privatelink.desired_service(
+        world,
+        "ops",
+        "by-hand",
+        {privatelink.NAME_ANNOTATION: "by-hand"},
+        mc,
+        vnet,
+        vnet["properties"]["subnets"][0]["id"],
+    )
+    assert not isinstance(made, str)
+    with world.lock:
+        world.put(made)
+    assert ensure_endpoint_subnet(link)["result"] == "created"
+    settle(link, "endpointSubnet")
+    created = ensure_private_endpoint({**link, "serviceId": pls_id})
+    assert created["ok"] and created["result"] == "created", created
+    settle(link, "privateEndpoint")
+    state = observe_private_endpoint(link)
+    assert (state["status"], state["ip"]) == ("Pending", "10.50.7.4")
+    assert "must approve it" in state["message"] and "by-hand" in state["message"]
+    assert not [w for w in arm.arm_writes() if mc.lower() in w["path"].lower()]

@@ -597,3 +597,14 @@ def test_bad_app_virtual_network_and_opt_in_are_named_by_path() -> None:
     }
     body["allowManagedResourceGroups"] = []
     assert "allowManagedResourceGroups" in fields(body)
+
+
+def test_private_link_needs_its_endpoint_subnet_the_apps_vnet_and_the_aks_cluster() -> None:
+    body = copy.deepcopy(REGIONAL)
+    body["integration"] = "privateLink"
+    body["kubernetes"].pop("aksCluster", None)
+    assert fields(body) >= {"privateLink", "app.virtualNetwork", "kubernetes.aksCluster"}
+    body["privateLink"] = {"endpointSubnet": {"name": "GatewaySubnet", "prefix": "10.50.5.1/27"}}
+    assert fields(body) >= {"privateLink.endpointSubnet.name", "privateLink.endpointSubnet.prefix"}
+    body["privateLink"] = {"endpointSubnet": {"name": "endpoints", "prefix": "10.50.5.0/30"}, "extra": True}
+    assert fields(body) >= {"privateLink.endpointSubnet.prefix", "privateLink.extra"}
