@@ -41,7 +41,7 @@ def web(spec: LinkSpec) -> WebSiteManagementClient:
 def private_dns(spec: LinkSpec) -> PrivateDnsManagementClient:
     from adapters.clients import privatedns_client
 
-    return privatedns_client(spec.subscription_id)
+    return privatedns_client(spec.dns_rg_id.split("/")[2])
 
 
 def observe_vnet(spec: LinkSpec, net: NetworkManagementClient | None = None) -> dict[str, Any] | None:
@@ -134,7 +134,7 @@ def observe_regional(spec: LinkSpec, client: WebSiteManagementClient | None = No
 def observe_dns_zone(spec: LinkSpec, dns: PrivateDnsManagementClient | None = None) -> DnsResourceState:
     assert spec.dns is not None, "only a link with dns has a zone"
     dns = dns or private_dns(spec)
-    return DnsResourceState(read(dns.private_zones.get, spec.network.resource_group, spec.dns.zone))
+    return DnsResourceState(read(dns.private_zones.get, spec.dns_resource_group, spec.dns.zone))
 
 
 def observe_dns_link(spec: LinkSpec, dns: PrivateDnsManagementClient | None = None) -> DnsResourceState:
@@ -145,7 +145,7 @@ def observe_dns_link(spec: LinkSpec, dns: PrivateDnsManagementClient | None = No
     dns = dns or private_dns(spec)
     try:
         links = [
-            dict(link.as_dict()) for link in dns.virtual_network_links.list(spec.network.resource_group, spec.dns.zone)
+            dict(link.as_dict()) for link in dns.virtual_network_links.list(spec.dns_resource_group, spec.dns.zone)
         ]
     except ResourceNotFoundError:  # no zone yet: no link either
         links = []
@@ -155,7 +155,7 @@ def observe_dns_link(spec: LinkSpec, dns: PrivateDnsManagementClient | None = No
 def observe_a_record(spec: LinkSpec, dns: PrivateDnsManagementClient | None = None) -> ARecordState:
     assert spec.dns is not None, "only a link with dns has a record"
     dns = dns or private_dns(spec)
-    rg, zone = spec.network.resource_group, spec.dns.zone
+    rg, zone = spec.dns_resource_group, spec.dns.zone
     return ARecordState(read(dns.record_sets.get, rg, zone, "A", spec.dns.record))
 
 

@@ -193,9 +193,17 @@ class LinkSpec:
         return f"{self.app_vnet_id}/subnets/{self.private_link.endpoint_subnet.name}" if self.private_link else None
 
     @property
+    def dns_rg_id(self) -> str:
+        """The private DNS zone lives beside the app's integration VNet (the scope the link already writes)."""
+        return self.app_vnet_id.split("/providers/")[0]
+
+    @property
+    def dns_resource_group(self) -> str:
+        return self.dns_rg_id.split("/")[4]
+
+    @property
     def dns_zone_id(self) -> str | None:
-        """The private DNS zone lives in the VNet's resource group (the scope the link already touches)."""
-        return f"{self.network_rg_id}/providers/Microsoft.Network/privateDnsZones/{self.dns.zone}" if self.dns else None
+        return f"{self.dns_rg_id}/providers/Microsoft.Network/privateDnsZones/{self.dns.zone}" if self.dns else None
 
     @property
     def scopes(self) -> tuple[str, ...]:

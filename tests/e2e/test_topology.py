@@ -150,6 +150,7 @@ PRIVATE_LINK: dict[str, Any] = {
         "subnet": {"name": "linux-apps", "prefix": "10.50.4.0/26"},
     },
     "privateLink": {"endpointSubnet": {"name": "endpoints", "prefix": "10.50.5.0/27"}},
+    "dns": {"zone": "kubelink.internal", "record": "orders"},
     "probe": {"path": "/api/privatestuff"},
 }
 
@@ -169,6 +170,9 @@ def test_the_managed_cluster_is_reached_through_private_link_with_no_write_by_ku
     assert not [w for w in kubelink.arm_writes() if MC.lower() in w["path"].lower()]
     written = {w["path"].split("/providers/")[-1] for w in kubelink.arm_writes()}
     assert "Microsoft.Network/privateEndpoints/kubelink-linux-orders" in written
+    assert "Microsoft.Network/privateDnsZones/kubelink.internal/virtualNetworkLinks/kubelink-apps-vnet" in written
+    settings = kubelink.web().web_apps.list_application_settings("apps-rg", "kubelink-linux").properties or {}
+    assert settings["PrivateAddress"] == "orders.kubelink.internal"  # its A record names the endpoint's IP
     service = core.read_namespaced_service("pl-orders", "managed")
     annotations = (service.metadata.annotations if service.metadata else None) or {}
     assert annotations["service.beta.kubernetes.io/azure-pls-create"] == "true"
