@@ -192,3 +192,26 @@ def test_the_converged_private_link_writes_nothing(kubelink: Kubelink) -> None:
     assert kubelink.kube_writes() == kube_writes
     planned = {c["resource"].rsplit("/", 1)[-1]: c["action"] for c in kubelink.plan(PRIVATE_LINK)}
     assert planned["kubelink-linux-orders"] == "none" and planned["endpoints"] == "none"
+
+
+def test_drift_sees_a_deleted_peering_and_a_rejected_endpoint_connection(kubelink: Kubelink) -> None:
+    """Induced as in life, through ARM: the cluster side's peering deleted; the PLS owner rejects the connection."""
+    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.network.models import PrivateEndpointConnection
+
+    net = kubelink.sdk(NetworkManagementClient)
+    net.virtual_network_peerings.begin_delete("kube-rg", "kube-vnet", "kubelink-apps-vnet").result()
+    peered = kubelink.verify("peered-orders")
+    fields = {(r["resource"].rsplit("/", 1)[-1], r["field"]) for r in peered["drift"]}
+    assert ("kubelink-apps-vnet", "exists") in fields
+    assert ("kubelink-kube-vnet", "properties.peeringState") in fields  # the app side is Disconnected now
+    assert any(r["kind"] == "connectivity" for r in peered["drift"])
+    (connection,) = net.private_link_services.get(MC, "kubelink-linux-orders").private_endpoint_connections
+    rejected = PrivateEndpointConnection(
+        {"properties": {"privateLinkServiceConnectionState": {"status": "Rejected", "description": "no"}}}
+    )
+    net.private_link_services.update_private_endpoint_connection(MC, "kubelink-linux-orders", connection.name, rejected)
+    linked = kubelink.verify("linux-orders")
+    status = [r for r in linked["drift"] if r["resource"].endswith("/privateEndpoints/kubelink-linux-orders")]
+    assert status and status[0]["actual"] == "Rejected" and status[0]["expected"] == "Approved"
+    assert any(r["kind"] == "connectivity" for r in linked["drift"])
