@@ -608,3 +608,12 @@ def test_private_link_needs_its_endpoint_subnet_the_apps_vnet_and_the_aks_cluste
     assert fields(body) >= {"privateLink.endpointSubnet.name", "privateLink.endpointSubnet.prefix"}
     body["privateLink"] = {"endpointSubnet": {"name": "endpoints", "prefix": "10.50.5.0/30"}, "extra": True}
     assert fields(body) >= {"privateLink.endpointSubnet.prefix", "privateLink.extra"}
+
+
+def test_an_app_vnet_in_another_subscription_is_one_more_scope_to_allow() -> None:
+    other = "11111111-2222-3333-4444-555555555555"
+    body = copy.deepcopy(REGIONAL)
+    body["app"]["virtualNetwork"] = {"subscriptionId": other, "resourceGroup": "spoke-rg", "name": "spoke-vnet"}
+    spec = parse_link_spec(json.dumps(body))
+    assert f"/subscriptions/{other}/resourceGroups/spoke-rg" in spec.scopes
+    assert spec.app_subnet_id is not None and spec.app_subnet_id.startswith(f"/subscriptions/{other}/")
