@@ -236,7 +236,9 @@ class IlbController:
                 self._first_seen.pop(key, None)
                 with self.world.lock:
                     if key in allocations(self.world):
-                        release(self.world, service["metadata"]["namespace"], service["metadata"]["name"])
+                        meta = service["metadata"]
+                        release(self.world, meta["namespace"], meta["name"])
+                        privatelink.remove_services_of(self.world, meta["namespace"], meta["name"])
                         self.world.save()
                 continue
             if key not in self._first_seen:
