@@ -18,12 +18,14 @@ from kubelink.desired.peering import VnetRef, app_vnet, integration_vnet
 from kubelink.desired.preflight import PreflightFacts, written_groups
 from kubelink.desired.regional import WEB_DELEGATION, AppSubnetState, RegionalState, delegation_for
 from kubelink.desired.vnet_integration import AppGatewayState, VnetConnectionState
-from kubelink.spec import GATEWAY_SUBNET, LinkSpec
+from kubelink.names import GATEWAY_SUBNET
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.privatedns import PrivateDnsManagementClient
     from azure.mgmt.web import WebSiteManagementClient
+
+    from kubelink.spec import LinkSpec
 
 
 def network(spec: LinkSpec) -> NetworkManagementClient:

@@ -27,10 +27,11 @@ from kubelink.desired.peering import (
 from kubelink.diff import DiffItem, ResourceChange
 from kubelink.errors import PermanentError
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
+
+    from kubelink.spec import LinkSpec
 
 STEP = Step.VNET_INTEGRATION
 

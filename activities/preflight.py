@@ -7,7 +7,7 @@ user fixes the spec in one go instead of discovering the problems one failed ste
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
@@ -21,7 +21,9 @@ from kubelink.desired.preflight import (
 )
 from kubelink.errors import PermanentError
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 STEP = Step.PREFLIGHT
 

@@ -8,7 +8,7 @@ awaited; the orchestrator polls between durable timers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
@@ -27,11 +27,13 @@ from kubelink.desired.private_link import (
 from kubelink.diff import DiffItem, ResourceChange
 from kubelink.errors import PermanentError
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
 
 STEP = Step.VNET_INTEGRATION
 
 bp = df.Blueprint()
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 
 def _parts(resource_id: str) -> tuple[str, str, str]:

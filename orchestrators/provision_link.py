@@ -20,7 +20,7 @@ import json
 from collections.abc import Generator
 from contextlib import suppress
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
@@ -44,8 +44,10 @@ from kubelink.desired.regional import delegation_for, releases_gateway
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
 from kubelink.progress import Progress, Step, combine_results
-from kubelink.spec import LinkSpec
 from orchestrators.flow import Activity, Flow, Outcome, StepFailed, call, sleep, wait_provisioned
+
+if TYPE_CHECKING:
+    pass
 
 bp = df.Blueprint()
 
@@ -72,6 +74,8 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
             private_ip = yield from _private_link(context, progress, payload, options)
             yield from _regional(context, progress, {**payload, "value": private_ip}, options, False, delegation)
         elif spec["integration"] == "regional":
+            from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
             releases = releases_gateway(LinkSpec.from_json(spec), bool(facts["appGatewayConnection"]))
             yield from _regional(context, progress, {**payload, "value": private_ip}, options, releases, delegation)
         else:
@@ -325,9 +329,11 @@ def _app_setting(
     private_ip: str,
     options: RunOptions,
 ) -> Flow:
+    from kubelink.spec import LinkSpec
+
     spec = payload["spec"]
-    setting = spec["app"].get("setting", "PrivateAddress")
-    value = setting_value(LinkSpec.from_json(spec), private_ip)
+    link = LinkSpec.from_json(spec)
+    setting, value = link.app.setting, setting_value(link, private_ip)
     results = []
     if spec.get("dns"):
         zone, vnet = spec["dns"]["zone"], spec["network"]["virtualNetwork"]

@@ -16,16 +16,18 @@ import copy
 import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelink.desired import ArmState, dig
 from kubelink.diff import DiffItem, diff_fields
-from kubelink.spec import LinkSpec
 
 CONNECTED = "Connected"
 DISCONNECTED = "Disconnected"
 ACCESS = "properties.allowVirtualNetworkAccess"
 REMOTE = "properties.remoteVirtualNetwork.id"
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelink.desired import ArmState, dig
 from kubelink.diff import DiffItem, diff_fields
-from kubelink.spec import LinkSpec
 
 APPROVED, PENDING, REJECTED = "Approved", "Pending", "Rejected"
 CONNECTION = "kubelink"
 PLS_ID = "properties.privateLinkServiceConnections[0].properties.privateLinkServiceId"
 SUBNET_ID = "properties.subnet.id"
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 
 @dataclass(frozen=True)

@@ -466,6 +466,22 @@ CORPUS: list[tuple[str, object, set[str]]] = [
         ),
         {"kubernetes.aksCluster"},
     ),
+    # a requirement of the path or of a multi-port Service is named whatever else is bad
+    (
+        "no pool and a bad name",
+        body(lambda d: (d.pop("gateway"), d.update(name="X"))),
+        {"name", "gateway.clientAddressPool"},
+    ),
+    (
+        "no subnet and a bad port",
+        body(lambda d: (d["app"].pop("subnet"), put("kubernetes.ports.0.port", 0)(d)), REGIONAL),
+        {"app.subnet", "kubernetes.ports[0].port"},
+    ),
+    (
+        "unnamed port beside a bad one",
+        body(put("kubernetes.ports", [{"name": "a", "port": 0, "targetPort": 80}, {"port": 81, "targetPort": 81}])),
+        {"kubernetes.ports[0].port", "kubernetes.ports[1].name"},
+    ),
     # many at once: every one is named
     (
         "everything wrong",
@@ -595,7 +611,7 @@ def test_bad_app_virtual_network_and_opt_in_are_named_by_path() -> None:
         "allowManagedResourceGroups[1]",
         "allowManagedResourceGroups[2]",
     }
-    body["allowManagedResourceGroups"] = []
+    body["allowManagedResourceGroups"] = [f"rg-{i}" for i in range(11)]
     assert "allowManagedResourceGroups" in fields(body)
 
 
@@ -603,7 +619,7 @@ def test_private_link_needs_its_endpoint_subnet_the_apps_vnet_and_the_aks_cluste
     body = copy.deepcopy(REGIONAL)
     body["integration"] = "privateLink"
     body["kubernetes"].pop("aksCluster", None)
-    assert fields(body) >= {"privateLink", "app.virtualNetwork", "kubernetes.aksCluster"}
+    assert fields(body) >= {"privateLink.endpointSubnet", "app.virtualNetwork", "kubernetes.aksCluster"}
     body["privateLink"] = {"endpointSubnet": {"name": "GatewaySubnet", "prefix": "10.50.5.1/27"}}
     assert fields(body) >= {"privateLink.endpointSubnet.name", "privateLink.endpointSubnet.prefix"}
     body["privateLink"] = {"endpointSubnet": {"name": "endpoints", "prefix": "10.50.5.0/30"}, "extra": True}
