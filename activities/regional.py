@@ -27,6 +27,7 @@ from activities.observe import (
     observe_regional,
     web,
 )
+from adapters.lease import exclusive
 from kubelink.desired.gateway import SUCCEEDED, GatewayState
 from kubelink.desired.peering import integration_vnet
 from kubelink.desired.regional import (
@@ -125,15 +126,18 @@ def ensure_app_subnet(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ensure_app_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
+    assert spec.app.subnet and spec.app_subnet_id, "regional integration needs app.subnet (validated)"
     from azure.mgmt.network.models import Subnet
 
     vnet = integration_vnet(spec)
     net = network_of(spec, vnet)
-    state = observe_app_subnet(spec, net, observe_app_delegation(spec))
-    rg, vnet_name, name = vnet.resource_group, vnet.name, spec.app.subnet.name
-    body = Subnet(app_subnet_body(spec, state))
-    return started(_subnet_change(spec, state), state, net.subnets.begin_create_or_update, rg, vnet_name, name, body)
+    delegation = observe_app_delegation(spec)
+    with exclusive(spec.app_subnet_id):  # a subnet PUT replaces its delegations: one writer at a time
+        state = observe_app_subnet(spec, net, delegation)
+        rg, vnet_name, name = vnet.resource_group, vnet.name, spec.app.subnet.name
+        body = Subnet(app_subnet_body(spec, state))
+        begin = net.subnets.begin_create_or_update
+        return started(_subnet_change(spec, state), state, begin, rg, vnet_name, name, body)
 
 
 @bp.activity_trigger(input_name="payload")
@@ -189,7 +193,11 @@ def release_app_certificate(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _release_app_certificate(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    net = network(spec)
+    with exclusive(spec.gateway_id):  # the same lease as every other writer of the gateway
+        return _write_gateway_without_certificate(spec, network(spec))
+
+
+def _write_gateway_without_certificate(spec: LinkSpec, net: NetworkManagementClient) -> dict[str, Any]:
     state = observe_gateway(spec, net)
     change = _release_change(spec, state)
     if not change.changes:
