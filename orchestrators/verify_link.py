@@ -7,11 +7,16 @@ handed back to provisioning under its usual singleton id (``remediate_link``), a
 
 A verification never fails its orchestration: an error while checking is recorded on the link as
 ``Ready`` Unknown, so one unreachable link cannot abort a sweep's ``task_all``.
+
+Started by an ARM event (``api/events.py``), it first waits ``settleSeconds`` on a durable timer, so the
+burst of events one change makes is verified once; at the end it takes the ``resourceChanged`` events handed
+to it meanwhile, and verifies again (as new) when one of them happened after its reads began.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import datetime, timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -23,13 +28,21 @@ from orchestrators.flow import Flow, StepFailed, call
 
 bp = df.Blueprint()
 
+#: the external event ``api/events.py`` raises for a change a running verification may not have seen
+RESOURCE_CHANGED = "resourceChanged"
+
 
 @bp.orchestration_trigger(context_name="context")
 def verify_link(context: df.DurableOrchestrationContext) -> Flow:
     run: dict[str, Any] = context.get_input()
     name: str = run["name"]
     options = RunOptions.from_json(run.get("options"))
-    detected_at = context.current_utc_datetime.strftime("%Y-%m-%dT%H:%M:%SZ")
+    settle = float(run.get("settleSeconds") or 0)
+    if settle:
+        _status(context, name, "settle", f"ARM reported a change; waiting {settle:g} s for the rest of it")
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=settle))
+    reads_began = context.current_utc_datetime
+    detected_at = reads_began.strftime("%Y-%m-%dT%H:%M:%SZ")
     _status(context, name, "config", f"Checking link {name} against Azure and Kubernetes (read-only)")
     try:
         checked = yield from call(context, "config", "verify_link_config", {"name": name}, options)
@@ -67,6 +80,9 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
         {"name": name, "verifiedAt": detected_at, "records": [r.to_json() for r in records]},
         options,
     )
+    if (yield from _changed_since(context, reads_began)):
+        context.continue_as_new({**run, "settleSeconds": settle})
+        return None
     _status(context, name, "done", _summary(name, records))
     return {
         "name": name,
@@ -76,6 +92,21 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
         "probe": probe.to_json() if probe else None,
         "remediation": remediation,
     }
+
+
+def _changed_since(context: df.DurableOrchestrationContext, since: datetime) -> Flow:
+    """Take every ``resourceChanged`` event raised so far; True when one reports a change after ``since``."""
+    changed = False
+    while True:
+        event = context.wait_for_external_event(RESOURCE_CHANGED)
+        now = context.create_timer(context.current_utc_datetime)
+        winner = yield context.task_any([event, now])
+        if winner is not event:
+            return changed
+        now.cancel()
+        data = event.result if isinstance(event.result, dict) else {}
+        moment = datetime.fromisoformat(str(data.get("eventTime") or since.isoformat()))
+        changed = changed or moment > since
 
 
 def _record_error(

@@ -28,6 +28,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--ilb-delay-seconds", type=float, default=Settings.ilb_delay_seconds, help="before an ILB IP is set"
     )
+    parser.add_argument(
+        "--throttle-scale",
+        type=float,
+        default=Settings.throttle_scale,
+        help="ARM's token buckets times this (1: Azure's; 0: off, the default)",
+    )
     parser.add_argument("--site-port-base", type=int, default=0, help="first web app port (0: any free port)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -35,7 +41,10 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(name)s %(message)s"
     )
     settings = Settings(
-        lro_seconds=args.lro_seconds, gateway_seconds=args.gateway_seconds, ilb_delay_seconds=args.ilb_delay_seconds
+        lro_seconds=args.lro_seconds,
+        gateway_seconds=args.gateway_seconds,
+        ilb_delay_seconds=args.ilb_delay_seconds,
+        throttle_scale=args.throttle_scale,
     )
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -16,12 +16,14 @@ from . import containerservice, network, privatedns, resources, web
 from .cloud import Cloud, Settings
 from .control import Faults, RequestLog, parse_fault
 from .errors import ArmError
+from .events import EventGrid, InvalidSubscription
 from .httpd import JsonHandler, TLSServer, error_response
 from .ilb import IlbController
 from .routing import Request, Response, Router, json_response
 from .seed import DEFAULT_SEED, load_seed
 from .sites import SiteServers
 from .state import World
+from .throttling import Throttling
 from .tls import CertificateAuthority
 
 log = logging.getLogger("local.sandbox")
@@ -59,6 +61,8 @@ class Sandbox:
         self.ilb_namespace = ilb_namespace
         self.faults = Faults()
         self.requests = RequestLog()
+        self.throttling = Throttling(self.settings.throttle_scale)
+        self.events = EventGrid(retry_scale=self.settings.event_retry_scale)
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._stoppers: list[Callable[[], None]] = []
@@ -78,6 +82,8 @@ class Sandbox:
         world.hooks.update(privatedns.hooks)
         kubeconfig = self.kubeconfig.read_bytes() if self.kubeconfig else None
         self.cloud = Cloud(world, self.settings, self.faults, ca, kubeconfig)
+        self.events.subscription_id = world.subscription_id
+        self._stoppers.append(self.events.stop)
         sandbox = self
 
         class Handler(JsonHandler):
@@ -183,14 +189,8 @@ class Sandbox:
         request_id = str(uuid.uuid4())
         correlation = req.headers.get("x-ms-correlation-request-id") or request_id
         started = time.time()
-        fault = False
-        try:
-            response, fault = self._arm(req)
-        except ArmError as exc:
-            response = error_response(exc)
-        except Exception:
-            log.exception("unhandled error for %s %s", req.method, req.path)
-            response = error_response(ArmError(500, "InternalServerError", "Encountered internal server error."))
+        response, fault = self.throttling.guard(req, self.subscription_id, lambda: self._answer(req))
+        self.events.publish(req, response, correlation, injected=fault)
         response.headers.setdefault("Cache-Control", "no-cache")
         response.headers.setdefault("Pragma", "no-cache")
         response.headers.setdefault("Expires", "-1")
@@ -216,6 +216,15 @@ class Sandbox:
             }
         )
         return response
+
+    def _answer(self, req: Request) -> tuple[Response, bool]:
+        try:
+            return self._arm(req)
+        except ArmError as exc:
+            return error_response(exc), False
+        except Exception:
+            log.exception("unhandled error for %s %s", req.method, req.path)
+            return error_response(ArmError(500, "InternalServerError", "Encountered internal server error.")), False
 
     def _arm(self, req: Request) -> tuple[Response, bool]:
         """Answer one ARM request; the flag says whether an injected fault answered it."""
@@ -272,8 +281,32 @@ class Sandbox:
         if path == "/_sandbox/faults" and req.method == "DELETE":
             self.faults.clear()
             return Response(204)
+        if path.startswith(("/_sandbox/eventSubscriptions", "/_sandbox/throttling")):
+            return self._control_events(req, path)
         if path == "/_sandbox/world" and req.method == "GET":
             with self.world.lock:
                 self.world.settle()
                 return json_response(200, self.world.snapshot())
+        return json_response(404, {"error": {"code": "NotFound", "message": f"No control route {req.method} {path}."}})
+
+    def _control_events(self, req: Request, path: str) -> Response:
+        """Event Grid subscriptions of the system topic, and the throttling scale (README "Control API")."""
+        if path == "/_sandbox/throttling" and req.method == "GET":
+            return json_response(200, self.throttling.state())
+        if path == "/_sandbox/throttling" and req.method == "PUT":
+            scale = req.body.get("scale") if isinstance(req.body, dict) else None
+            if not isinstance(scale, int | float) or isinstance(scale, bool) or scale < 0:
+                return json_response(400, {"error": {"code": "InvalidScale", "message": "'scale' is a number >= 0"}})
+            self.throttling.configure(float(scale))
+            return json_response(200, self.throttling.state())
+        if path == "/_sandbox/eventSubscriptions" and req.method == "GET":
+            return json_response(200, {"value": self.events.subscriptions()})
+        if path == "/_sandbox/eventSubscriptions" and req.method == "POST":
+            try:
+                return json_response(201, self.events.subscribe(req.body).to_json())
+            except InvalidSubscription as exc:
+                return json_response(400, {"error": {"code": "InvalidSubscription", "message": str(exc)}})
+        name = path.removeprefix("/_sandbox/eventSubscriptions/")
+        if name != path and "/" not in name and req.method == "DELETE":
+            return Response(204 if self.events.unsubscribe(name) else 404)
         return json_response(404, {"error": {"code": "NotFound", "message": f"No control route {req.method} {path}."}})

@@ -18,15 +18,15 @@ from local.host import LocalHost, ManualClock
 APP = Path(__file__).parent / "apps" / "stubbed"
 
 
-def test_schedule_is_the_hosts_setting_expression_when_set_else_every_15_minutes(
+def test_schedule_is_the_hosts_setting_expression_when_set_else_hourly(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("KUBELINK_VERIFY_SCHEDULE", "0 */5 * * * *")
     assert verify_schedule_expression() == "%KUBELINK_VERIFY_SCHEDULE%"
     monkeypatch.setenv("KUBELINK_VERIFY_SCHEDULE", " ")
-    assert verify_schedule_expression() == "0 */15 * * * *"
+    assert verify_schedule_expression() == "0 0 * * * *"
     monkeypatch.delenv("KUBELINK_VERIFY_SCHEDULE")
-    assert verify_schedule_expression() == "0 */15 * * * *"
+    assert verify_schedule_expression() == "0 0 * * * *"
 
 
 def test_a_tick_during_a_sweep_leaves_it_alone_and_the_next_one_starts_again(
