@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import requests
 
-EVENT = {
+EVENT: dict[str, Any] = {
     "id": "4db48cba-50a2-455a-93b4-de41a3b5b7f6",
     "topic": "/subscriptions/s",
     "subject": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/app",
