@@ -9,8 +9,9 @@ Grid system topic, whose subscription delivers them here (README "Drift from ARM
    resource: an event about anything else ends there.
 3. Each such link is verified through the singleton rule (``verify-link-{name}``), with
    ``settleSeconds``: the verification waits that long on a durable timer before it reads, so a burst of
-   events makes one verification. An event that finds the verification still running is handed to it
-   (``resourceChanged``); it verifies again only when the change came after its reads began.
+   events makes one verification. An event that finds it still settling is covered by the reads to come
+   (its custom status leaves ``settle`` only in the episode that schedules them, after the write this
+   event reports); one that finds it reading is handed over (``resourceChanged``) and the run verifies again.
 
 kubelink's own writes: every write kubelink makes is part of a provisioning run (verification only
 reads; remediation starts a provisioning run), so an event is dropped when the link's provisioning run
@@ -35,7 +36,7 @@ from kubelink.options import RunOptions
 from kubelink.runs import BUSY, VERIFY_ORCHESTRATOR, start_singleton
 from kubelink.spec import LinkSpec, provision_instance_id, verify_instance_id
 from kubelink.store import LinkStore
-from orchestrators.verify_link import RESOURCE_CHANGED
+from orchestrators.verify_link import RESOURCE_CHANGED, SETTLING
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -83,6 +84,9 @@ async def verify_for_change(
         if await start_singleton(client, VERIFY_ORCHESTRATOR, instance_id, run):
             await asyncio.to_thread(store.upsert_link, name, verify_instance=instance_id)
             return f"verification {instance_id} started"
+        running = await client.get_status(instance_id)
+        if isinstance(running.custom_status, dict) and running.custom_status.get("step") == SETTLING:
+            return f"verification {instance_id} has not read yet: it will see this change"
         try:
             await client.raise_event(instance_id, RESOURCE_CHANGED, change.to_json())
         except Exception:

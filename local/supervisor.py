@@ -151,8 +151,11 @@ class World:
         storage_ports: Mapping[str, int] | None = None,
         sandbox_args: Sequence[str] = (),
         settings: Mapping[str, str] | None = None,
+        events: bool = True,
     ) -> None:
         self.state_dir = state_dir.resolve()
+        #: subscribe the host's Event Grid trigger to the sandbox's ARM events when the host starts
+        self.events = events
         self.extra_settings = dict(settings or {})
         logs = self.state_dir / "logs"
         self.settings_file = self.state_dir / "local.settings.json"
@@ -224,7 +227,7 @@ class World:
             self._write_settings()
         component: Component = getattr(self, name)  # attributes are named as COMPONENTS
         component.start()
-        if name == "host":
+        if name == "host" and self.events:
             self.subscribe_host_to_events()
         log.info("%s ready in %.1f s", name, time.monotonic() - began)
 
@@ -276,7 +279,8 @@ class World:
         self.host.stop()  # reap it and anything it left in its process group
         try:
             self.host.start()
-            self.subscribe_host_to_events()
+            if self.events:
+                self.subscribe_host_to_events()
         except StartError as exc:
             self.failure = str(exc)
             log.error("%s", self.failure)
@@ -306,6 +310,12 @@ class World:
                 answer.read()
         except urllib.error.HTTPError as refused:
             raise StartError("host", f"the sandbox refused its event subscription: {refused.read().decode()}") from None
+
+    def unsubscribe_host_from_events(self) -> None:
+        request = urllib.request.Request(f"{self.arm_url}/_sandbox/eventSubscriptions/kubelink", method="DELETE")
+        context = ssl.create_default_context(cafile=str(self.ca_bundle))
+        with contextlib.suppress(urllib.error.HTTPError), urllib.request.urlopen(request, timeout=60, context=context):
+            pass
 
     # -- what the world looks like from outside --------------------------------------------------------------------
 

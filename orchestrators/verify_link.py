@@ -9,14 +9,15 @@ A verification never fails its orchestration: an error while checking is recorde
 ``Ready`` Unknown, so one unreachable link cannot abort a sweep's ``task_all``.
 
 Started by an ARM event (``api/events.py``), it first waits ``settleSeconds`` on a durable timer, so the
-burst of events one change makes is verified once; at the end it takes the ``resourceChanged`` events handed
-to it meanwhile, and verifies again (as new) when one of them happened after its reads began.
+burst of events one change makes is verified once: an event that finds it still settling is covered by
+the reads to come. One that finds it reading may report a change those reads missed: it is handed over as
+``resourceChanged``, and the run then verifies again (as new) before it ends.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -30,6 +31,8 @@ bp = df.Blueprint()
 
 #: the external event ``api/events.py`` raises for a change a running verification may not have seen
 RESOURCE_CHANGED = "resourceChanged"
+#: the custom status step while an event-started verification waits for the rest of a burst
+SETTLING = "settle"
 
 
 @bp.orchestration_trigger(context_name="context")
@@ -39,10 +42,9 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
     options = RunOptions.from_json(run.get("options"))
     settle = float(run.get("settleSeconds") or 0)
     if settle:
-        _status(context, name, "settle", f"ARM reported a change; waiting {settle:g} s for the rest of it")
+        _status(context, name, SETTLING, f"ARM reported a change; waiting {settle:g} s for the rest of it")
         yield context.create_timer(context.current_utc_datetime + timedelta(seconds=settle))
-    reads_began = context.current_utc_datetime
-    detected_at = reads_began.strftime("%Y-%m-%dT%H:%M:%SZ")
+    detected_at = context.current_utc_datetime.strftime("%Y-%m-%dT%H:%M:%SZ")
     _status(context, name, "config", f"Checking link {name} against Azure and Kubernetes (read-only)")
     try:
         checked = yield from call(context, "config", "verify_link_config", {"name": name}, options)
@@ -80,7 +82,7 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
         {"name": name, "verifiedAt": detected_at, "records": [r.to_json() for r in records]},
         options,
     )
-    if (yield from _changed_since(context, reads_began)):
+    if (yield from _changed_meanwhile(context)):
         context.continue_as_new({**run, "settleSeconds": settle})
         return None
     _status(context, name, "done", _summary(name, records))
@@ -94,19 +96,16 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
     }
 
 
-def _changed_since(context: df.DurableOrchestrationContext, since: datetime) -> Flow:
-    """Take every ``resourceChanged`` event raised so far; True when one reports a change after ``since``."""
-    changed = False
-    while True:
-        event = context.wait_for_external_event(RESOURCE_CHANGED)
-        now = context.create_timer(context.current_utc_datetime)
-        winner = yield context.task_any([event, now])
-        if winner is not event:
-            return changed
-        now.cancel()
-        data = event.result if isinstance(event.result, dict) else {}
-        moment = datetime.fromisoformat(str(data.get("eventTime") or since.isoformat()))
-        changed = changed or moment > since
+def _changed_meanwhile(context: df.DurableOrchestrationContext) -> Flow:
+    """Whether ``api/events.py`` handed this run a change its reads may have missed (it hands over only
+    changes made after the settling wait ended); one look, without waiting."""
+    changed = context.wait_for_external_event(RESOURCE_CHANGED)
+    now = context.create_timer(context.current_utc_datetime)
+    winner = yield context.task_any([changed, now])
+    if winner is now:
+        return False
+    now.cancel()
+    return True
 
 
 def _record_error(
