@@ -12,6 +12,7 @@ from activities import (
     app_setting,
     dns,
     drift,
+    fleet,
     gateway,
     preflight,
     probe,
@@ -42,6 +43,7 @@ for module in (
     app_setting,
     probe,
     verify,
+    fleet,
     drift,
     records,
 ):

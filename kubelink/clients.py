@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from kubelink import settings
 from kubelink.errors import KubelinkError, PermanentError, TransientError
+from kubelink.pacing import Pacer
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
@@ -101,6 +102,17 @@ def arm_audience(endpoint: str) -> str:
 
 # --- ARM clients -----------------------------------------------------------------------------------
 
+#: ARM's buckets are per principal, and a worker process has one: every ARM client of the process paces here
+PACER = Pacer()
+
+
+def _paced(request: Any) -> None:
+    PACER.before(request.http_request.method)
+
+
+def _learned(response: Any) -> None:
+    PACER.after(response.http_request.method, response.http_response.status_code, response.http_response.headers)
+
 
 def _arm_options() -> dict[str, Any]:
     endpoint = settings.arm_endpoint()
@@ -109,6 +121,9 @@ def _arm_options() -> dict[str, Any]:
         "base_url": endpoint,
         "credential_scopes": [f"{arm_audience(endpoint)}/.default"],
         "retry_policy": _retry_policy(),
+        # azure-core's CustomHookPolicy runs inside the retry loop: every attempt is paced
+        "raw_request_hook": _paced,
+        "raw_response_hook": _learned,
         "connection_timeout": CONNECTION_TIMEOUT,
         "read_timeout": READ_TIMEOUT,
     }

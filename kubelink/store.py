@@ -75,6 +75,8 @@ class LinkRecord:
     verify_instance: str | None = None
     last_output: dict[str, Any] | None = None
     last_error: dict[str, Any] | None = None
+    #: the app's ``defaultHostName``, as the sweep last read it (its probe's target; never in ``to_json``)
+    default_host_name: str | None = None
     dependencies: tuple[str, ...] = ()
     etag: str | None = field(default=None, compare=False, repr=False)
 
@@ -100,6 +102,7 @@ _TEXT = {
     "lastVerified": "last_verified",
     "provisionInstance": "provision_instance",
     "verifyInstance": "verify_instance",
+    "defaultHostName": "default_host_name",
 }
 _JSON = {"spec": "spec", "lastOutput": "last_output", "lastError": "last_error"}
 
@@ -238,6 +241,7 @@ class LinkStore:
         verify_instance: str | _Keep | None = KEEP,
         last_output: dict[str, Any] | _Keep | None = KEEP,
         last_error: dict[str, Any] | _Keep | None = KEEP,
+        default_host_name: str | _Keep | None = KEEP,
         conditions: Sequence[Condition] = (),
         now: datetime | None = None,
     ) -> LinkRecord:
@@ -261,6 +265,7 @@ class LinkStore:
             "verify_instance": verify_instance,
             "last_output": last_output,
             "last_error": last_error,
+            "default_host_name": default_host_name,
         }
         given: dict[str, Any] = {k: v for k, v in changes.items() if v is not KEEP}
         table = self._table(LINKS_TABLE)

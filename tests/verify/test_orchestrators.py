@@ -16,6 +16,7 @@ import pytest
 
 from kubelink.options import RunOptions
 from local.host import LocalHost
+from local.host.history import TIMER_CREATED
 
 APP = Path(__file__).parent / "apps" / "stubbed"
 FAST = RunOptions(poll_seconds=0.1, retry_first_seconds=0.1, retry_max_seconds=0.2, retry_attempts=2).to_json()
@@ -109,16 +110,23 @@ def test_throttled_read_is_retried_after_a_durable_timer(host: Callable[..., Loc
     assert len(calls(tmp_path, "verify_link_config")) == 2
 
 
-def test_sweep_verifies_every_link_with_bounded_concurrency(host: Callable[..., LocalHost], tmp_path: Path) -> None:
-    links = [f"healthy-{i}" for i in range(7)] + ["drifted-1", "unreachable-1", "broken-1", "fixme-1"]
+def test_sweep_verifies_as_a_fleet_retries_transients_and_remediates_per_link(
+    host: Callable[..., LocalHost], tmp_path: Path
+) -> None:
+    links = [f"healthy-{i}" for i in range(7)] + ["drifted-1", "unreachable-1", "broken-1", "fixme-1", "flaky-1"]
     started = host(*links)
     instance = started.start_orchestration("verify_sweep", {"concurrency": 3, "options": FAST}, "verify-sweep")
     status = started.wait_for(instance, timeout=60)
     assert status["runtimeStatus"] == "Completed", status
-    assert status["output"] == {"links": 11, "healthy": 7, "drifted": 3, "failed": 1}
-    verified = sorted(c["name"] for c in calls(tmp_path, "record_verification"))
-    assert verified == sorted(links)
-    assert 1 < int((tmp_path / "max_running").read_text()) <= 3
+    assert status["output"] == {"links": 12, "healthy": 8, "drifted": 3, "failed": 1}
+    first, again = calls(tmp_path, "verify_fleet")
+    assert first["names"] == links and first["concurrency"] == 3 and first["final"] is False
+    assert again["names"] == ["flaky-1"] and again["verifiedAt"] == first["verifiedAt"]
+    history = started.history(instance)
+    timers = [e for e in history if e["EventType"] == TIMER_CREATED]
+    assert len(timers) == 1  # the retry waited a durable timer (Retry-After 0.3 s beats the 0.1 s backoff)
+    # the one that asks for remediation is verified again on its own, and remediated there
+    assert [c["name"] for c in calls(tmp_path, "verify_link_config")] == ["fixme-1"]
     assert [c["spec"]["name"] for c in calls(tmp_path, "remediate_link")] == ["fixme-1"]
 
 
