@@ -25,9 +25,11 @@ def request_kind(method: str) -> str:
     return "deletes" if method.upper() == "DELETE" else "writes"
 
 
-def bucket_floor(counts: Mapping[str, int]) -> float:
-    """The least time ARM's buckets allow for ``counts`` requests of each kind, starting full."""
-    return max((max(0, n - BURST[k]) / REFILL_PER_SECOND[k] for k, n in counts.items()), default=0.0)
+def bucket_floor(counts: Mapping[str, int], scale: float = 1.0) -> float:
+    """The least time ARM's buckets (times ``scale``) allow for ``counts`` requests of each kind, starting full."""
+    return max(
+        (max(0.0, n - BURST[k] * scale) / (REFILL_PER_SECOND[k] * scale) for k, n in counts.items()), default=0.0
+    )
 
 
 class Pacer:

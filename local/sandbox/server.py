@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import ssl
 import threading
 import time
@@ -281,16 +282,29 @@ class Sandbox:
         if path == "/_sandbox/faults" and req.method == "DELETE":
             self.faults.clear()
             return Response(204)
-        if path.startswith(("/_sandbox/eventSubscriptions", "/_sandbox/throttling")):
-            return self._control_events(req, path)
+        if path.startswith(("/_sandbox/eventSubscriptions", "/_sandbox/throttling", "/_sandbox/sites/")):
+            return self._control_fleet(req, path)
         if path == "/_sandbox/world" and req.method == "GET":
             with self.world.lock:
                 self.world.settle()
                 return json_response(200, self.world.snapshot())
         return json_response(404, {"error": {"code": "NotFound", "message": f"No control route {req.method} {path}."}})
 
-    def _control_events(self, req: Request, path: str) -> Response:
-        """Event Grid subscriptions of the system topic, and the throttling scale (README "Control API")."""
+    def _control_fleet(self, req: Request, path: str) -> Response:
+        """Event Grid subscriptions of the system topic, the throttling scale, copies of a site for
+        benchmarks (README "Control API")."""
+        copies = re.fullmatch(r"/_sandbox/sites/([^/]+)/([^/]+)/copies", path)
+        if copies and req.method == "POST":
+            count = req.body.get("count") if isinstance(req.body, dict) else None
+            if not isinstance(count, int) or not 1 <= count <= 10000:
+                return json_response(400, {"error": {"code": "InvalidCount", "message": "'count' is 1 to 10000"}})
+            with self.world.lock:
+                try:
+                    names = web.copy_site(self.world, copies[1], copies[2], count)
+                except ArmError as exc:
+                    return error_response(exc)
+                self.world.save()
+            return json_response(201, {"names": names})
         if path == "/_sandbox/throttling" and req.method == "GET":
             return json_response(200, self.throttling.state())
         if path == "/_sandbox/throttling" and req.method == "PUT":
