@@ -174,12 +174,13 @@ class WorldClient:
 
     # --- people, with the SDKs ------------------------------------------------------------------
 
-    def sdk(self, client: Callable[..., Client]) -> Client:
-        """A real ARM SDK client (``WebSiteManagementClient``…) on the sandbox, as a person would use it."""
+    def sdk(self, client: Callable[..., Client], token: str | None = None) -> Client:
+        """A real ARM SDK client (``WebSiteManagementClient``…) on the sandbox, as a person would use it
+        (``token``: another principal's, for ARM's per-principal throttling)."""
         from kubelink.clients import StaticTokenCredential
 
         return client(
-            StaticTokenCredential(),
+            StaticTokenCredential(token) if token else StaticTokenCredential(),
             self.subscription_id,
             base_url=self.arm,
             credential_scopes=[ARM_SCOPE],
