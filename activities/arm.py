@@ -39,7 +39,8 @@ def start(begin: Callable[..., Any], *args: Any) -> dict[str, Any]:
 
     def keep(pipeline: Any) -> None:  # replaces the client's own hook for this call: tell the pacer too
         answers.append(pipeline.http_response)
-        PACER.after(pipeline.http_request.method, pipeline.http_response.status_code, pipeline.http_response.headers)
+        sent, answer = pipeline.http_request, pipeline.http_response
+        PACER.after(sent.method, sent.url, answer.status_code, answer.headers)
 
     begin(*args, polling=False, raw_response_hook=keep)
     first = answers[-1]  # the last attempt's, after any retry

@@ -107,11 +107,12 @@ PACER = Pacer()
 
 
 def _paced(request: Any) -> None:
-    PACER.before(request.http_request.method)
+    PACER.before(request.http_request.method, request.http_request.url)
 
 
 def _learned(response: Any) -> None:
-    PACER.after(response.http_request.method, response.http_response.status_code, response.http_response.headers)
+    sent, answer = response.http_request, response.http_response
+    PACER.after(sent.method, sent.url, answer.status_code, answer.headers)
 
 
 def _arm_options() -> dict[str, Any]:
