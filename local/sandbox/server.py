@@ -29,6 +29,9 @@ from .tls import CertificateAuthority
 
 log = logging.getLogger("local.sandbox")
 
+#: POST actions that only read: nothing to persist (state.json is rewritten after every other non-GET)
+READ_ONLY_ACTIONS = ("/config/appsettings/list", "/listclusterusercredential")
+
 ARM_ROUTES = Router()
 for _module in (resources, network, privatedns, web, containerservice):
     ARM_ROUTES.routes.extend(_module.router.routes)
@@ -261,7 +264,7 @@ class Sandbox:
             try:
                 return handler(self.cloud, req), False
             finally:
-                if req.method != "GET":
+                if req.method != "GET" and not req.path.lower().endswith(READ_ONLY_ACTIONS):
                     self.world.save()
 
     def _control(self, req: Request) -> Response:
