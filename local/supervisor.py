@@ -416,6 +416,9 @@ def _parser() -> argparse.ArgumentParser:
         run.add_argument(f"--{kind}-port", type=_port, default=port, help=f"Azurite {kind} (default {port})")
     run.add_argument("--without", action="append", default=[], choices=COMPONENTS, help="leave a component out")
     run.add_argument("--sandbox-arg", action="append", default=[], help="extra argument for local.sandbox")
+    run.add_argument(
+        "--throttle-scale", type=float, default=1.0, help="ARM's token buckets in the sandbox times this (0: off)"
+    )
     stop = commands.add_parser("stop", help="stop the world that world.json describes")
     stop.add_argument("--state-dir", type=Path, default=REPO / ".local")
     return parser
@@ -444,7 +447,7 @@ def _run(args: argparse.Namespace) -> int:
             arm_port=args.arm_port,
             apiserver_port=args.apiserver_port,
             storage_ports={kind: getattr(args, f"{kind}_port") for kind in STANDARD_PORTS},
-            sandbox_args=args.sandbox_arg,
+            sandbox_args=["--throttle-scale", str(args.throttle_scale), *args.sandbox_arg],
         )
     except StartError as exc:
         log.error("%s", exc)
