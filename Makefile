@@ -53,3 +53,4 @@ demo: setup
 bench: setup
 	$(PY) -m benchmarks.provision
 	$(PY) -m benchmarks.sweep
+	$(PY) -m benchmarks.drift_latency
