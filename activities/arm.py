@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from kubelink import settings
+from adapters import settings
 from kubelink.desired import dig
 
 
@@ -33,7 +33,7 @@ def start(begin: Callable[..., Any], *args: Any) -> dict[str, Any]:
 
     Both come from ARM's first answer as received, not from the SDK's model of it: private DNS answers 202
     without a body, which the SDK cannot deserialize."""
-    from kubelink.clients import PACER
+    from adapters.clients import PACER
 
     answers: list[Any] = []
 

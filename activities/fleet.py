@@ -13,7 +13,7 @@ out as ``verify_link`` would leave them. What changes is where the reads come fr
 
 Links are verified ``concurrency`` at a time, each starting as soon as one ends (a sliding window, not
 batches); every ARM client of the process paces itself on ARM's remaining-requests headers and on 429
-``Retry-After`` (``kubelink.pacing``). Regional and DNS checks use shared clients but read per link.
+``Retry-After`` (``adapters.pacing``). Regional and DNS checks use shared clients but read per link.
 A link that drifted and asks for remediation is left unrecorded: the sweep verifies it again with
 ``verify_link``, which remediates. A transient error leaves the link for the sweep to retry after a durable
 timer; on the last attempt it is recorded as a per-link verification records it (``Ready`` Unknown).
@@ -35,13 +35,13 @@ from activities.observe import network, observe_app_gateway, web
 from activities.probe import app_host, probe_app
 from activities.service import REQUEST_TIMEOUT
 from activities.verify import STEP, Reads, check_link
-from kubelink.clients import arm_error, is_platform_error, kube_core_api
+from adapters.clients import arm_error, is_platform_error, kube_core_api
+from adapters.store import LinkRecord, LinkStore
 from kubelink.desired.service import ServiceState
 from kubelink.desired.vnet_integration import AppGatewayState
 from kubelink.drift import ProbeOutcome, change_from_json, drift_records
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.spec import LinkSpec
-from kubelink.store import LinkRecord, LinkStore
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient

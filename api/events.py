@@ -30,12 +30,12 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from kubelink import settings
+from adapters import settings
+from adapters.runs import BUSY, VERIFY_ORCHESTRATOR, start_singleton
+from adapters.store import LinkStore
 from kubelink.events import ArmChange, arm_change
 from kubelink.options import RunOptions
-from kubelink.runs import BUSY, VERIFY_ORCHESTRATOR, start_singleton
 from kubelink.spec import LinkSpec, provision_instance_id, verify_instance_id
-from kubelink.store import LinkStore
 from orchestrators.verify_link import RESOURCE_CHANGED, SETTLING
 
 bp = df.Blueprint()

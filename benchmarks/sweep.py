@@ -10,7 +10,7 @@ shapes, each in a world of its own:
 
 With the sandbox's throttling at ``--scale`` (1: ARM's own token buckets), it runs the sweep as the timer
 starts it and prints the ARM requests per link by kind, the 429s met, the wall time, and the floor the
-token buckets allow for that mix of requests (``kubelink.pacing.bucket_floor``), ending with one line:
+token buckets allow for that mix of requests (``adapters.pacing.bucket_floor``), ending with one line:
 
     sweep: shape=shared links=1000 wall=12.3 floor=10.8 ratio=1.14 requests_per_link=0.004 failed=0
 
@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from kubelink.pacing import bucket_floor, request_kind
+from adapters.pacing import bucket_floor, request_kind
 from local.world_client import WorldClient
 
 REPO = Path(__file__).resolve().parent.parent

@@ -121,7 +121,7 @@ class WorldClient:
     ) -> list[str]:
         """``count`` more link records like ``name``'s, as its provisioning wrote them (``{name}-0000``…), each
         spec ``spec(index, copy)`` when given: many links over the same (or seeded) resources."""
-        from kubelink.store import LinkStore
+        from adapters.store import LinkStore
 
         assert self.storage, "the world has no storage"
         store = LinkStore.from_connection_string(self.storage)
@@ -158,7 +158,7 @@ class WorldClient:
         self.http.delete(f"{self.arm}/_sandbox/requests", timeout=30).raise_for_status()
 
     def inject(self, **fault: Any) -> None:
-        """One sandbox fault (``method``, ``pathPattern``, ``status``, ``times``…; PRODUCT.md's control API)."""
+        """One sandbox fault (``method``, ``pathPattern``, ``status``, ``times``…): local/sandbox/README.md."""
         self.http.post(f"{self.arm}/_sandbox/faults", json=fault, timeout=30).raise_for_status()
 
     def clear_faults(self) -> None:
@@ -177,7 +177,7 @@ class WorldClient:
     def sdk(self, client: Callable[..., Client], token: str | None = None) -> Client:
         """A real ARM SDK client (``WebSiteManagementClient``…) on the sandbox, as a person would use it
         (``token``: another principal's, for ARM's per-principal throttling)."""
-        from kubelink.clients import StaticTokenCredential
+        from adapters.clients import StaticTokenCredential
 
         return client(
             StaticTokenCredential(token) if token else StaticTokenCredential(),

@@ -9,7 +9,8 @@ resource once and verifies ``concurrency`` links at a time in a sliding window, 
 headers, leaving each link's records as ``verify_link`` would. Links that met a transient error are given
 to it again after a durable timer (``Retry-After`` wins when longer), recorded as failed on the last
 attempt; drifted links with ``remediate: true`` go through ``verify_link``, which remediates. Then it
-continues as new with the rest, so the history replayed per episode stays one chunk long.
+continues as new with the rest, so the history replayed per episode stays one chunk long (docs/durable.md
+§5, eternal loops).
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from activities.fleet import verify_fleet
+from activities.verify import list_verifiable_links
 from kubelink.options import RunOptions
+from kubelink.progress import Step
 from orchestrators.flow import Flow, StepFailed, call, sleep
 
 bp = df.Blueprint()
 
-SWEEP_INSTANCE_ID = "verify-sweep"
 DEFAULT_CONCURRENCY = 10
 #: links per ``verify_fleet`` call: its names in and out stay small in the history
 CHUNK = 1000
@@ -37,7 +40,7 @@ def verify_sweep(context: df.DurableOrchestrationContext) -> Flow:
     tally: dict[str, int] = sweep.get("tally") or {"healthy": 0, "drifted": 0, "failed": 0}
     links: list[str] | None = sweep.get("links")
     if links is None:
-        listed = yield from call(context, "list", "list_verifiable_links", {}, options)
+        listed = yield from call(context, Step.VERIFY, list_verifiable_links, {}, options)
         links = list(listed["result"])
     done: int = sweep.get("done", 0)
     chunk = links[done : done + CHUNK]
@@ -52,7 +55,7 @@ def verify_sweep(context: df.DurableOrchestrationContext) -> Flow:
         final = attempt == options.retry_attempts
         fleet = {"names": pending, "verifiedAt": verified_at, "concurrency": concurrency, "final": final}
         try:
-            verified = yield from call(context, "verify", "verify_fleet", fleet, options)
+            verified = yield from call(context, Step.VERIFY, verify_fleet, fleet, options)
         except StepFailed:  # the store itself refused: those links could not be verified
             tally["failed"] += len(pending)
             break

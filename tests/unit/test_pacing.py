@@ -1,8 +1,8 @@
-"""Pacing on ARM's throttling headers (kubelink/pacing.py), with a fake clock: no real waiting."""
+"""Pacing on ARM's throttling headers (adapters/pacing.py), with a fake clock: no real waiting."""
 
 from __future__ import annotations
 
-from kubelink.pacing import Pacer, bucket_floor
+from adapters.pacing import Pacer, bucket_floor
 
 ARM = "https://management.azure.com/subscriptions/s/resourceGroups/rg"
 OTHER = "https://management.usgovcloudapi.net/subscriptions/s"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from azure.mgmt.web.models import StringDictionary
 
-from kubelink.clients import DEV_TOKEN
+from adapters.clients import DEV_TOKEN
 from tests.verify.conftest import Kubelink
 from tests.verify.test_drift_world import APP, GROUP, NAME, SETTING, SPEC, converge
 
