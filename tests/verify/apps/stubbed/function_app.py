@@ -104,6 +104,8 @@ def record_verification(payload: dict[str, Any]) -> dict[str, Any]:
 @app.activity_trigger(input_name="payload")
 def verify_fleet(payload: dict[str, Any]) -> dict[str, Any]:
     calls = _log("verify_fleet", payload)
+    if any(name.startswith("slow-") for name in payload["names"]):
+        time.sleep(2.0)
     outcomes: dict[str, Any] = {k: [] for k in ("healthy", "drifted", "failed", "remediate", "retry")}
     for name in payload["names"]:
         if name.startswith("flaky-") and calls == 1:
