@@ -1,7 +1,7 @@
 """The Event Grid trigger: ARM's events about a resource a link depends on verify that link at once.
 
 Azure Resource Manager publishes every successful write, delete and action of the subscription to an Event
-Grid system topic, whose subscription delivers them here (README "Drift from ARM's events"). Per event:
+Grid system topic, whose subscription delivers them here (README "Drift", "Within seconds: ARM's events"). Per event:
 
 1. ``kubelink.events.arm_change`` drops what cannot concern a link (other event types, actions that only
    read — a verification's own ``config/appsettings/list`` among them) without any I/O.

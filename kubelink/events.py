@@ -1,9 +1,9 @@
 """Which ARM events concern a link, and which resources a link depends on (the event index's keys).
 
 ARM publishes an Event Grid event for every successful write, delete and action on a subscription's
-resources (``Microsoft.Resources.ResourceWriteSuccess``, ``…DeleteSuccess``, ``…ActionSuccess``; the README's
-"Drift from ARM's events" gives the schema and sources). ``subject`` is the id of the resource written,
-often a child (``…/sites/{app}/config/appsettings``, ``…/virtualNetworks/{vnet}/subnets/{name}``), so both the
+resources (``Microsoft.Resources.ResourceWriteSuccess``, ``…DeleteSuccess``, ``…ActionSuccess``; README "Drift",
+"Within seconds: ARM's events" gives the schema and sources). ``subject`` is the id of the resource written, often
+a child (``…/sites/{app}/config/appsettings``, ``…/virtualNetworks/{vnet}/subnets/{name}``), so both the
 index and the look-up use the *top-level* resource: the first ``/providers/{namespace}/{type}/{name}``.
 
 Actions that only read (``…/config/list/action``, ``listClusterUserCredential``, ``getvpnclientconnectionhealth``,
