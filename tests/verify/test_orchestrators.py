@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -135,3 +136,24 @@ def test_sweep_with_no_links_completes_empty(host: Callable[..., LocalHost]) -> 
     instance = started.start_orchestration("verify_sweep", {"concurrency": 3, "options": FAST}, "verify-sweep")
     status = started.wait_for(instance, timeout=20)
     assert status["output"] == {"links": 0, "healthy": 0, "drifted": 0, "failed": 0}
+
+
+def test_a_change_handed_over_while_reading_is_verified_again(host: Callable[..., LocalHost], tmp_path: Path) -> None:
+    started = host()
+    instance = started.start_orchestration(
+        "verify_link", {"name": "slow-1", "options": FAST, "settleSeconds": 0.2}, "verify-link-slow-1"
+    )
+    deadline = time.monotonic() + 20
+    while not calls(tmp_path, "verify_link_config"):  # reading (it takes two seconds)
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    started.raise_event(instance, "resourceChanged", {"resource": "/subscriptions/s/x", "eventTime": "now"})
+    status = started.wait_for(instance, timeout=30)
+    assert status["runtimeStatus"] == "Completed" and status["output"]["ready"] is True
+    assert len(calls(tmp_path, "verify_link_config")) == 2  # read again, as new, after the hand-over
+    assert len(calls(tmp_path, "record_verification")) == 2
+
+
+def test_without_a_hand_over_a_verification_reads_once(host: Callable[..., LocalHost], tmp_path: Path) -> None:
+    output = verify(host(), "healthy-1")
+    assert output["ready"] is True and len(calls(tmp_path, "verify_link_config")) == 1
