@@ -41,11 +41,12 @@ from kubelink.desired.service import ServiceState
 from kubelink.desired.vnet_integration import AppGatewayState
 from kubelink.drift import ProbeOutcome, change_from_json, drift_records
 from kubelink.errors import KubelinkError, PermanentError
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.web import WebSiteManagementClient
+
+    from kubelink.spec import LinkSpec
 
 bp = df.Blueprint()
 
@@ -155,6 +156,8 @@ def verify_fleet(payload: dict[str, Any]) -> dict[str, Any]:
 def _verify_one(
     store: LinkStore, reads: FleetReads, record: LinkRecord, verified_at: str, final: bool
 ) -> tuple[str, float]:
+    from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
     spec = LinkSpec.from_json(record.spec)
     host = record.default_host_name
     try:

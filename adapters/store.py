@@ -34,7 +34,6 @@ from kubelink.conditions import READY, Condition, get_condition, set_condition
 from kubelink.drift import DriftRecord
 from kubelink.errors import PermanentError, TransientError
 from kubelink.events import link_dependencies
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.data.tables import TableClient, TableServiceClient
@@ -135,6 +134,8 @@ def _dependency_partition(resource_id: str) -> str:
 
 
 def _dependencies_of(spec: dict[str, Any]) -> tuple[str, ...]:
+    from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
     try:
         return link_dependencies(LinkSpec.from_json(spec))
     except (KeyError, TypeError, ValueError, AttributeError):  # a record written before its spec was complete

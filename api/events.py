@@ -34,8 +34,8 @@ from adapters import settings
 from adapters.runs import BUSY, VERIFY_ORCHESTRATOR, start_singleton
 from adapters.store import LinkStore
 from kubelink.events import ArmChange, arm_change
+from kubelink.names import provision_instance_id, verify_instance_id
 from kubelink.options import RunOptions
-from kubelink.spec import LinkSpec, provision_instance_id, verify_instance_id
 from orchestrators.verify_link import RESOURCE_CHANGED, SETTLING
 
 bp = df.Blueprint()
@@ -63,6 +63,8 @@ async def verify_for_change(
     client: df.DurableOrchestrationClient, store: LinkStore, name: str, change: ArmChange
 ) -> str:
     """Start (or hand the change to) the link's verification; returns what was done, for the log."""
+    from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
     record = await asyncio.to_thread(store.get_link, name)
     if record is None or not record.last_provisioned:
         return "not provisioned yet: nothing to verify"

@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> None:
         default=Settings.throttle_scale,
         help="ARM's token buckets times this (1: Azure's; 0: off, the default)",
     )
+    parser.add_argument(
+        "--list-page-size", type=int, default=Settings.list_page_size, help="entries per page of a list answer"
+    )
     parser.add_argument("--site-port-base", type=int, default=0, help="first web app port (0: any free port)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -45,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
         gateway_seconds=args.gateway_seconds,
         ilb_delay_seconds=args.ilb_delay_seconds,
         throttle_scale=args.throttle_scale,
+        list_page_size=args.list_page_size,
     )
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
