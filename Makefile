@@ -65,4 +65,5 @@ demo: setup
 bench: setup
 	$(PY) -m benchmarks.provision
 	$(PY) -m benchmarks.sweep
+	$(PY) -m benchmarks.drift_latency
 	$(PY) -m benchmarks.concurrent_links

@@ -12,6 +12,7 @@ from activities import (
     app_setting,
     dns,
     drift,
+    fleet,
     gateway,
     peering,
     preflight,
@@ -23,7 +24,7 @@ from activities import (
     verify,
     vnet_integration,
 )
-from api import links, openapi, status, verify_timer
+from api import events, links, openapi, status, verify_timer
 from orchestrators import provision_link, verify_link, verify_sweep
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -33,6 +34,7 @@ for module in (
     openapi,
     status,
     verify_timer,
+    events,
     provision_link,
     verify_link,
     verify_sweep,
@@ -47,6 +49,7 @@ for module in (
     app_setting,
     probe,
     verify,
+    fleet,
     drift,
     records,
 ):

@@ -33,8 +33,16 @@ def start(begin: Callable[..., Any], *args: Any) -> dict[str, Any]:
 
     Both come from ARM's first answer as received, not from the SDK's model of it: private DNS answers 202
     without a body, which the SDK cannot deserialize."""
+    from adapters.clients import PACER
+
     answers: list[Any] = []
-    begin(*args, polling=False, raw_response_hook=lambda pipeline: answers.append(pipeline.http_response))
+
+    def keep(pipeline: Any) -> None:  # replaces the client's own hook for this call: tell the pacer too
+        answers.append(pipeline.http_response)
+        sent, answer = pipeline.http_request, pipeline.http_response
+        PACER.after(sent.method, sent.url, answer.status_code, answer.headers)
+
+    begin(*args, polling=False, raw_response_hook=keep)
     first = answers[-1]  # the last attempt's, after any retry
     state = dig(_json(first), "properties", "provisioningState")
     return {"provisioningState": state or "Updating", "operation": first.headers.get("Azure-AsyncOperation")}

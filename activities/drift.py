@@ -41,22 +41,31 @@ def record_verification(payload: dict[str, Any]) -> dict[str, Any]:
     (the link may be fine; kubelink could not tell) and ``lastVerified`` keeps its last good value."""
     name: str = payload["name"]
     try:
-        store = LinkStore.from_env()
-        if "error" in payload:
-            error = payload["error"]
-            unknown = Condition(
-                READY, "Unknown", "VerificationFailed", f"{error['code']}: {error['message']}", "Warning"
-            )
-            store.upsert_link(name, conditions=[unknown])
-            return {"ok": True, "result": {"records": 0}}
-        records = [DriftRecord.from_json(r) for r in payload["records"]]
-        store.record_drift(records)
-        found = verdict(records)
-        ready = Condition(READY, "True" if found.ready else "False", found.reason, found.message, found.severity)
-        store.upsert_link(name, last_verified=payload["verifiedAt"], conditions=[ready])
+        records = [DriftRecord.from_json(r) for r in payload.get("records") or ()]
+        save_verification(LinkStore.from_env(), name, payload.get("verifiedAt"), records, payload.get("error"))
     except Exception as exc:  # storage refusing or unreachable: the orchestrator retries transient errors
         return {"ok": False, "error": arm_error(exc, step=STEP, resource=name).to_json()}
     return {"ok": True, "result": {"records": len(records)}}
+
+
+def save_verification(
+    store: LinkStore,
+    name: str,
+    verified_at: str | None,
+    records: list[DriftRecord],
+    error: dict[str, Any] | None = None,
+    **fields: Any,
+) -> None:
+    """What any verification leaves, per-link or in a sweep: the drift records, ``Ready`` and ``lastVerified``
+    (an ``error`` makes ``Ready`` Unknown and keeps ``lastVerified``). ``fields``: more record fields."""
+    if error is not None:
+        unknown = Condition(READY, "Unknown", "VerificationFailed", f"{error['code']}: {error['message']}", "Warning")
+        store.upsert_link(name, conditions=[unknown], **fields)
+        return
+    store.record_drift(records)
+    found = verdict(records)
+    ready = Condition(READY, "True" if found.ready else "False", found.reason, found.message, found.severity)
+    store.upsert_link(name, last_verified=verified_at, conditions=[ready], **fields)
 
 
 @bp.activity_trigger(input_name="payload")

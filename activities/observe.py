@@ -8,6 +8,7 @@ the returned state, in memory.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from activities.arm import read
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
     from azure.mgmt.web import WebSiteManagementClient
 
     from kubelink.spec import LinkSpec
+
+
+#: how an observation reads one resource: ``read`` (activities/arm.py), or the sweep's shared reads
+Reader = Callable[..., dict[str, Any] | None]
 
 
 def network(spec: LinkSpec) -> NetworkManagementClient:
@@ -65,26 +70,33 @@ def observe_public_ip(spec: LinkSpec, net: NetworkManagementClient | None = None
     )
 
 
-def observe_gateway(spec: LinkSpec, net: NetworkManagementClient | None = None) -> GatewayState:
+def observe_gateway(spec: LinkSpec, net: NetworkManagementClient | None = None, reader: Reader = read) -> GatewayState:
     net = net or network(spec)
-    return GatewayState.from_arm(read(net.virtual_network_gateways.get, spec.network.resource_group, spec.gateway.name))
+    return GatewayState.from_arm(
+        reader(net.virtual_network_gateways.get, spec.network.resource_group, spec.gateway.name)
+    )
 
 
-def observe_vnet_connection(spec: LinkSpec, client: WebSiteManagementClient | None = None) -> VnetConnectionState:
+def observe_vnet_connection(
+    spec: LinkSpec, client: WebSiteManagementClient | None = None, reader: Reader = read
+) -> VnetConnectionState:
     client = client or web(spec)
     app, vnet = spec.app, spec.network.virtual_network
-    body = read(client.web_apps.get_vnet_connection, app.resource_group, app.name, vnet)
+    body = reader(client.web_apps.get_vnet_connection, app.resource_group, app.name, vnet)
     return VnetConnectionState.from_arm(spec, body)
 
 
 def observe_app_gateway(
-    spec: LinkSpec, client: WebSiteManagementClient | None = None, net: NetworkManagementClient | None = None
+    spec: LinkSpec,
+    client: WebSiteManagementClient | None = None,
+    net: NetworkManagementClient | None = None,
+    reader: Reader = read,
 ) -> AppGatewayState:
     client = client or web(spec)
-    site_config = read(client.web_apps.get_configuration, spec.app.resource_group, spec.app.name)
+    site_config = reader(client.web_apps.get_configuration, spec.app.resource_group, spec.app.name)
     return AppGatewayState(
-        connection=observe_vnet_connection(spec, client),
-        gateway=observe_gateway(spec, net),
+        connection=observe_vnet_connection(spec, client, reader),
+        gateway=observe_gateway(spec, net, reader),
         app_vnet_name=dig(site_config, "properties", "vnetName"),
     )
 

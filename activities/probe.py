@@ -1,7 +1,8 @@
 """The connectivity probe: does the app reach the private service, as a user's request would?
 
 ``GET https://{app defaultHostName}{probe.path}`` and compare the status with ``probe.expectStatus``. The
-host name is read from ARM each time (it is the app's, not kubelink's). TLS uses the standard trust
+host name is read from ARM each time here (it is the app's, not kubelink's); the sweep keeps it in the link
+record and reads it again only when the probe cannot connect (activities/fleet.py). TLS uses the standard trust
 (``REQUESTS_CA_BUNDLE`` for a private CA); the timeout is short so one dead path can't hold a sweep. Only
 the status, the latency and the kind of failure are kept: never a body, a header or a credential.
 """
@@ -39,9 +40,14 @@ def probe_link(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _probe_link(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    site = read(web(spec).web_apps.get, spec.app.resource_group, spec.app.name)
+    return {"result": probe_app(spec, app_host(spec, site)).to_json()}
+
+
+def app_host(spec: LinkSpec, site: dict[str, Any] | None) -> str:
+    """The app's ``defaultHostName`` from its site GET; an app that is gone or has none is an error."""
     if spec.probe is None:
         raise PermanentError("NoProbe", f"link {spec.name} has no probe.path", step=STEP)
-    site = read(web(spec).web_apps.get, spec.app.resource_group, spec.app.name)
     host = dig(site, "properties", "defaultHostName")
     if not host:
         raise PermanentError(
@@ -50,7 +56,12 @@ def _probe_link(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
             step=STEP,
             resource=spec.app_id,
         )
-    return {"result": probe(f"https://{host}{spec.probe.path}", spec.probe.expect_status).to_json()}
+    return str(host)
+
+
+def probe_app(spec: LinkSpec, host: str) -> ProbeOutcome:
+    assert spec.probe is not None, "app_host refuses a link without a probe"
+    return probe(f"https://{host}{spec.probe.path}", spec.probe.expect_status)
 
 
 def probe(url: str, expect_status: int) -> ProbeOutcome:

@@ -7,8 +7,9 @@ Service still has the address the app was given, the gateway is ``Succeeded``, t
 needs no resync, and the app setting still holds that address.
 
 Reads per link: the Service (Kubernetes), the gateway, the app's VNet connection and site config, and the
-app settings list (4 ARM requests). A regional link reads its delegated subnet and the app's regional connection
-instead of the gateway side, and a link with ``dns`` its zone, VNet link and A record.
+app settings list (4 ARM requests); the sweep shares them among links (activities/fleet.py). A regional
+link reads its delegated subnet and the app's regional connection instead of the gateway side, and a link
+with ``dns`` its zone, VNet link and A record.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ from kubelink.progress import Step
 
 if TYPE_CHECKING:
     from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from azure.mgmt.web import WebSiteManagementClient
 
 STEP = Step.VERIFY
 #: the Ready reason the HTTP starter sets while a provisioning run is under way
@@ -80,27 +84,60 @@ def verify_link_config(payload: dict[str, Any]) -> dict[str, Any]:
     return run_activity(STEP, {"spec": record.spec}, checked, resource=resource_name)
 
 
-def check_link(spec: LinkSpec, private_address: str | None) -> list[dict[str, Any]]:
+class Reads:
+    """Where ``check_link`` gets what it compares: here, straight from Azure and Kubernetes, one link at a
+    time; the sweep's ``FleetReads`` (activities/fleet.py) shares each read among the links that use it."""
+
+    def service(self, spec: LinkSpec) -> ServiceState:
+        return observe_service(spec)
+
+    def app_gateway(self, spec: LinkSpec) -> AppGatewayState:
+        return observe_app_gateway(spec, self.web(spec), network(spec))
+
+    def regional(self, spec: LinkSpec) -> list[ResourceChange]:
+        return regional_changes(spec, network(spec), self.web(spec))
+
+    def dns(self, spec: LinkSpec, private_address: str) -> list[ResourceChange]:
+        return dns_changes(spec, private_address)
+
+    def app_settings(self, spec: LinkSpec) -> dict[str, str]:
+        return observe_app_settings(spec, self.web(spec))
+
+    def web(self, spec: LinkSpec) -> WebSiteManagementClient:
+        return web(spec)
+
+
+class _OneLink(Reads):
+    """One web client for the link's app reads, as a per-link verification always made them."""
+
+    def __init__(self) -> None:
+        self._web: WebSiteManagementClient | None = None
+
+    def web(self, spec: LinkSpec) -> WebSiteManagementClient:
+        self._web = self._web or web(spec)
+        return self._web
+
+
+def check_link(spec: LinkSpec, private_address: str | None, reads: Reads | None = None) -> list[dict[str, Any]]:
     """Every check of README "Drift" except the probe, as plan rows (``ResourceChange.to_json``)."""
-    client = web(spec)
+    reads = reads or _OneLink()
     # on the private-link path the private address is the endpoint's, not the Service's
     service_ip = None if spec.integration == "privateLink" else private_address
-    changes = [service_check(spec, observe_service(spec), service_ip)]
+    changes = [service_check(spec, reads.service(spec), service_ip)]
     if spec.integration == "gateway":
-        app_gateway = observe_app_gateway(spec, client, network(spec))
-        changes += gateway_checks(spec, app_gateway)
+        changes += gateway_checks(spec, reads.app_gateway(spec))
     else:
-        changes += regional_changes(spec, network(spec), client)
+        changes += reads.regional(spec)
         if spec.integration == "regional" and spec.app.virtual_network is not None:
             changes += peering_changes(spec)
         if spec.integration == "privateLink":
             changes += endpoint_changes(spec, ip=private_address)
         if needs_route_all(private_address):
-            changes.append(routing_change(spec, private_address, client))
+            changes.append(routing_change(spec, private_address, reads.web(spec)))
     if private_address is not None:
         if spec.dns:
-            changes += dns_changes(spec, private_address)
-        settings = observe_app_settings(spec, client)
+            changes += reads.dns(spec, private_address)
+        settings = reads.app_settings(spec)
         value = setting_value(spec, private_address)
         # the settings resource always exists: a missing setting is a differing field, not a missing resource
         changes.append(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from adapters import settings
+from adapters.pacing import Pacer
 from kubelink.errors import KubelinkError, PermanentError, TransientError
 
 if TYPE_CHECKING:
@@ -104,6 +105,18 @@ def arm_audience(endpoint: str) -> str:
 
 # --- ARM clients -----------------------------------------------------------------------------------
 
+#: ARM's buckets are per principal, and a worker process has one: every ARM client of the process paces here
+PACER = Pacer()
+
+
+def _paced(request: Any) -> None:
+    PACER.before(request.http_request.method, request.http_request.url)
+
+
+def _learned(response: Any) -> None:
+    sent, answer = response.http_request, response.http_response
+    PACER.after(sent.method, sent.url, answer.status_code, answer.headers)
+
 
 def _arm_options() -> dict[str, Any]:
     endpoint = settings.arm_endpoint()
@@ -112,6 +125,9 @@ def _arm_options() -> dict[str, Any]:
         "base_url": endpoint,
         "credential_scopes": [f"{arm_audience(endpoint)}/.default"],
         "retry_policy": _retry_policy(),
+        # azure-core's CustomHookPolicy runs inside the retry loop: every attempt is paced
+        "raw_request_hook": _paced,
+        "raw_response_hook": _learned,
         "connection_timeout": CONNECTION_TIMEOUT,
         "read_timeout": READ_TIMEOUT,
     }

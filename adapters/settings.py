@@ -27,11 +27,13 @@ ARM_ENDPOINT = "KUBELINK_ARM_ENDPOINT"
 POLL_SECONDS = "KUBELINK_POLL_SECONDS"
 VERIFY_SCHEDULE = "KUBELINK_VERIFY_SCHEDULE"
 VERIFY_CONCURRENCY = "KUBELINK_VERIFY_CONCURRENCY"
+EVENT_SETTLE_SECONDS = "KUBELINK_EVENT_SETTLE_SECONDS"
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_POLL_SECONDS = 60
-DEFAULT_VERIFY_SCHEDULE = "0 */15 * * * *"
+DEFAULT_VERIFY_SCHEDULE = "0 0 * * * *"
 DEFAULT_VERIFY_CONCURRENCY = 10
+DEFAULT_EVENT_SETTLE_SECONDS = 2
 
 SCOPES_HOWTO = (
     f"Set the app setting {ALLOWED_SCOPES} to a comma-separated list of ARM scopes kubelink may touch, "
@@ -149,6 +151,11 @@ def poll_seconds(env: Mapping[str, str] | None = None) -> int:
 def verify_concurrency(env: Mapping[str, str] | None = None) -> int:
     """How many links one verification sweep checks at a time (bounded: ARM throttles per principal)."""
     return _int_setting(VERIFY_CONCURRENCY, DEFAULT_VERIFY_CONCURRENCY, 1, 100, env)
+
+
+def event_settle_seconds(env: Mapping[str, str] | None = None) -> int:
+    """How long an event-started verification waits before reading, so a burst of changes is verified once."""
+    return _int_setting(EVENT_SETTLE_SECONDS, DEFAULT_EVENT_SETTLE_SECONDS, 0, 60, env)
 
 
 # --- kubeconfig ----------------------------------------------------------------------------------

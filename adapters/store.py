@@ -6,6 +6,10 @@ Tables:
   times, the last orchestration instances and their last output or error. Writes are read-modify-write
   under the entity's ETag, so a verification and a provisioning run finishing at once can't lose each
   other's fields, and conditions keep their transition times.
+- The same table holds the event index: PartitionKey ``dependsOn-{sha256 of a resource id}``, RowKey a link
+  name, one row for each top-level ARM resource the link depends on (``kubelink.events.link_dependencies``),
+  so an ARM event is matched to its links by one partition query and an unrelated one costs just that.
+  The link entity keeps the list (``dependencies``) so a spec change removes the rows it no longer needs.
 - ``kubelinkDrift``: PartitionKey the link name, RowKey an inverted timestamp plus the record's index in its
   batch, so a partition reads newest first, and a retried write of the same verification overwrites
   instead of duplicating.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -28,6 +33,7 @@ from adapters.settings import InvalidSetting
 from kubelink.conditions import READY, Condition, get_condition, set_condition
 from kubelink.drift import DriftRecord
 from kubelink.errors import PermanentError, TransientError
+from kubelink.events import link_dependencies
 
 if TYPE_CHECKING:
     from azure.data.tables import TableClient, TableServiceClient
@@ -36,6 +42,7 @@ STORAGE_SETTING = "AzureWebJobsStorage"
 LINKS_TABLE = "kubelinkLinks"
 DRIFT_TABLE = "kubelinkDrift"
 LINK_PARTITION = "link"
+DEPENDENCY_PARTITION = "dependsOn-"
 MAX_PROPERTY_CHARS = 30_000  # a Table string property holds 64 KiB of UTF-16: 32K characters
 _WRITE_ATTEMPTS = 8
 _EPOCH_MICROS_MAX = 10**17  # past year 5000: inverted keys stay positive and of fixed width
@@ -67,6 +74,9 @@ class LinkRecord:
     verify_instance: str | None = None
     last_output: dict[str, Any] | None = None
     last_error: dict[str, Any] | None = None
+    #: the app's ``defaultHostName``, as the sweep last read it (its probe's target; never in ``to_json``)
+    default_host_name: str | None = None
+    dependencies: tuple[str, ...] = ()
     etag: str | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -91,6 +101,7 @@ _TEXT = {
     "lastVerified": "last_verified",
     "provisionInstance": "provision_instance",
     "verifyInstance": "verify_instance",
+    "defaultHostName": "default_host_name",
 }
 _JSON = {"spec": "spec", "lastOutput": "last_output", "lastError": "last_error"}
 
@@ -99,8 +110,9 @@ def _record_from_entity(entity: dict[str, Any]) -> LinkRecord:
     values: dict[str, Any] = {attr: entity.get(prop) for prop, attr in _TEXT.items()}
     values.update({attr: json.loads(entity[prop]) if entity.get(prop) else None for prop, attr in _JSON.items()})
     conditions = tuple(Condition.from_json(c) for c in json.loads(entity.get("conditions") or "[]"))
+    dependencies = tuple(json.loads(entity.get("dependencies") or "[]"))
     etag = getattr(entity, "metadata", {}).get("etag")
-    return LinkRecord(name=entity["RowKey"], conditions=conditions, etag=etag, **values)
+    return LinkRecord(name=entity["RowKey"], conditions=conditions, dependencies=dependencies, etag=etag, **values)
 
 
 def _entity_from_record(record: LinkRecord) -> dict[str, Any]:
@@ -112,7 +124,22 @@ def _entity_from_record(record: LinkRecord) -> dict[str, Any]:
         if (value := getattr(record, attr)) is not None:
             entity[prop] = _dumps(value)
     entity["conditions"] = _dumps([c.to_json() for c in record.conditions])
+    entity["dependencies"] = _dumps(list(record.dependencies))
     return entity
+
+
+def _dependency_partition(resource_id: str) -> str:
+    """Table keys may not hold ``/``: the partition is named by the id's hash (the id is kept in the row)."""
+    return DEPENDENCY_PARTITION + hashlib.sha256(resource_id.lower().encode()).hexdigest()[:40]
+
+
+def _dependencies_of(spec: dict[str, Any]) -> tuple[str, ...]:
+    from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
+    try:
+        return link_dependencies(LinkSpec.from_json(spec))
+    except (KeyError, TypeError, ValueError, AttributeError):  # a record written before its spec was complete
+        return ()
 
 
 def _dumps(value: Any) -> str:
@@ -213,6 +240,7 @@ class LinkStore:
         verify_instance: str | _Keep | None = KEEP,
         last_output: dict[str, Any] | _Keep | None = KEEP,
         last_error: dict[str, Any] | _Keep | None = KEEP,
+        default_host_name: str | _Keep | None = KEEP,
         conditions: Sequence[Condition] = (),
         now: datetime | None = None,
     ) -> LinkRecord:
@@ -236,9 +264,13 @@ class LinkStore:
             "verify_instance": verify_instance,
             "last_output": last_output,
             "last_error": last_error,
+            "default_host_name": default_host_name,
         }
         given: dict[str, Any] = {k: v for k, v in changes.items() if v is not KEEP}
         table = self._table(LINKS_TABLE)
+        if isinstance(spec, dict):
+            given["dependencies"] = _dependencies_of(spec)
+            self._index(name, given["dependencies"], ())
         for _ in range(_WRITE_ATTEMPTS):
             stored = self.get_link(name)
             if stored is None and not isinstance(spec, dict):
@@ -264,8 +296,30 @@ class LinkStore:
                     )
             except (ResourceExistsError, ResourceModifiedError):
                 continue  # someone else wrote in between: read again and re-apply
+            if stored is not None and record.dependencies != stored.dependencies:
+                self._index(name, (), tuple(set(stored.dependencies) - set(record.dependencies)))
             return replace(record, etag=written.get("etag"))
         raise TransientError("StoreContention", f"The record of link {name!r} kept changing while being written")
+
+    # --- the event index -----------------------------------------------------------------------
+
+    def _index(self, name: str, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
+        """Rows are added before the link entity names them and removed after: a crash between the two
+        leaves an extra row (a needless verification), never a missing one."""
+        table = self._table(LINKS_TABLE)
+        for resource in add:
+            table.upsert_entity(
+                {"PartitionKey": _dependency_partition(resource), "RowKey": name, "resourceId": resource}
+            )
+        for resource in remove:
+            table.delete_entity(_dependency_partition(resource), name)
+
+    def links_depending_on(self, resource_id: str) -> list[str]:
+        """The names of the links whose spec names ``resource_id`` (a top-level resource id), by name."""
+        rows = self._table(LINKS_TABLE).query_entities(
+            "PartitionKey eq @pk", parameters={"pk": _dependency_partition(resource_id)}, select=["RowKey"]
+        )
+        return sorted(row["RowKey"] for row in rows)
 
     # --- drift ---------------------------------------------------------------------------------
 

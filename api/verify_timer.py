@@ -2,7 +2,7 @@
 
 The schedule is the host's ``%KUBELINK_VERIFY_SCHEDULE%`` expression when that app setting is set, so the
 Functions host resolves and validates it (a bad value disables this timer only, never the app); when it
-is unset the timer runs every 15 minutes, the documented default (a ``%SETTING%`` has no default of its
+is unset the timer runs hourly, the documented default (a ``%SETTING%`` has no default of its
 own, and an unresolved one stops the function from loading).
 
 Singleton: the sweep always runs under the fixed id ``verify-sweep``; a tick that finds it still active

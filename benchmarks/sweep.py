@@ -1,12 +1,20 @@
-"""Benchmark: one verification sweep over many links in the local world (prints figures; not a test).
+"""Benchmark: one fleet sweep over many links under ARM's throttling, in the local world (prints figures).
 
-Provisions the example link for real, then adds ``--links - 1`` link records that name the same Azure and
-Kubernetes resources (as many links sharing one gateway and app would), so every verification does its full
-set of reads against the sandbox. Then runs the sweep (``verify_sweep``, as the timer starts it) twice: once
-clean, once with ``--throttled`` of the gateway reads answered 429 + ``Retry-After`` by the sandbox, and
-prints wall time, ARM requests per link by kind, and how the throttling was absorbed.
+Provisions the example link for real, then adds link records for ``--links`` links in all, in one of two
+shapes, each in a world of its own:
 
-    python -m benchmarks.sweep [--links 1000] [--concurrency 10] [--throttled 200]
+- ``shared``: every link names the same gateway, app and Service (as many links sharing one app would);
+- ``distinct-apps``: every link has an app of its own (the sandbox seeds that many copies of the provisioned
+  app, connection and settings included, through its control API), all on one gateway. The copies have no
+  HTTPS server of their own, so these links carry no probe.
+
+With the sandbox's throttling at ``--scale`` (1: ARM's own token buckets), it runs the sweep as the timer
+starts it and prints the ARM requests per link by kind, the 429s met, the wall time, and the floor the
+token buckets allow for that mix of requests (``adapters.pacing.bucket_floor``), ending with one line:
+
+    sweep: shape=shared links=1000 wall=12.3 floor=10.8 ratio=1.14 requests_per_link=0.004 failed=0
+
+    python -m benchmarks.sweep [--links 1000] [--shape shared|distinct-apps] [--concurrency 20] [--scale 1]
 """
 
 from __future__ import annotations
@@ -19,99 +27,89 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from adapters.pacing import bucket_floor, request_kind
 from local.world_client import WorldClient
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "link.json"
 NO_SCHEDULED_SWEEP = "0 0 0 1 1 *"
+SHAPES = ("shared", "distinct-apps")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--links", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=10, help="KUBELINK_VERIFY_CONCURRENCY for the sweep")
-    parser.add_argument("--throttled", type=int, default=200, help="gateway GETs answered 429 in the second sweep")
-    parser.add_argument("--retry-after", type=int, default=1, help="Retry-After of each 429, seconds")
+    parser.add_argument("--shape", choices=SHAPES, action="append", help="default: both, one after the other")
+    parser.add_argument("--concurrency", type=int, default=20, help="KUBELINK_VERIFY_CONCURRENCY for the sweep")
+    parser.add_argument("--scale", type=float, default=1.0, help="the sandbox's token buckets times this")
     args = parser.parse_args()
+    for shape in args.shape or SHAPES:
+        bench(shape, args.links, args.concurrency, args.scale)
+
+
+def bench(shape: str, links: int, concurrency: int, scale: float) -> None:
     from local.supervisor import World
 
+    settings = {"KUBELINK_VERIFY_SCHEDULE": NO_SCHEDULED_SWEEP}
     with tempfile.TemporaryDirectory(prefix="kubelink-bench-") as state:
-        world = World(Path(state), host_port=None, settings={"KUBELINK_VERIFY_SCHEDULE": NO_SCHEDULED_SWEEP})
+        world = World(Path(state), host_port=None, settings=settings, events=False)
         with world:
-            started = time.monotonic()
+            began = time.monotonic()
             world.ensure("host")
-            print(f"world up in {time.monotonic() - started:.1f} s")
-            bench = Bench(world)
+            client = WorldClient(world.describe())
             link = json.loads(EXAMPLE.read_text())
-            bench.provision(link)
-            bench.clone_links(link["name"], args.links - 1)
-            print(f"\nsweep over {args.links} links, concurrency {args.concurrency}")
-            bench.report(bench.sweep(args.concurrency), args.links)
-            fault = {
-                "method": "GET",
-                "pathPattern": "/virtualNetworkGateways/[^/]+$",
-                "status": 429,
-                "times": args.throttled,
-                "headers": {"Retry-After": str(args.retry_after)},
-                "body": {"error": {"code": "TooManyRequests", "message": "Too many requests (sandbox fault)"}},
-            }
-            bench.inject(**fault)
-            print(f"\nsame sweep, first {args.throttled} gateway GETs answered 429 (Retry-After: {args.retry_after})")
-            bench.report(bench.sweep(args.concurrency), args.links)
+            client.completed("/api/links", link, timeout=3600)
+            print(f"\n[{shape}] world up and {link['name']} provisioned in {time.monotonic() - began:.1f} s")
+            began = time.monotonic()
+            seed(client, link, shape, links - 1)
+            print(f"[{shape}] {links - 1} more link records (and their apps) in {time.monotonic() - began:.1f} s")
+            client.throttle(scale)
+            client.reset_requests()
+            began = time.monotonic()
+            status = client.sweep(concurrency).status
+            wall = time.monotonic() - began
+            report(shape, links, wall, status, client.arm_requests(), scale, concurrency)
 
 
-class Bench(WorldClient):
-    def __init__(self, world: Any) -> None:
-        super().__init__(world.describe())
-        self.world = world
+def seed(client: WorldClient, link: dict[str, Any], shape: str, count: int) -> None:
+    if shape == "shared":
+        client.clone_links(link["name"], count)
+        return
+    app = link["app"]
+    answer = client.http.post(
+        f"{client.arm}/_sandbox/sites/{app['resourceGroup']}/{app['name']}/copies", json={"count": count}, timeout=600
+    )
+    answer.raise_for_status()
+    apps: list[str] = answer.json()["names"]
 
-    def provision(self, link: dict[str, Any]) -> None:
-        began = time.monotonic()
-        self.completed("/api/links", link, timeout=3600)
-        print(f"provisioned {link['name']} in {time.monotonic() - began:.1f} s")
+    def own_app(index: int, spec: dict[str, Any]) -> dict[str, Any]:
+        body = {**spec, "app": {**spec["app"], "name": apps[index]}}
+        body.pop("probe", None)
+        return body
 
-    def clone_links(self, name: str, count: int) -> None:
-        """Link records for ``count`` more links over the same resources, written as provisioning would."""
-        from adapters.store import LinkStore
+    client.clone_links(link["name"], count, own_app)
 
-        store = LinkStore.from_connection_string(self.world.storage)
-        source = store.get_link(name)
-        assert source is not None and source.private_address
-        began = time.monotonic()
-        for index in range(count):
-            clone = f"{name}-{index:04d}"
-            store.upsert_link(
-                clone,
-                spec={**source.spec, "name": clone},
-                private_address=source.private_address,
-                last_provisioned=source.last_provisioned,
-                conditions=source.conditions,
-            )
-        print(f"added {count} link records in {time.monotonic() - began:.1f} s")
 
-    def sweep(self, concurrency: int) -> dict[str, Any]:
-        from kubelink.options import RunOptions
-
-        self.reset_requests()
-        run = {"concurrency": concurrency, "options": RunOptions.for_poll_seconds(1).to_json()}
-        began = time.monotonic()
-        uri = self.start("/runtime/webhooks/durabletask/orchestrators/verify_sweep/verify-sweep", run)
-        status = self.follow(uri, timeout=3600, interval=0.5).status
-        elapsed = time.monotonic() - began
-        log = self.arm_requests()
-        return {"status": status, "seconds": elapsed, "log": log}
-
-    @staticmethod
-    def report(sweep: dict[str, Any], links: int) -> None:
-        status, seconds, log = sweep["status"], sweep["seconds"], sweep["log"]
-        kinds = Counter(f"{e['method']} {_kind(e['path'])}" for e in log)
-        throttled = sum(1 for e in log if e.get("status") == 429)
-        writes = [e for e in log if e["method"] in ("PUT", "PATCH", "DELETE")]
-        print(f"  result        {status['runtimeStatus']} {json.dumps(status.get('output'))}")
-        print(f"  wall time     {seconds:.1f} s ({links / seconds:.1f} links/s, {1000 * seconds / links:.0f} ms/link)")
-        print(f"  ARM requests  {len(log)} ({len(log) / links:.2f} per link), writes {len(writes)}, 429s {throttled}")
-        for kind, count in kinds.most_common():
-            print(f"    {count / links:5.2f}/link  {kind}")
+def report(
+    shape: str, links: int, wall: float, status: dict[str, Any], log: list[dict[str, Any]], scale: float, workers: int
+) -> None:
+    output = status.get("output") or {}
+    kinds = Counter(f"{e['method']} {_kind(e['path'])}" for e in log)
+    buckets = Counter(request_kind(e["method"]) for e in log)
+    throttled = sum(1 for e in log if e["status"] == 429)
+    floor = bucket_floor(buckets, scale) if scale > 0 else 0.0
+    per_link = len(log) / links
+    print(f"[{shape}] {status['runtimeStatus']} {json.dumps(output)}; concurrency {workers}, bucket scale {scale:g}")
+    print(f"  ARM requests {len(log)} ({per_link:.3f} per link): {dict(buckets)}; 429s met {throttled}")
+    for kind, count in kinds.most_common():
+        print(f"    {count / links:7.3f}/link  {count:5d}  {kind}")
+    print(f"  wall {wall:.1f} s; the token buckets allow no less than {floor:.1f} s for these requests")
+    ratio = f"{wall / floor:.2f}" if floor > 0 else "inf"
+    failed = output.get("failed", links) if status["runtimeStatus"] == "Completed" else links
+    print(
+        f"sweep: shape={shape} links={links} wall={wall:.1f} floor={floor:.1f} ratio={ratio} "
+        f"requests_per_link={per_link:.3f} failed={failed}"
+    )
 
 
 def _kind(path: str) -> str:

@@ -3,9 +3,10 @@
 Starts the world (Azurite, etcd + kube-apiserver, the ARM sandbox, the local Functions host) through the
 supervisor, POSTs ``examples/link.json``, follows ``statusQueryGetUri`` printing each step as it changes,
 prints the output, calls the app's probe through the private path, verifies the link, changes the app
-setting behind kubelink's back (through ARM with the SDK, as a person would), verifies again, prints the
-drift record, then moves the link to today's recommended path (``integration: regional``: no gateway) and
-probes again, and stops everything. Exits 0 only if every one of those happened as described.
+setting behind kubelink's back (through ARM with the SDK, as a person would), waits for kubelink to find it
+from ARM's event (no verify request), prints the drift record, then moves the link to today's recommended
+path (``integration: regional``: no gateway) and probes again, and stops everything. Exits 0 only if every
+one of those happened as described.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -91,8 +93,8 @@ class Demo:
         setting = self.link["app"].get("setting", "PrivateAddress")
         before = self.tamper(setting)
         say(f"\n5. Someone changes app setting {setting} from {before} to {TAMPERED_ADDRESS} through ARM (SDK)")
-        say(f"\n6. Verifying link {self.name} again")
-        drifted = self.verify()
+        say("\n6. ARM's event about that write reaches kubelink's Event Grid trigger, which verifies the link")
+        drifted = self.verified_by_event(setting)
         wanted = [r for r in drifted.get("drift") or [] if r["field"].endswith(setting)]
         if drifted.get("ready") is not False or not wanted:
             raise DemoFailed(f"verification did not report the changed setting: {json.dumps(drifted)}")
@@ -156,6 +158,21 @@ class Demo:
         if status["runtimeStatus"] != "Completed":
             raise DemoFailed(f"verification ended {status['runtimeStatus']}: {json.dumps(status.get('output'))}")
         output: dict[str, Any] = status["output"]
+        return output
+
+    def verified_by_event(self, setting: str, timeout: float = 60) -> dict[str, Any]:
+        """Wait for the drift record of the tampered setting, then return the verification that wrote it."""
+        began = time.monotonic()
+        while not any(
+            r["field"].endswith(setting) and r["actual"] == TAMPERED_ADDRESS
+            for r in self.get(f"/api/links/{self.name}/drift")["value"]
+        ):
+            if time.monotonic() - began > timeout:
+                raise DemoFailed(f"no drift record {timeout:.0f} s after the change: did the event arrive?")
+            time.sleep(0.2)
+        say(f"   drift recorded {time.monotonic() - began:.1f} s after the write, with no verify request")
+        status = self.follow(self.client.instance_status_uri(f"verify-link-{self.name}"), lambda _: None)
+        output: dict[str, Any] = status.get("output") or {}
         return output
 
     def get(self, path: str) -> Any:

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -41,6 +42,9 @@ NEEDS = {"azurite": (), "cluster": (), "sandbox": ("cluster",), "host": ("azurit
 RUN_PORTS = {"host": 7071, "arm": 8443, "apiserver": 6443, **STANDARD_PORTS}
 # The platform gives up on a host that keeps crashing; so do we, rather than spin.
 MAX_RESTARTS_PER_MINUTE = 5
+#: the Event Grid trigger the sandbox's system topic delivers to (api/events.py)
+EVENT_FUNCTION = "resource_changed"
+EVENT_TYPES = [f"Microsoft.Resources.Resource{kind}Success" for kind in ("Write", "Delete", "Action")]
 STATE_ENTRIES = ("azurite", "cluster", "sandbox", "host", "logs", "world.json", "local.settings.json")
 
 
@@ -147,8 +151,11 @@ class World:
         storage_ports: Mapping[str, int] | None = None,
         sandbox_args: Sequence[str] = (),
         settings: Mapping[str, str] | None = None,
+        events: bool = True,
     ) -> None:
         self.state_dir = state_dir.resolve()
+        #: subscribe the host's Event Grid trigger to the sandbox's ARM events when the host starts
+        self.events = events
         self.extra_settings = dict(settings or {})
         logs = self.state_dir / "logs"
         self.settings_file = self.state_dir / "local.settings.json"
@@ -220,6 +227,8 @@ class World:
             self._write_settings()
         component: Component = getattr(self, name)  # attributes are named as COMPONENTS
         component.start()
+        if name == "host" and self.events:
+            self.subscribe_host_to_events()
         log.info("%s ready in %.1f s", name, time.monotonic() - began)
 
     def stop(self) -> None:
@@ -270,12 +279,43 @@ class World:
         self.host.stop()  # reap it and anything it left in its process group
         try:
             self.host.start()
+            if self.events:
+                self.subscribe_host_to_events()
         except StartError as exc:
             self.failure = str(exc)
             log.error("%s", self.failure)
             return
         self.write_world_file()
         log.info("host restarted (pid %s)", self.host.proc.pid)
+
+    def subscribe_host_to_events(self) -> None:
+        """Wire the host's Event Grid webhook to the sandbox's system topic, as infra does in Azure: the
+        subscription's validation handshake goes to the host, and ARM's events follow (local/sandbox/README.md)."""
+        subscription = {
+            "name": "kubelink",
+            "endpoint": f"{self.host.url}/runtime/webhooks/eventgrid?functionName={EVENT_FUNCTION}",
+            "includedEventTypes": EVENT_TYPES,
+            "subjectBeginsWith": f"/subscriptions/{self.subscription_id}",
+            "maxEventsPerBatch": 10,
+        }
+        request = urllib.request.Request(
+            f"{self.arm_url}/_sandbox/eventSubscriptions",
+            data=json.dumps(subscription).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        context = ssl.create_default_context(cafile=str(self.ca_bundle))
+        try:
+            with urllib.request.urlopen(request, timeout=60, context=context) as answer:
+                answer.read()
+        except urllib.error.HTTPError as refused:
+            raise StartError("host", f"the sandbox refused its event subscription: {refused.read().decode()}") from None
+
+    def unsubscribe_host_from_events(self) -> None:
+        request = urllib.request.Request(f"{self.arm_url}/_sandbox/eventSubscriptions/kubelink", method="DELETE")
+        context = ssl.create_default_context(cafile=str(self.ca_bundle))
+        with contextlib.suppress(urllib.error.HTTPError), urllib.request.urlopen(request, timeout=60, context=context):
+            pass
 
     # -- what the world looks like from outside --------------------------------------------------------------------
 
@@ -376,6 +416,9 @@ def _parser() -> argparse.ArgumentParser:
         run.add_argument(f"--{kind}-port", type=_port, default=port, help=f"Azurite {kind} (default {port})")
     run.add_argument("--without", action="append", default=[], choices=COMPONENTS, help="leave a component out")
     run.add_argument("--sandbox-arg", action="append", default=[], help="extra argument for local.sandbox")
+    run.add_argument(
+        "--throttle-scale", type=float, default=1.0, help="ARM's token buckets in the sandbox times this (0: off)"
+    )
     stop = commands.add_parser("stop", help="stop the world that world.json describes")
     stop.add_argument("--state-dir", type=Path, default=REPO / ".local")
     return parser
@@ -404,7 +447,7 @@ def _run(args: argparse.Namespace) -> int:
             arm_port=args.arm_port,
             apiserver_port=args.apiserver_port,
             storage_ports={kind: getattr(args, f"{kind}_port") for kind in STANDARD_PORTS},
-            sandbox_args=args.sandbox_arg,
+            sandbox_args=["--throttle-scale", str(args.throttle_scale), *args.sandbox_arg],
         )
     except StartError as exc:
         log.error("%s", exc)

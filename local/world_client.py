@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from kubelink_cli.client import KubelinkClient
+from kubelink_cli.client import KubelinkClient, Run
 
 #: ARM POST actions that only read: every other non-GET request changes Azure
 READ_ACTIONS = ("/list", "/listclusterusercredential", "/getvpnclientconnectionhealth")
@@ -34,6 +34,42 @@ class WorldClient(KubelinkClient):
         self.ca_bundle: str = world["caBundle"]
         self.subscription_id: str = world["subscriptionId"]
         self.sites: dict[str, str] = dict(world.get("sites") or {})
+        self.storage: str | None = world.get("storage")
+
+    def sweep(self, concurrency: int, timeout: float = 3600) -> Run:
+        """Start the verification sweep as the drift timer does (``verify-sweep``) and follow it to its end."""
+        from kubelink.options import RunOptions
+
+        run = {"concurrency": concurrency, "options": RunOptions.for_poll_seconds(1).to_json()}
+        uri = self.start("/runtime/webhooks/durabletask/orchestrators/verify_sweep/verify-sweep", run)
+        return self.follow(uri, timeout=timeout, interval=0.5)
+
+    def clone_links(
+        self, name: str, count: int, spec: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None
+    ) -> list[str]:
+        """``count`` more link records like ``name``'s, as its provisioning wrote them (``{name}-0000``…), each
+        spec ``spec(index, copy)`` when given: many links over the same (or seeded) resources."""
+        from adapters.store import LinkStore
+
+        assert self.storage, "the world has no storage"
+        store = LinkStore.from_connection_string(self.storage)
+        source = store.get_link(name)
+        assert source is not None and source.private_address, f"link {name} is not provisioned"
+        names = [f"{name}-{index:04d}" for index in range(count)]
+        for index, clone in enumerate(names):
+            body = {**source.spec, "name": clone}
+            store.upsert_link(
+                clone,
+                spec=spec(index, body) if spec else body,
+                private_address=source.private_address,
+                last_provisioned=source.last_provisioned,
+                conditions=source.conditions,
+            )
+        return names
+
+    def throttle(self, scale: float) -> None:
+        """ARM's token buckets in the sandbox, times ``scale`` (0: off)."""
+        self.http.put(f"{self.arm}/_sandbox/throttling", json={"scale": scale}, timeout=30).raise_for_status()
 
     # --- the sandbox ----------------------------------------------------------------------------
 
@@ -66,12 +102,13 @@ class WorldClient(KubelinkClient):
 
     # --- people, with the SDKs ------------------------------------------------------------------
 
-    def sdk(self, client: Callable[..., Client]) -> Client:
-        """A real ARM SDK client (``WebSiteManagementClient``…) on the sandbox, as a person would use it."""
+    def sdk(self, client: Callable[..., Client], token: str | None = None) -> Client:
+        """A real ARM SDK client (``WebSiteManagementClient``…) on the sandbox, as a person would use it
+        (``token``: another principal's, for ARM's per-principal throttling)."""
         from adapters.clients import StaticTokenCredential
 
         return client(
-            StaticTokenCredential(),
+            StaticTokenCredential(token) if token else StaticTokenCredential(),
             self.subscription_id,
             base_url=self.arm,
             credential_scopes=[ARM_SCOPE],

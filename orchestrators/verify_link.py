@@ -7,11 +7,17 @@ handed back to provisioning under its usual singleton id (``remediate_link``), a
 
 A verification never fails its orchestration: an error while checking is recorded on the link as
 ``Ready`` Unknown, so one unreachable link cannot abort a sweep's ``task_all``.
+
+Started by an ARM event (``api/events.py``), it first waits ``settleSeconds`` on a durable timer, so the
+burst of events one change makes is verified once: an event that finds it still settling is covered by
+the reads to come. One that finds it reading may report a change those reads missed: it is handed over as
+``resourceChanged``, and the run then verifies again (as new) before it ends.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -27,12 +33,21 @@ from orchestrators.flow import Flow, StepFailed, call
 
 bp = df.Blueprint()
 
+#: the external event ``api/events.py`` raises for a change a running verification may not have seen
+RESOURCE_CHANGED = "resourceChanged"
+#: the custom status step while an event-started verification waits for the rest of a burst
+SETTLING = "settle"
+
 
 @bp.orchestration_trigger(context_name="context")
 def verify_link(context: df.DurableOrchestrationContext) -> Flow:
     run: dict[str, Any] = context.get_input()
     name: str = run["name"]
     options = RunOptions.from_json(run.get("options"))
+    settle = float(run.get("settleSeconds") or 0)
+    if settle:
+        _status(context, name, SETTLING, f"ARM reported a change; waiting {settle:g} s for the rest of it")
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=settle))
     detected_at = context.current_utc_datetime.strftime("%Y-%m-%dT%H:%M:%SZ")
     _status(context, name, "config", f"Checking link {name} against Azure and Kubernetes (read-only)")
     try:
@@ -71,6 +86,9 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
         {"name": name, "verifiedAt": detected_at, "records": [r.to_json() for r in records]},
         options,
     )
+    if (yield from _changed_meanwhile(context)):
+        context.continue_as_new({**run, "settleSeconds": settle})
+        return None
     _status(context, name, "done", _summary(name, records))
     return {
         "name": name,
@@ -80,6 +98,18 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
         "probe": probe.to_json() if probe else None,
         "remediation": remediation,
     }
+
+
+def _changed_meanwhile(context: df.DurableOrchestrationContext) -> Flow:
+    """Whether ``api/events.py`` handed this run a change its reads may have missed (it hands over only
+    changes made after the settling wait ended); one look, without waiting."""
+    changed = context.wait_for_external_event(RESOURCE_CHANGED)
+    now = context.create_timer(context.current_utc_datetime)
+    winner = yield context.task_any([changed, now])
+    if winner is now:
+        return False
+    now.cancel()
+    return True
 
 
 def _record_error(

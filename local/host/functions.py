@@ -25,6 +25,7 @@ ACTIVITY_TRIGGER = "activityTrigger"
 ENTITY_TRIGGER = "entityTrigger"
 HTTP_TRIGGER = "httpTrigger"
 TIMER_TRIGGER = "timerTrigger"
+EVENT_GRID_TRIGGER = "eventGridTrigger"
 DURABLE_CLIENT = "durableClient"
 _OUT_OF_PROC_LABEL = "\n\n$OutOfProcData$:"
 

@@ -20,6 +20,7 @@ from azure.durable_functions.models.utils.df_serialization import df_dumps
 from azure.functions import meta
 from azure.functions.timer import TimerRequestConverter
 
+from local.host import eventgrid
 from local.host import history as h
 from local.host.clock import Clock, SystemClock
 from local.host.durable_api import RPC_PATH, WEBHOOK_PATH, DurableApi, client_binding
@@ -241,6 +242,8 @@ class LocalHost:
         assert self.api is not None
         if path.rstrip("/") == "/admin/host/status":
             return web.json_response({"id": "local", "state": "Running", "version": "local-host"})
+        if path.rstrip("/") == eventgrid.EVENTGRID_PATH and request.method == "POST":
+            return await eventgrid.handle(request, self.functions, self._invoke_event)
         for prefix in (WEBHOOK_PATH, RPC_PATH):
             if path == prefix or path.startswith(prefix + "/"):
                 return await self.api.handle(request, path[len(prefix) :])
@@ -266,6 +269,15 @@ class LocalHost:
             )
             return web.Response(status=500)
         return to_response(result)
+
+    async def _invoke_event(self, info: FunctionInfo, args: dict[str, Any]) -> Any:
+        try:
+            return await self._call(info, args)
+        except Exception as exc:
+            self.log.error(
+                f"Executed 'Functions.{info.name}' failed: {type(exc).__name__}: {exc}\n{h.format_traceback(exc)}"
+            )
+            raise
 
     async def _invoke_timer(self, info: FunctionInfo, timer_info: dict[str, Any]) -> None:
         timer = TimerRequestConverter.decode(

@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> None:
         "--ilb-delay-seconds", type=float, default=Settings.ilb_delay_seconds, help="before an ILB IP is set"
     )
     parser.add_argument(
+        "--throttle-scale",
+        type=float,
+        default=Settings.throttle_scale,
+        help="ARM's token buckets times this (1: Azure's; 0: off, the default)",
+    )
+    parser.add_argument(
         "--list-page-size", type=int, default=Settings.list_page_size, help="entries per page of a list answer"
     )
     parser.add_argument("--site-port-base", type=int, default=0, help="first web app port (0: any free port)")
@@ -41,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         lro_seconds=args.lro_seconds,
         gateway_seconds=args.gateway_seconds,
         ilb_delay_seconds=args.ilb_delay_seconds,
+        throttle_scale=args.throttle_scale,
         list_page_size=args.list_page_size,
     )
     done = threading.Event()

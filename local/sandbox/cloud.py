@@ -23,6 +23,10 @@ class Settings:
     ilb_delay_seconds: float = 1.0
     #: Upper bound for the ``Retry-After`` the sandbox suggests on 202 answers and running operations' polls.
     max_retry_after: int = 10
+    #: ARM's token buckets multiplied by this (0: no throttling; see throttling.py)
+    throttle_scale: float = 0.0
+    #: Event Grid's retry schedule (10 s, 30 s, 1 min…) multiplied by this
+    event_retry_scale: float = 0.1
     #: Entries per page of a list answer; the rest is behind ``nextLink`` (local/sandbox/listing.py).
     list_page_size: int = 100
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import ssl
 import threading
 import time
@@ -16,15 +17,20 @@ from . import containerservice, network, privatedns, privatelink, resources, web
 from .cloud import Cloud, Settings
 from .control import Faults, RequestLog, parse_fault
 from .errors import ArmError
+from .events import EventGrid, InvalidSubscription
 from .httpd import JsonHandler, TLSServer, error_response
 from .ilb import IlbController
 from .routing import Request, Response, Router, json_response
 from .seed import DEFAULT_SEED, load_seed
 from .sites import SiteServers
 from .state import World
+from .throttling import Throttling
 from .tls import CertificateAuthority
 
 log = logging.getLogger("local.sandbox")
+
+#: POST actions that only read: nothing to persist (state.json is rewritten after every other non-GET)
+READ_ONLY_ACTIONS = ("/config/appsettings/list", "/listclusterusercredential")
 
 ARM_ROUTES = Router()
 for _module in (resources, network, privatelink, privatedns, web, containerservice):
@@ -59,6 +65,8 @@ class Sandbox:
         self.ilb_namespace = ilb_namespace
         self.faults = Faults()
         self.requests = RequestLog()
+        self.throttling = Throttling(self.settings.throttle_scale)
+        self.events = EventGrid(retry_scale=self.settings.event_retry_scale)
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._stoppers: list[Callable[[], None]] = []
@@ -78,6 +86,8 @@ class Sandbox:
         world.hooks.update(privatedns.hooks)
         kubeconfig = self.kubeconfig.read_bytes() if self.kubeconfig else None
         self.cloud = Cloud(world, self.settings, self.faults, ca, kubeconfig)
+        self.events.subscription_id = world.subscription_id
+        self._stoppers.append(self.events.stop)
         sandbox = self
 
         class Handler(JsonHandler):
@@ -183,14 +193,8 @@ class Sandbox:
         request_id = str(uuid.uuid4())
         correlation = req.headers.get("x-ms-correlation-request-id") or request_id
         started = time.time()
-        fault = False
-        try:
-            response, fault = self._arm(req)
-        except ArmError as exc:
-            response = error_response(exc)
-        except Exception:
-            log.exception("unhandled error for %s %s", req.method, req.path)
-            response = error_response(ArmError(500, "InternalServerError", "Encountered internal server error."))
+        response, fault = self.throttling.guard(req, self.subscription_id, lambda: self._answer(req))
+        self.events.publish(req, response, correlation, injected=fault)
         response.headers.setdefault("Cache-Control", "no-cache")
         response.headers.setdefault("Pragma", "no-cache")
         response.headers.setdefault("Expires", "-1")
@@ -216,6 +220,15 @@ class Sandbox:
             }
         )
         return response
+
+    def _answer(self, req: Request) -> tuple[Response, bool]:
+        try:
+            return self._arm(req)
+        except ArmError as exc:
+            return error_response(exc), False
+        except Exception:
+            log.exception("unhandled error for %s %s", req.method, req.path)
+            return error_response(ArmError(500, "InternalServerError", "Encountered internal server error.")), False
 
     def _arm(self, req: Request) -> tuple[Response, bool]:
         """Answer one ARM request; the flag says whether an injected fault answered it."""
@@ -253,7 +266,7 @@ class Sandbox:
             try:
                 return handler(self.cloud, req), False
             finally:
-                if req.method != "GET":
+                if req.method != "GET" and not req.path.lower().endswith(READ_ONLY_ACTIONS):
                     self.world.save()
 
     def _control(self, req: Request) -> Response:
@@ -274,8 +287,45 @@ class Sandbox:
         if path == "/_sandbox/faults" and req.method == "DELETE":
             self.faults.clear()
             return Response(204)
+        if path.startswith(("/_sandbox/eventSubscriptions", "/_sandbox/throttling", "/_sandbox/sites/")):
+            return self._control_fleet(req, path)
         if path == "/_sandbox/world" and req.method == "GET":
             with self.world.lock:
                 self.world.settle()
                 return json_response(200, self.world.snapshot())
+        return json_response(404, {"error": {"code": "NotFound", "message": f"No control route {req.method} {path}."}})
+
+    def _control_fleet(self, req: Request, path: str) -> Response:
+        """Event Grid subscriptions of the system topic, the throttling scale, copies of a site for
+        benchmarks (README "Control API")."""
+        copies = re.fullmatch(r"/_sandbox/sites/([^/]+)/([^/]+)/copies", path)
+        if copies and req.method == "POST":
+            count = req.body.get("count") if isinstance(req.body, dict) else None
+            if not isinstance(count, int) or not 1 <= count <= 10000:
+                return json_response(400, {"error": {"code": "InvalidCount", "message": "'count' is 1 to 10000"}})
+            with self.world.lock:
+                try:
+                    names = web.copy_site(self.world, copies[1], copies[2], count)
+                except ArmError as exc:
+                    return error_response(exc)
+                self.world.save()
+            return json_response(201, {"names": names})
+        if path == "/_sandbox/throttling" and req.method == "GET":
+            return json_response(200, self.throttling.state())
+        if path == "/_sandbox/throttling" and req.method == "PUT":
+            scale = req.body.get("scale") if isinstance(req.body, dict) else None
+            if not isinstance(scale, int | float) or isinstance(scale, bool) or scale < 0:
+                return json_response(400, {"error": {"code": "InvalidScale", "message": "'scale' is a number >= 0"}})
+            self.throttling.configure(float(scale))
+            return json_response(200, self.throttling.state())
+        if path == "/_sandbox/eventSubscriptions" and req.method == "GET":
+            return json_response(200, {"value": self.events.subscriptions()})
+        if path == "/_sandbox/eventSubscriptions" and req.method == "POST":
+            try:
+                return json_response(201, self.events.subscribe(req.body).to_json())
+            except InvalidSubscription as exc:
+                return json_response(400, {"error": {"code": "InvalidSubscription", "message": str(exc)}})
+        name = path.removeprefix("/_sandbox/eventSubscriptions/")
+        if name != path and "/" not in name and req.method == "DELETE":
+            return Response(204 if self.events.unsubscribe(name) else 404)
         return json_response(404, {"error": {"code": "NotFound", "message": f"No control route {req.method} {path}."}})

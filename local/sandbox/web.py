@@ -590,3 +590,26 @@ def delete_swift(cloud: Cloud, req: Request) -> Response:
     site = _site(cloud, req)
     _set_regional(site, None, cloud.world)
     return Response(200)
+
+
+# --- seeding for benchmarks (control API) ---------------------------------------------------------------
+
+
+def copy_site(world: World, group: str, name: str, count: int) -> list[str]:
+    """``count`` copies of a site with everything under it (config, settings, VNet connections), named
+    ``{name}-0000``…, as if each had been set up the same way. Control API only: many apps for a benchmark
+    without an HTTPS server each (the copies keep the original's ``defaultHostName``)."""
+    source_id = ids.provider_id(world.subscription_id, group, "Microsoft.Web", "sites", name)
+    prefix = ids.key(source_id)
+    originals = [r for k, r in world.resources.items() if k == prefix or k.startswith(prefix + "/")]
+    if not originals:
+        raise errors.resource_not_found(ids.SITE_TYPE, name, group)
+    names = [f"{name}-{index:04d}" for index in range(count)]
+    for copy_name in names:
+        copy_id = source_id.rsplit("/", 1)[0] + "/" + copy_name
+        for original in originals:
+            copied = json.loads(json.dumps(original).replace(source_id, copy_id))
+            if ids.key(original["id"]) == prefix:
+                copied["name"] = copy_name
+            world.put(copied)
+    return names

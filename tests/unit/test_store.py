@@ -13,6 +13,7 @@ from adapters.settings import InvalidSetting
 from adapters.store import MAX_PROPERTY_CHARS, LinkNotFound, LinkStore
 from kubelink.conditions import READY, Condition
 from kubelink.drift import DriftRecord
+from kubelink.spec import LinkSpec
 from local.azurite import Azurite
 from tests.example import example_link
 
@@ -203,3 +204,25 @@ def test_from_env_with_an_explicit_connection_string(
     monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
     LinkStore.from_env().upsert_link(name, spec=SPEC)
     assert LinkStore.from_connection_string(azurite.connection_string).get_link(name) is not None
+
+
+# --- the event index ---------------------------------------------------------------------------------
+
+
+def test_the_event_index_follows_the_spec(store: LinkStore, name: str) -> None:
+    from tests.example import example_link
+
+    spec = example_link(name=name)
+    spec["app"] = {**spec["app"], "name": f"app-{name}"}  # an app of this test alone
+    store.upsert_link(name, spec=spec)
+    app = f"/subscriptions/{spec['subscriptionId']}/resourceGroups/apps-rg/providers/Microsoft.Web/sites/app-{name}"
+    vnet = LinkSpec.from_json(spec).vnet_id
+    assert store.links_depending_on(app.upper()) == [name]  # ARM ids are case-insensitive
+    assert name in store.links_depending_on(vnet)  # shared with every other link on that VNet
+    assert store.links_depending_on(app + "-other") == []
+    moved = {**spec, "app": {**spec["app"], "name": f"moved-{name}"}}
+    store.upsert_link(name, spec=moved, conditions=[Condition(READY, "True", "Verified", "ok")])
+    assert store.links_depending_on(app) == []
+    assert store.links_depending_on(app.replace(f"app-{name}", f"moved-{name}")) == [name]
+    record = store.get_link(name)
+    assert record is not None and app.replace(f"app-{name}", f"moved-{name}").lower() in record.dependencies

@@ -54,8 +54,9 @@ def drift_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     require_apiserver()
     require_component("sandbox")
     require_component("host")
-    settings = {"KUBELINK_VERIFY_SCHEDULE": NO_SCHEDULED_SWEEP}
-    world = World(tmp_path_factory.mktemp("drift-world"), host_port=None, settings=settings)
+    settings = {"KUBELINK_VERIFY_SCHEDULE": NO_SCHEDULED_SWEEP, "KUBELINK_EVENT_SETTLE_SECONDS": "1"}
+    # ARM's events reach the host only in the tests that study them (test_events.py subscribes it)
+    world = World(tmp_path_factory.mktemp("drift-world"), host_port=None, settings=settings, events=False)
     try:
         world.ensure("host")
         yield world

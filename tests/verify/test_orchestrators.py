@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from kubelink.options import RunOptions
 from local.host import LocalHost
+from local.host.history import TIMER_CREATED
 
 APP = Path(__file__).parent / "apps" / "stubbed"
 FAST = RunOptions(poll_seconds=0.1, retry_first_seconds=0.1, retry_max_seconds=0.2, retry_attempts=2).to_json()
@@ -109,16 +111,23 @@ def test_throttled_read_is_retried_after_a_durable_timer(host: Callable[..., Loc
     assert len(calls(tmp_path, "verify_link_config")) == 2
 
 
-def test_sweep_verifies_every_link_with_bounded_concurrency(host: Callable[..., LocalHost], tmp_path: Path) -> None:
-    links = [f"healthy-{i}" for i in range(7)] + ["drifted-1", "unreachable-1", "broken-1", "fixme-1"]
+def test_sweep_verifies_as_a_fleet_retries_transients_and_remediates_per_link(
+    host: Callable[..., LocalHost], tmp_path: Path
+) -> None:
+    links = [f"healthy-{i}" for i in range(7)] + ["drifted-1", "unreachable-1", "broken-1", "fixme-1", "flaky-1"]
     started = host(*links)
     instance = started.start_orchestration("verify_sweep", {"concurrency": 3, "options": FAST}, "verify-sweep")
     status = started.wait_for(instance, timeout=60)
     assert status["runtimeStatus"] == "Completed", status
-    assert status["output"] == {"links": 11, "healthy": 7, "drifted": 3, "failed": 1}
-    verified = sorted(c["name"] for c in calls(tmp_path, "record_verification"))
-    assert verified == sorted(links)
-    assert 1 < int((tmp_path / "max_running").read_text()) <= 3
+    assert status["output"] == {"links": 12, "healthy": 8, "drifted": 3, "failed": 1}
+    first, again = calls(tmp_path, "verify_fleet")
+    assert first["names"] == links and first["concurrency"] == 3 and first["final"] is False
+    assert again["names"] == ["flaky-1"] and again["verifiedAt"] == first["verifiedAt"]
+    history = started.history(instance)
+    timers = [e for e in history if e["EventType"] == TIMER_CREATED]
+    assert len(timers) == 1  # the retry waited a durable timer (Retry-After 0.3 s beats the 0.1 s backoff)
+    # the one that asks for remediation is verified again on its own, and remediated there
+    assert [c["name"] for c in calls(tmp_path, "verify_link_config")] == ["fixme-1"]
     assert [c["spec"]["name"] for c in calls(tmp_path, "remediate_link")] == ["fixme-1"]
 
 
@@ -127,3 +136,24 @@ def test_sweep_with_no_links_completes_empty(host: Callable[..., LocalHost]) -> 
     instance = started.start_orchestration("verify_sweep", {"concurrency": 3, "options": FAST}, "verify-sweep")
     status = started.wait_for(instance, timeout=20)
     assert status["output"] == {"links": 0, "healthy": 0, "drifted": 0, "failed": 0}
+
+
+def test_a_change_handed_over_while_reading_is_verified_again(host: Callable[..., LocalHost], tmp_path: Path) -> None:
+    started = host()
+    instance = started.start_orchestration(
+        "verify_link", {"name": "slow-1", "options": FAST, "settleSeconds": 0.2}, "verify-link-slow-1"
+    )
+    deadline = time.monotonic() + 20
+    while not calls(tmp_path, "verify_link_config"):  # reading (it takes two seconds)
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    started.raise_event(instance, "resourceChanged", {"resource": "/subscriptions/s/x", "eventTime": "now"})
+    status = started.wait_for(instance, timeout=30)
+    assert status["runtimeStatus"] == "Completed" and status["output"]["ready"] is True
+    assert len(calls(tmp_path, "verify_link_config")) == 2  # read again, as new, after the hand-over
+    assert len(calls(tmp_path, "record_verification")) == 2
+
+
+def test_without_a_hand_over_a_verification_reads_once(host: Callable[..., LocalHost], tmp_path: Path) -> None:
+    output = verify(host(), "healthy-1")
+    assert output["ready"] is True and len(calls(tmp_path, "verify_link_config")) == 1

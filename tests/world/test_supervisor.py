@@ -79,6 +79,19 @@ def test_the_ca_bundle_verifies_arm_and_the_sites_but_not_the_cluster(own_world:
         requests.get(own_world.cluster.server, verify=bundle, timeout=10)
 
 
+def test_the_hosts_event_grid_trigger_is_subscribed_to_arms_events(own_world: World) -> None:
+    """The sandbox accepted the subscription only after the host answered its validation handshake."""
+    require_component("host")
+    listed = requests.get(
+        f"{own_world.arm_url}/_sandbox/eventSubscriptions", verify=str(own_world.ca_bundle), timeout=10
+    ).json()["value"]
+    (subscription,) = listed
+    assert subscription["endpoint"] == (
+        f"{own_world.host_url}/runtime/webhooks/eventgrid?functionName=resource_changed"
+    )
+    assert subscription["subjectBeginsWith"] == f"/subscriptions/{own_world.subscription_id}"
+
+
 def test_host_is_restarted_after_sigkill_and_pids_rewritten(own_world: World) -> None:
     require_component("host")
     before = json.loads(own_world.world_file.read_text())["pids"]

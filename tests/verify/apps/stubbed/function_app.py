@@ -4,7 +4,8 @@
 drifted with ``remediate: true``, ``broken-*`` can't be read (permanent error), ``flaky-*`` is throttled once,
 ``slow-*`` takes two seconds. The real drift timer is registered too (its schedule comes from the settings).
 Every stub appends what it was given to ``<HOST_TEST_DIR>/<activity>.jsonl``; ``verify_link_config`` also
-tracks how many run at once.
+tracks how many run at once. ``verify_fleet`` answers the sweep by the same names (``flaky-*`` is
+transient until its final attempt's second try).
 """
 
 import json
@@ -98,3 +99,23 @@ def remediate_link(payload: dict[str, Any]) -> dict[str, Any]:
 def record_verification(payload: dict[str, Any]) -> dict[str, Any]:
     _log("record_verification", payload)
     return {"ok": True, "result": {"records": len(payload.get("records", []))}}
+
+
+@app.activity_trigger(input_name="payload")
+def verify_fleet(payload: dict[str, Any]) -> dict[str, Any]:
+    calls = _log("verify_fleet", payload)
+    if any(name.startswith("slow-") for name in payload["names"]):
+        time.sleep(2.0)
+    outcomes: dict[str, Any] = {k: [] for k in ("healthy", "drifted", "failed", "remediate", "retry")}
+    for name in payload["names"]:
+        if name.startswith("flaky-") and calls == 1:
+            outcomes["retry"].append(name)
+        elif name.startswith(("healthy-", "flaky-", "slow-")):
+            outcomes["healthy"].append(name)
+        elif name.startswith(("drifted-", "unreachable-")):
+            outcomes["drifted"].append(name)
+        elif name.startswith("fixme-"):
+            outcomes["remediate"].append(name)
+        else:
+            outcomes["failed"].append(name)
+    return {"ok": True, "result": {**outcomes, "retryAfter": 0.3 if outcomes["retry"] else 0}}
