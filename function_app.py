@@ -18,11 +18,12 @@ from activities import (
     records,
     regional,
     service,
+    teardown,
     verify,
     vnet_integration,
 )
 from api import links, verify_timer
-from orchestrators import provision_link, verify_link, verify_sweep
+from orchestrators import provision_link, teardown_link, verify_link, verify_sweep
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -32,6 +33,7 @@ for module in (
     provision_link,
     verify_link,
     verify_sweep,
+    teardown_link,
     preflight,
     service,
     gateway,
@@ -43,5 +45,6 @@ for module in (
     verify,
     drift,
     records,
+    teardown,
 ):
     app.register_functions(module.bp)

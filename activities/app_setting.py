@@ -49,11 +49,11 @@ def _ensure_app_setting(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     settings = observe_app_settings(spec, client)
     change = _setting_change(spec, settings, value)
     if change.changes:
-        _replace_settings(client, spec, merged_app_settings(spec, settings, value))
+        replace_settings(client, spec, merged_app_settings(spec, settings, value))
     return outcome(change)
 
 
-def _replace_settings(client: WebSiteManagementClient, spec: LinkSpec, settings: dict[str, str]) -> None:
+def replace_settings(client: WebSiteManagementClient, spec: LinkSpec, settings: dict[str, str]) -> None:
     from azure.core.exceptions import HttpResponseError
     from azure.mgmt.web.models import StringDictionary
 

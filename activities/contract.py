@@ -68,10 +68,16 @@ def explained(step: str, addition: str) -> Iterator[None]:
 
 
 def outcome(*changes: ResourceChange) -> dict[str, Any]:
-    """``result`` and ``changes`` of a step that wrote (or would write) ``changes``' resources."""
+    """``result`` and ``changes`` of a step that wrote (or would write) ``changes``' resources, and ``created``: the
+    resources it creates, which the orchestrator adds to the link record's ``ownership`` (teardown's evidence
+    where ARM holds no tag, as on subnets and App Service connections)."""
+    existing = {c.resource.lower() for c in changes if c.exists}  # a new part (point-to-site) of an existing whole
     return {
         "result": combine_results(c.result for c in changes),
         "changes": [item.to_json() for c in changes for item in c.changes],
+        "created": list(
+            dict.fromkeys(c.resource for c in changes if not c.exists and c.resource.lower() not in existing)
+        ),
     }
 
 

@@ -21,8 +21,8 @@ from kubelink.clients import arm_error
 from kubelink.conditions import READY, Condition
 from kubelink.drift import DriftRecord, verdict
 from kubelink.errors import KubelinkError, PermanentError
-from kubelink.runs import PROVISION_ORCHESTRATOR, start_singleton
-from kubelink.spec import LinkSpec, provision_instance_id
+from kubelink.runs import PROVISION_ORCHESTRATOR, instance_active, start_singleton
+from kubelink.spec import LinkSpec, provision_instance_id, teardown_instance_id
 from kubelink.store import LinkStore
 
 STEP = "verify"
@@ -64,6 +64,8 @@ async def remediate_link(payload: dict[str, Any], client: df.DurableOrchestratio
     run = {"spec": payload["spec"], "options": payload.get("options")}
     try:
         _check_scopes(spec)
+        if await instance_active(client, teardown_instance_id(spec.name)):  # a link being removed is not re-made
+            return {"ok": True, "result": {"instanceId": instance_id, "started": False, "reason": "TearingDown"}}
         started = await start_singleton(client, PROVISION_ORCHESTRATOR, instance_id, run)
     except KubelinkError as error:
         return {"ok": False, "error": error.to_json()}

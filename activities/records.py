@@ -14,6 +14,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from kubelink.conditions import READY, Condition, utc_timestamp
+from kubelink.ownership import Ownership
 from kubelink.store import LinkStore
 
 RETIREMENT = "Retirement"
@@ -68,4 +69,18 @@ def record_link_failed(payload: dict[str, Any]) -> dict[str, Any]:
     gateway_path = payload["spec"].get("integration", "gateway") == "gateway"
     conditions = _conditions(payload, failed) if gateway_path else [failed]
     LinkStore.from_env().upsert_link(name, spec=payload["spec"], last_error=error, conditions=conditions)
+    return {"ok": True}
+
+
+@bp.activity_trigger(input_name="payload")
+def record_link_ownership(payload: dict[str, Any]) -> dict[str, Any]:
+    """``{"spec", "created": [resource ids], "adopted": {resource: fields before}}``: added to the record's
+    ``ownership`` as the run goes, so that an interrupted run still tells teardown what it made."""
+    store = LinkStore.from_env()
+    name = payload["spec"]["name"]
+    stored = store.get_link(name)
+    known = Ownership.from_json(stored.ownership if stored else None)
+    merged = known.merged(payload.get("created") or (), payload.get("adopted") or {})
+    if stored is None or merged != known:
+        store.upsert_link(name, spec=stored.spec if stored else payload["spec"], ownership=merged.to_json())
     return {"ok": True}

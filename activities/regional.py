@@ -18,18 +18,27 @@ import azure.durable_functions as df
 
 from activities.arm import start
 from activities.contract import Payload, explained, outcome, run_activity, started
-from activities.observe import network, observe_app_subnet, observe_gateway, observe_regional, web
+from activities.observe import (
+    network,
+    observe_app_subnet,
+    observe_gateway,
+    observe_regional,
+    observe_vnet_connections_of_others,
+    web,
+)
 from kubelink.desired import ResourceChange
 from kubelink.desired.gateway import SUCCEEDED, GatewayState
 from kubelink.desired.regional import (
     AppSubnetState,
     RegionalState,
     app_subnet_body,
+    certificate_users,
     diff_app_subnet,
     diff_regional_connection,
     diff_released_certificate,
     gateway_without_certificate,
     regional_connection_body,
+    released_certificate,
     releases_gateway,
 )
 from kubelink.spec import LinkSpec
@@ -61,7 +70,8 @@ def plan_regional(
     state = observe_regional(spec, client)
     rows = _regional_rows(spec, state, net)
     if releases_gateway(spec, state.gateway_connection):
-        rows.append(_release_change(spec, observe_gateway(spec, net)))
+        gateway = observe_gateway(spec, net)
+        rows.append(_release_change(spec, gateway, _certificate_users(spec, gateway, client)))
     return rows
 
 
@@ -79,9 +89,19 @@ def _connection_change(spec: LinkSpec, state: RegionalState) -> ResourceChange:
     return ResourceChange(STEP, resource, state.subnet_id is not None, diff_regional_connection(spec, state))
 
 
-def _release_change(spec: LinkSpec, gateway: GatewayState) -> ResourceChange:
+def _release_change(spec: LinkSpec, gateway: GatewayState, users: list[str]) -> ResourceChange:
     """A removal: nothing is ever created, so the row is ``update`` or ``none``."""
-    return ResourceChange(POINT_TO_SITE, spec.gateway_id, True, diff_released_certificate(spec, gateway))
+    return ResourceChange(POINT_TO_SITE, spec.gateway_id, True, diff_released_certificate(spec, gateway, users))
+
+
+def _certificate_users(
+    spec: LinkSpec, gateway: GatewayState, client: WebSiteManagementClient | None = None
+) -> list[str]:
+    """Other apps trusting the data of kubelink's certificate for this app (none to ask about when it is gone)."""
+    held = released_certificate(spec, gateway)
+    if held is None:
+        return []
+    return certificate_users(spec, held.thumbprint, observe_vnet_connections_of_others(spec, client))
 
 
 # --- activities -------------------------------------------------------------------------------------
@@ -140,15 +160,19 @@ def release_app_certificate(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _release_app_certificate(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    """``sharedWith``: the other apps whose connections trust the same data, for which the certificate stays."""
     net = network(spec)
     state = observe_gateway(spec, net)
-    change = _release_change(spec, state)
+    users = _certificate_users(spec, state)
+    change = _release_change(spec, state, users)
     if not change.changes:
-        return {**outcome(change), "provisioningState": state.provisioning_state if state.exists else SUCCEEDED}
+        settled = state.provisioning_state if state.exists else SUCCEEDED
+        return {**outcome(change), "provisioningState": settled, "sharedWith": users}
     if state.busy:
         return {"result": "busy", "changes": [], "provisioningState": state.provisioning_state}
     from azure.mgmt.network.models import VirtualNetworkGateway
 
     body = VirtualNetworkGateway(gateway_without_certificate(spec, state))
     rg, name = spec.network.resource_group, spec.gateway.name
-    return {**outcome(change), **start(net.virtual_network_gateways.begin_create_or_update, rg, name, body)}
+    started = start(net.virtual_network_gateways.begin_create_or_update, rg, name, body)
+    return {**outcome(change), **started, "sharedWith": []}

@@ -36,6 +36,8 @@ from kubelink.store import LinkNotFound, LinkRecord, LinkStore
 STEP = "verify"
 #: the Ready reason the HTTP starter sets while a provisioning run is under way
 PROVISIONING = "Provisioning"
+#: ... and while a teardown is
+TEARING_DOWN = "TearingDown"
 #: the Service's address as the app setting holds it
 SERVICE_IP_FIELD = "status.loadBalancer.ingress[0].ip"
 
@@ -54,7 +56,7 @@ def list_verifiable_links(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _verifiable(link: LinkRecord) -> bool:
     """Provisioned at least once, and not being provisioned now (half-done steps are not drift)."""
-    return bool(link.last_provisioned) and not (link.ready and link.ready.reason == PROVISIONING)
+    return bool(link.last_provisioned) and not (link.ready and link.ready.reason in (PROVISIONING, TEARING_DOWN))
 
 
 @bp.activity_trigger(input_name="payload")

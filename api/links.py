@@ -22,11 +22,19 @@ import azure.functions as func
 from kubelink import settings
 from kubelink.clients import arm_error, is_platform_error
 from kubelink.conditions import READY, Condition
+from kubelink.desired.regional import releases_gateway
 from kubelink.errors import InvalidLinkSpec, KubelinkError
 from kubelink.http import error_response, invalid_spec_response, json_response, kubelink_error_response
 from kubelink.options import RunOptions
-from kubelink.runs import PROVISION_ORCHESTRATOR, VERIFY_ORCHESTRATOR, instance_active, start_singleton
-from kubelink.spec import LinkSpec, provision_instance_id, verify_instance_id
+from kubelink.runs import (
+    PROVISION_ORCHESTRATOR,
+    TEARDOWN_ORCHESTRATOR,
+    VERIFY_ORCHESTRATOR,
+    active_run,
+    instance_active,
+    start_singleton,
+)
+from kubelink.spec import LinkSpec, provision_instance_id, teardown_instance_id, verify_instance_id
 from kubelink.store import LinkRecord, LinkStore
 from kubelink.validation import is_link_name, parse_link_spec
 
@@ -77,6 +85,13 @@ async def verify_link_now(req: func.HttpRequest, client: df.DurableOrchestration
     return await _answer(_verify_link_now(req, client))
 
 
+@bp.route(route="links/{name}", methods=["DELETE"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def delete_link(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """DELETE /api/links/{name}[?deleteSharedResources=true]: tear the link down; 202 with the check-status body."""
+    return await _answer(_delete_link(req, client))
+
+
 # --- handlers ----------------------------------------------------------------------------------------
 
 
@@ -90,6 +105,9 @@ async def _start_link(req: func.HttpRequest, client: df.DurableOrchestrationClie
     options = _run_options()
     instance_id = provision_instance_id(spec.name)
     run = {"spec": spec.to_json(), "options": options}
+    teardown = teardown_instance_id(spec.name)
+    if busy := await _busy(client, teardown, f"Link {spec.name} is being torn down; POST it again after"):
+        return busy
     if busy := await _start(
         client, PROVISION_ORCHESTRATOR, instance_id, run, f"Link {spec.name} is already being provisioned"
     ):
@@ -149,8 +167,10 @@ async def _verify_link_now(req: func.HttpRequest, client: df.DurableOrchestratio
         return refusal
     options = _run_options()
     instance_id = verify_instance_id(name)
-    # Verifying halfway through provisioning would report the unfinished steps as drift.
+    # Verifying halfway through provisioning (or teardown) would report the unfinished steps as drift.
     if busy := await _busy(client, provision_instance_id(name), f"Link {name} is being provisioned; verify it after"):
+        return busy
+    if busy := await _busy(client, teardown_instance_id(name), f"Link {name} is being torn down"):
         return busy
     if busy := await _start(
         client,
@@ -162,6 +182,45 @@ async def _verify_link_now(req: func.HttpRequest, client: df.DurableOrchestratio
         return busy
     await _record(name, verify_instance=instance_id)
     return client.create_check_status_response(req, instance_id)
+
+
+async def _delete_link(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    name = req.route_params.get("name", "")
+    shared = req.params.get("deleteSharedResources", "false").lower()
+    if shared not in ("true", "false"):
+        return error_response(400, "InvalidQuery", "deleteSharedResources must be true or false")
+    record = await _find(name)
+    if record is None:
+        return _not_found(name)
+    spec = LinkSpec.from_json(record.spec)
+    if refusal := _scope_refusal(spec):
+        return refusal
+    instance_id = teardown_instance_id(name)
+    running = await active_run(client, [provision_instance_id(name), verify_instance_id(name)])
+    if running:
+        return _busy_response(client, running, f"Link {name} has a run under way; DELETE it when that run ends")
+    links = await asyncio.to_thread(_store().list_links)
+    others = sorted(other.name for other in links if other.name != name and _gateway_of(other) == _gateway_of(record))
+    run = {
+        "name": name,
+        "spec": record.spec,
+        "ownership": record.ownership or {},
+        "deleteSharedResources": shared == "true",
+        "otherLinks": others,
+        "options": _run_options(),
+    }
+    if busy := await _start(client, TEARDOWN_ORCHESTRATOR, instance_id, run, f"Link {name} is already being torn down"):
+        return busy
+    tearing = Condition(READY, "Unknown", "TearingDown", f"Teardown started ({instance_id})", "Info")
+    await _record(name, conditions=[tearing])
+    return client.create_check_status_response(req, instance_id)
+
+
+def _gateway_of(record: LinkRecord) -> str | None:
+    """The gateway a link uses (a regional link that left one still names it), lower-cased; None for none."""
+    spec = LinkSpec.from_json(record.spec)
+    uses = spec.integration == "gateway" or releases_gateway(spec, False)
+    return spec.gateway_id.lower() if uses else None
 
 
 # --- steps shared by the handlers ----------------------------------------------------------------------

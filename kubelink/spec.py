@@ -29,6 +29,11 @@ def verify_instance_id(name: str) -> str:
     return f"verify-link-{name}"
 
 
+def teardown_instance_id(name: str) -> str:
+    """The Durable instance id of a link's teardown (``DELETE /api/links/{name}``)."""
+    return f"teardown-link-{name}"
+
+
 @dataclass(frozen=True)
 class ServicePort:
     port: int

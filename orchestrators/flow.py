@@ -42,6 +42,10 @@ def call(
     for attempt in range(options.retry_attempts + 1):
         result: dict[str, Any] = yield context.call_activity(activity, payload)
         if result.get("ok"):
+            if result.get("created") or result.get("adopted"):
+                # what the activity created or first changed goes on the link record at once (teardown's evidence)
+                mark = {"spec": payload["spec"], "created": result.get("created"), "adopted": result.get("adopted")}
+                yield context.call_activity("record_link_ownership", mark)
             return result
         error = KubelinkError.from_json(result["error"])
         if not error.transient or attempt == options.retry_attempts:

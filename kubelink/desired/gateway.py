@@ -22,6 +22,7 @@ from typing import Any
 
 from kubelink.desired import dig
 from kubelink.diff import DiffItem, diff_fields
+from kubelink.ownership import LINKS_TAG, created_by, created_tags, tagged_links, with_links
 from kubelink.spec import GATEWAY_SUBNET, LinkSpec
 
 SUCCEEDED = "Succeeded"
@@ -126,7 +127,12 @@ def zones_for(sku: str) -> list[str] | None:
 def public_ip_body(spec: LinkSpec, state: PublicIpState, location: str | None) -> dict[str, Any]:
     """A fresh address, or the observed one with only the differing owned fields changed."""
     if state.body is None:
-        body: dict[str, Any] = {"location": location, "sku": {"name": "Standard", "tier": "Regional"}, "properties": {}}
+        body: dict[str, Any] = {
+            "location": location,
+            "tags": created_tags(spec.name),
+            "sku": {"name": "Standard", "tier": "Regional"},
+            "properties": {},
+        }
         zones = zones_for(spec.gateway.sku)
         if zones:
             body["zones"] = zones
@@ -258,6 +264,7 @@ def gateway_body(spec: LinkSpec, state: GatewayState, cert: RootCertificate, loc
         sku = spec.gateway.sku
         body: dict[str, Any] = {
             "location": location,
+            "tags": {**created_tags(spec.name), LINKS_TAG: spec.name},
             "properties": {
                 "gatewayType": "Vpn",
                 "vpnType": "RouteBased",
@@ -279,6 +286,8 @@ def gateway_body(spec: LinkSpec, state: GatewayState, cert: RootCertificate, loc
         }
     else:
         body = copy.deepcopy(dict(state.body))
+        if created_by(body.get("tags")):  # a gateway kubelink created lists the links using it
+            body["tags"] = with_links(body.get("tags"), {*tagged_links(body.get("tags")), spec.name})
     props = body.setdefault("properties", {})
     props["gatewayType"] = "Vpn"
     props["vpnType"] = "RouteBased"

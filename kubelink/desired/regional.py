@@ -12,13 +12,14 @@ certificate for the app (``kubelink-{app}``) are removed; the gateway and everyo
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from kubelink.desired import ArmState, dig
-from kubelink.desired.gateway import GatewayState, repair, root_certificate_name
+from kubelink.desired.gateway import GatewayState, RootCertificate, repair, root_certificate_name
 from kubelink.diff import DiffItem, diff_fields
+from kubelink.ownership import created_by, tagged_links, with_links
 from kubelink.spec import LinkSpec
 
 WEB_DELEGATION = "Microsoft.Web/serverFarms"
@@ -119,12 +120,32 @@ def releases_gateway(spec: LinkSpec, app_gateway_connection: bool) -> bool:
     return spec.integration == "regional" and (app_gateway_connection or spec.gateway.client_address_pool is not None)
 
 
-def diff_released_certificate(spec: LinkSpec, gateway: GatewayState) -> tuple[DiffItem, ...]:
+def released_certificate(spec: LinkSpec, gateway: GatewayState) -> RootCertificate | None:
     """Kubelink's root certificate for the app (``kubelink-{app}``), while the gateway still has it."""
     name = root_certificate_name(spec)
-    kept = next((c for c in gateway.root_certificates if c.name == name), None)
-    if kept is None:
+    return next((c for c in gateway.root_certificates if c.name == name), None)
+
+
+def certificate_users(spec: LinkSpec, thumbprint: str, connections: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The other apps whose gateway-required connection to the link's VNet trusts ``thumbprint``: App Service issues
+    one certificate per subscription and VNet, so another app may depend on the data kubelink added for this one.
+    ``connections`` are ``virtualNetworkConnections`` bodies of the subscription's apps (ids name the app)."""
+    users = []
+    for connection in connections:
+        app_id = str(connection.get("id") or "").split("/virtualNetworkConnections/")[0]
+        same_vnet = str(dig(connection, "properties", "vnetResourceId") or "").lower() == spec.vnet_id.lower()
+        same_data = str(dig(connection, "properties", "certThumbprint") or "").upper() == thumbprint.upper()
+        if same_vnet and same_data and app_id.lower() != spec.app_id.lower():
+            users.append(app_id)
+    return users
+
+
+def diff_released_certificate(spec: LinkSpec, gateway: GatewayState, users: Iterable[str] = ()) -> tuple[DiffItem, ...]:
+    """Kubelink's root certificate for the app, to remove, unless another app still trusts that data (``users``)."""
+    kept = released_certificate(spec, gateway)
+    if kept is None or list(users):
         return ()
+    name = kept.name
     return (
         DiffItem(
             "remove", f"properties.vpnClientConfiguration.vpnClientRootCertificates[{name}]", kept.thumbprint, None
@@ -139,4 +160,6 @@ def gateway_without_certificate(spec: LinkSpec, gateway: GatewayState) -> dict[s
     p2s = dig(body, "properties", "vpnClientConfiguration") or {}
     name = root_certificate_name(spec)
     p2s["vpnClientRootCertificates"] = [c for c in p2s.get("vpnClientRootCertificates") or [] if c.get("name") != name]
+    if created_by(body.get("tags")):  # the link leaves the gateway: it is no longer among its users
+        body["tags"] = with_links(body.get("tags"), set(tagged_links(body.get("tags"))) - {spec.name})
     return body

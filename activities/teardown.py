@@ -1,0 +1,352 @@
+"""Teardown (``DELETE /api/links/{name}``): undo, in reverse order, what kubelink made for one link, and only that.
+
+Every activity here reads first and removes only what is still there and is kubelink's: a second teardown, or one
+resumed after a crash, finds its work done; a resource someone already deleted by hand is simply absent. Evidence
+of ownership (``kubelink.ownership``): ARM tags where ARM holds them, the Service's annotations, and the link
+record's ``ownership`` (``{"created": [...], "adopted": {...}}``), which the orchestrator passes in.
+
+Each activity answers ``{"removed": [ids], "restored": [ids], "kept": [{"resource", "reason"}], "pending": bool}``;
+``pending`` means it started a long delete and wants to be called again after a durable timer, until it is not.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import azure.durable_functions as df
+
+from activities.app_setting import replace_settings
+from activities.arm import read, start
+from activities.contract import Payload, run_activity
+from activities.observe import (
+    network,
+    observe_a_record,
+    observe_app_settings,
+    observe_dns_link,
+    observe_dns_zone,
+    observe_gateway,
+    observe_gateway_subnet,
+    observe_public_ip,
+    observe_regional,
+    observe_vnet_connection,
+    private_dns,
+    web,
+)
+from activities.service import REQUEST_TIMEOUT, core_api, observe_service
+from activities.vnet_integration import connection_id
+from kubelink.desired import dig
+from kubelink.desired.dns import record_id
+from kubelink.desired.gateway import BUSY_STATES
+from kubelink.desired.service import resource_name, restore_patch
+from kubelink.ownership import SERVICE, Ownership, created_by, tagged_links
+from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from azure.mgmt.network import NetworkManagementClient
+
+MERGE_PATCH = "application/merge-patch+json"
+
+bp = df.Blueprint()
+
+
+class Teardown:
+    """What one teardown activity did: the answer it returns."""
+
+    def __init__(self) -> None:
+        self.removed: list[str] = []
+        self.restored: list[str] = []
+        self.kept: list[dict[str, str]] = []
+        self.pending = False
+
+    def keep(self, resource: str, reason: str) -> None:
+        self.kept.append({"resource": resource, "reason": reason})
+
+    def to_json(self) -> dict[str, Any]:
+        return {"removed": self.removed, "restored": self.restored, "kept": self.kept, "pending": self.pending}
+
+
+def _ownership(payload: Payload) -> Ownership:
+    return Ownership.from_json(payload.get("ownership"))
+
+
+# --- the app ---------------------------------------------------------------------------------------
+
+
+@bp.activity_trigger(input_name="payload")
+def remove_app_setting(payload: dict[str, Any]) -> dict[str, Any]:
+    """The link's app setting goes; every other setting stays (list → drop one → PUT, skipped when absent)."""
+    return run_activity("appSetting", payload, _remove_app_setting)
+
+
+def _remove_app_setting(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    done = Teardown()
+    client = web(spec)
+    settings = observe_app_settings(spec, client)
+    if spec.app.setting in settings:
+        replace_settings(client, spec, {k: v for k, v in settings.items() if k != spec.app.setting})
+        done.removed.append(f"{spec.app_id}/config/appsettings/{spec.app.setting}")
+    return done.to_json()
+
+
+@bp.activity_trigger(input_name="payload")
+def disconnect_app(payload: dict[str, Any]) -> dict[str, Any]:
+    """The app's VNet integration, gateway-required or regional, where this link made it."""
+    return run_activity("vnetIntegration", payload, _disconnect_app)
+
+
+def _disconnect_app(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    done = Teardown()
+    owned = _ownership(payload)
+    client = web(spec)
+    app = spec.app
+    gateway_connection = connection_id(spec)
+    if observe_vnet_connection(spec, client).exists:
+        if owned.created_here(gateway_connection):
+            client.web_apps.delete_vnet_connection(app.resource_group, app.name, spec.network.virtual_network)
+            done.removed.append(gateway_connection)
+        else:
+            done.keep(gateway_connection, "the app was connected to the VNet before the link")
+    regional = f"{spec.app_id}/networkConfig/virtualNetwork"
+    state = observe_regional(spec, client)
+    if spec.app_subnet_id and (state.subnet_id or "").lower() == spec.app_subnet_id.lower():
+        if owned.created_here(regional):
+            client.web_apps.delete_swift_virtual_network(app.resource_group, app.name)
+            done.removed.append(regional)
+        else:
+            done.keep(regional, "the app was connected through this subnet before the link")
+    return done.to_json()
+
+
+@bp.activity_trigger(input_name="payload")
+def remove_app_subnet(payload: dict[str, Any]) -> dict[str, Any]:
+    """The delegated subnet, when this link created it and no app uses it any more (a long delete)."""
+    return run_activity("vnetIntegration", payload, _remove_app_subnet)
+
+
+def _remove_app_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    done = Teardown()
+    subnet_id = spec.app_subnet_id
+    if subnet_id is None or spec.app.subnet is None:
+        return done.to_json()
+    net = network(spec)
+    rg, vnet = spec.network.resource_group, spec.network.virtual_network
+    subnet = read(net.subnets.get, rg, vnet, spec.app.subnet.name)
+    if subnet is None:
+        return done.to_json()
+    if not _ownership(payload).created_here(subnet_id):
+        done.keep(subnet_id, "the subnet existed before the link")
+    elif dig(subnet, "properties", "provisioningState") in BUSY_STATES:
+        done.pending = True
+    elif dig(subnet, "properties", "serviceAssociationLinks") or dig(subnet, "properties", "ipConfigurations"):
+        done.keep(subnet_id, "the subnet is in use by another app or resource")
+    else:
+        start(net.subnets.begin_delete, rg, vnet, spec.app.subnet.name)
+        done.removed.append(subnet_id)
+        done.pending = True
+    return done.to_json()
+
+
+# --- private DNS -----------------------------------------------------------------------------------
+
+
+@bp.activity_trigger(input_name="payload")
+def remove_dns(payload: dict[str, Any]) -> dict[str, Any]:
+    """The A record this link created, then the zone's VNet link and the zone if kubelink created them for this link
+    and nothing else is in them; one long delete at a time."""
+    return run_activity("appSetting", payload, _remove_dns)
+
+
+def _remove_dns(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    done = Teardown()
+    if spec.dns is None or spec.dns_zone_id is None:
+        return done.to_json()
+    dns = private_dns(spec)
+    rg, zone = spec.network.resource_group, spec.dns.zone
+    record = record_id(spec)
+    if observe_a_record(spec, dns).exists:
+        if _ownership(payload).created_here(record):
+            dns.record_sets.delete(rg, zone, "A", spec.dns.record)
+            done.removed.append(record)
+        else:
+            done.keep(record, "the record existed before the link")
+    link = observe_dns_link(spec, dns)
+    if link.exists:
+        link_id = f"{spec.dns_zone_id}/virtualNetworkLinks/{link.name}"
+        if link.provisioning_state in BUSY_STATES:
+            done.pending = True
+            return done.to_json()
+        if created_by(dig(link.body, "tags")) != spec.name:
+            done.keep(link_id, "kubelink did not create this zone link for this link")
+        else:
+            start(dns.virtual_network_links.begin_delete, rg, zone, link.name)
+            done.removed.append(link_id)
+            done.pending = True
+            return done.to_json()
+    zone_state = observe_dns_zone(spec, dns)
+    if zone_state.exists:
+        others = list(dns.record_sets.list_by_type(rg, zone, "A"))  # the record types a kubelink zone can hold
+        if zone_state.provisioning_state in BUSY_STATES:
+            done.pending = True
+        elif created_by(dig(zone_state.body, "tags")) != spec.name:
+            done.keep(spec.dns_zone_id, "kubelink did not create this zone for this link")
+        elif others or link.exists:
+            done.keep(spec.dns_zone_id, "the zone holds other records or links")
+        else:
+            start(dns.private_zones.begin_delete, rg, zone)
+            done.removed.append(spec.dns_zone_id)
+            done.pending = True
+    return done.to_json()
+
+
+# --- the Service -----------------------------------------------------------------------------------
+
+
+@bp.activity_trigger(input_name="payload")
+def release_service(payload: dict[str, Any]) -> dict[str, Any]:
+    """Delete the Service if this link created it; give an adopted one back the fields it had; else leave it."""
+    return run_activity("service", payload, _release_service, resource=resource_name)
+
+
+def _release_service(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    done = Teardown()
+    core = core_api(spec)
+    k = spec.kubernetes
+    state = observe_service(spec, core)
+    where = resource_name(spec)
+    if not state.exists:
+        return done.to_json()
+    if state.created_by(spec.name):
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            core.delete_namespaced_service(
+                k.service, k.namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT
+            )
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+        done.removed.append(where)
+        return done.to_json()
+    before = _ownership(payload).adopted.get(SERVICE)
+    if state.adopted_by(spec.name) and before:
+        core.patch_namespaced_service(
+            k.service,
+            k.namespace,
+            restore_patch(before, state),
+            _content_type=MERGE_PATCH,
+            _preload_content=False,
+            _request_timeout=REQUEST_TIMEOUT,
+        )
+        done.restored.append(where)
+    else:
+        done.keep(where, "kubelink did not create or change this Service")
+    return done.to_json()
+
+
+# --- shared: gateway, public IP, GatewaySubnet --------------------------------------------------------
+
+
+@bp.activity_trigger(input_name="payload")
+def remove_shared_gateway(payload: dict[str, Any]) -> dict[str, Any]:
+    """``{"spec", "ownership", "otherLinks"}`` with ``?deleteSharedResources=true`` only: the gateway, then its public
+    IP, then GatewaySubnet, each only when kubelink created it and nothing else uses it; one long delete at a time.
+    ``otherLinks`` are the other links whose spec names this gateway."""
+    return run_activity("gateway", payload, _remove_shared_gateway)
+
+
+def _remove_shared_gateway(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    done = Teardown()
+    net = network(spec)
+    rg = spec.network.resource_group
+    gateway = observe_gateway(spec, net)
+    if gateway.exists:
+        if gateway.busy:
+            done.pending = True
+            return done.to_json()
+        reason = _gateway_users(spec, gateway.body, list(payload.get("otherLinks") or []))
+        if reason:
+            done.keep(spec.gateway_id, reason)
+            done.keep(spec.public_ip_id, "it serves the gateway, which stays")
+            done.keep(spec.gateway_subnet_id, "it holds the gateway, which stays")
+            return done.to_json()
+        start(net.virtual_network_gateways.begin_delete, rg, spec.gateway.name)
+        done.removed.append(spec.gateway_id)
+        done.pending = True
+        return done.to_json()
+    _remove_public_ip(spec, net, done)
+    if not done.pending:
+        _remove_gateway_subnet(spec, net, _ownership(payload), done)
+    return done.to_json()
+
+
+def _gateway_users(spec: LinkSpec, body: Any, other_links: list[str]) -> str | None:
+    """Why the gateway must stay, or None when kubelink created it and nobody else uses it."""
+    tags = dig(body, "tags")
+    if not created_by(tags):
+        return "kubelink did not create this gateway"
+    others = sorted({*other_links, *(set(tagged_links(tags)) - {spec.name})})
+    if others:
+        return f"other links use it: {', '.join(others)}"
+    roots = dig(body, "properties", "vpnClientConfiguration", "vpnClientRootCertificates") or []
+    if roots:
+        return f"point-to-site still trusts other root certificates: {', '.join(str(c.get('name')) for c in roots)}"
+    return None
+
+
+def _remove_public_ip(spec: LinkSpec, net: NetworkManagementClient, done: Teardown) -> None:
+    pip = observe_public_ip(spec, net)
+    if not pip.exists:
+        return
+    if pip.provisioning_state in BUSY_STATES:
+        done.pending = True
+    elif not created_by(dig(pip.body, "tags")):
+        done.keep(spec.public_ip_id, "kubelink did not create this public IP")
+    elif dig(pip.body, "properties", "ipConfiguration"):
+        done.keep(spec.public_ip_id, "the public IP is still attached to a resource")
+    else:
+        start(net.public_ip_addresses.begin_delete, spec.network.resource_group, spec.gateway.public_ip_name)
+        done.removed.append(spec.public_ip_id)
+        done.pending = True
+
+
+def _remove_gateway_subnet(spec: LinkSpec, net: NetworkManagementClient, owned: Ownership, done: Teardown) -> None:
+    subnet = observe_gateway_subnet(spec, net)
+    if not subnet.exists:
+        return
+    body = read(net.subnets.get, spec.network.resource_group, spec.network.virtual_network, "GatewaySubnet")
+    if subnet.provisioning_state in BUSY_STATES:
+        done.pending = True
+    elif not owned.created_here(spec.gateway_subnet_id):
+        done.keep(spec.gateway_subnet_id, "the link did not create GatewaySubnet")
+    elif dig(body, "properties", "ipConfigurations"):
+        done.keep(spec.gateway_subnet_id, "GatewaySubnet still holds a gateway")
+    else:
+        start(net.subnets.begin_delete, spec.network.resource_group, spec.network.virtual_network, "GatewaySubnet")
+        done.removed.append(spec.gateway_subnet_id)
+        done.pending = True
+
+
+# --- the record ------------------------------------------------------------------------------------
+
+
+@bp.activity_trigger(input_name="payload")
+def record_link_removed(payload: dict[str, Any]) -> dict[str, Any]:
+    """``{"name", "removedAt"}``: the link record goes; its drift history stays for the retention setting."""
+    from kubelink.store import LinkStore
+
+    LinkStore.from_env().remove_link(payload["name"], payload["removedAt"])
+    return {"ok": True}
+
+
+@bp.activity_trigger(input_name="payload")
+def record_teardown_failed(payload: dict[str, Any]) -> dict[str, Any]:
+    """``{"name", "step", "error"}``: the record stays, saying why; DELETE again resumes."""
+    from kubelink.conditions import READY, Condition
+    from kubelink.store import LinkStore
+
+    error = payload["error"]
+    message = f"Teardown step {payload['step']} failed: {error['code']}: {error['message']}; DELETE the link again"
+    LinkStore.from_env().upsert_link(
+        payload["name"], last_error=error, conditions=[Condition(READY, "False", "TeardownFailed", message, "Error")]
+    )
+    return {"ok": True}

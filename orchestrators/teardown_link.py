@@ -1,0 +1,151 @@
+"""teardown_link: remove what kubelink made for one link, in the reverse order of provisioning, and nothing else.
+
+Order: the app setting → the app's VNet integration (and a delegated subnet this link created) → kubelink's root
+certificate for the app on the gateway (kept while another app trusts the same data) → the private DNS record, zone
+link and zone this link created → the Service (deleted if kubelink created it, else given back its fields) → with
+``deleteSharedResources`` only, the gateway, its public IP and GatewaySubnet when kubelink created them and nothing
+else uses them → the link record (its drift history stays for ``KUBELINK_DRIFT_RETENTION_DAYS``).
+
+Every activity reads before it removes, so the run is idempotent and resumable: the host killed mid-teardown
+replays to where it was, a second DELETE finds its work done, and a resource deleted by hand is simply absent.
+The input is ``{"name", "spec", "ownership", "deleteSharedResources", "otherLinks", "options"}`` (the record's spec
+and ownership, read by the HTTP starter).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import azure.durable_functions as df
+
+from kubelink.desired.regional import releases_gateway
+from kubelink.errors import KubelinkError, PermanentError
+from kubelink.options import RunOptions
+from kubelink.progress import Progress
+from kubelink.spec import LinkSpec
+from orchestrators.flow import Flow, StepFailed, call, sleep, wait_provisioned
+
+bp = df.Blueprint()
+
+TEARDOWN_STEPS = ("appSetting", "vnetIntegration", "pointToSite", "dns", "service", "gateway")
+
+
+@bp.orchestration_trigger(context_name="context")
+def teardown_link(context: df.DurableOrchestrationContext) -> Flow:
+    run: dict[str, Any] = context.get_input()
+    spec: dict[str, Any] = run["spec"]
+    name = spec["name"]
+    options = RunOptions.from_json(run.get("options"))
+    payload = {"spec": spec, "ownership": run.get("ownership") or {}, "otherLinks": run.get("otherLinks") or []}
+    progress = Progress(publish=context.set_custom_status, steps=TEARDOWN_STEPS)
+    ledger: dict[str, list[Any]] = {"removed": [], "restored": [], "kept": []}
+    parsed = LinkSpec.from_json(spec)
+    uses_gateway = spec["integration"] == "gateway" or releases_gateway(parsed, False)
+    try:
+        yield from _step(context, progress, ledger, "appSetting", "remove_app_setting", payload, options)
+        yield from _step(context, progress, ledger, "vnetIntegration", "disconnect_app", payload, options)
+        if spec["integration"] == "regional":
+            yield from _step(context, progress, ledger, "vnetIntegration", "remove_app_subnet", payload, options)
+        if uses_gateway:
+            yield from _release_certificate(context, progress, ledger, payload, options)
+        yield from _step(context, progress, ledger, "dns", "remove_dns", payload, options)
+        yield from _step(context, progress, ledger, "service", "release_service", payload, options)
+        if uses_gateway and run.get("deleteSharedResources"):
+            yield from _step(context, progress, ledger, "gateway", "remove_shared_gateway", payload, options)
+        elif uses_gateway:
+            for resource in (parsed.gateway_id, parsed.public_ip_id, parsed.gateway_subnet_id):
+                ledger["kept"].append(
+                    {"resource": resource, "reason": "shared: kept unless deleteSharedResources=true"}
+                )
+    except StepFailed as failed:
+        yield from _record_failure(context, progress, name, failed.step, failed.error)
+        raise _failure(failed.step, failed.error) from None
+    except Exception as unexpected:
+        step = progress.current or "appSetting"
+        error = PermanentError("InternalError", str(unexpected).splitlines()[0][:500], step=step)
+        yield from _record_failure(context, progress, name, step, error)
+        raise _failure(step, error) from None
+    for step in TEARDOWN_STEPS:
+        if progress.states[step] != "done":
+            progress.finish(step, "unchanged", f"Nothing to remove in {step}")
+    removed_at = context.current_utc_datetime.strftime("%Y-%m-%dT%H:%M:%SZ")
+    yield context.call_activity("record_link_removed", {"name": name, "removedAt": removed_at})
+    progress.say(
+        f"Link {name} is torn down: {len(ledger['removed'])} removed, {len(ledger['restored'])} restored, "
+        f"{len(ledger['kept'])} kept"
+    )
+    return {"name": name, **ledger, "removedAt": removed_at}
+
+
+def _step(
+    context: df.DurableOrchestrationContext,
+    progress: Progress,
+    ledger: dict[str, list[Any]],
+    step: str,
+    activity: str,
+    payload: dict[str, Any],
+    options: RunOptions,
+) -> Flow:
+    """Call a teardown activity until it has nothing pending (a long delete it started), between durable timers."""
+    progress.start(step, f"Tearing down {step} ({activity})")
+    changed_before = len(ledger["removed"]) + len(ledger["restored"])
+    deadline = context.current_utc_datetime + timedelta(seconds=options.gateway_deadline_seconds)
+    while True:
+        done = yield from call(context, step, activity, payload, options)
+        for key in ledger:
+            ledger[key].extend(item for item in done[key] if item not in ledger[key])
+        if not done["pending"]:
+            break
+        if context.current_utc_datetime >= deadline:
+            message = f"{activity} still waiting on a delete after {options.gateway_deadline_seconds:.0f} s"
+            raise StepFailed(step, PermanentError("DeadlineExceeded", f"{message}; DELETE the link again", step=step))
+        progress.say(f"Waiting for Azure to finish deleting ({activity})")
+        yield from sleep(context, options.poll_seconds)
+    changed = len(ledger["removed"]) + len(ledger["restored"]) > changed_before
+    progress.finish(step, "updated" if changed else "unchanged", f"{step}: done ({activity})")
+
+
+def _release_certificate(
+    context: df.DurableOrchestrationContext,
+    progress: Progress,
+    ledger: dict[str, list[Any]],
+    payload: dict[str, Any],
+    options: RunOptions,
+) -> Flow:
+    """The app's root certificate, read-modify-write, once the gateway is idle; kept while another app trusts it."""
+    gateway = payload["spec"]["gateway"]["name"]
+    progress.start("pointToSite", f"Releasing the app's root certificate on gateway {gateway}")
+    while True:
+        released = yield from call(context, "pointToSite", "release_app_certificate", payload, options)
+        if released["result"] != "busy":
+            break
+        progress.say(f"Gateway {gateway} is busy with another operation; waiting before writing to it")
+        yield from wait_provisioned(
+            context, "pointToSite", "gateway", payload, options, options.gateway_deadline_seconds
+        )
+    if released.get("provisioningState") not in (None, "Succeeded"):
+        deadline = options.gateway_deadline_seconds
+        yield from wait_provisioned(
+            context, "pointToSite", "gateway", payload, options, deadline, released.get("operation")
+        )
+    gateway_id = LinkSpec.from_json(payload["spec"]).gateway_id
+    if released["changes"]:
+        ledger["removed"].append(f"{gateway_id}/vpnClientRootCertificates/kubelink-{payload['spec']['app']['name']}")
+    for user in released.get("sharedWith") or []:
+        ledger["kept"].append({"resource": gateway_id, "reason": f"root certificate still trusted by app {user}"})
+    progress.finish("pointToSite", released["result"], f"Gateway {gateway} no longer trusts the app for this link")
+
+
+def _record_failure(
+    context: df.DurableOrchestrationContext, progress: Progress, name: str, step: str, error: KubelinkError
+) -> Flow:
+    progress.fail(step, f"Teardown step {step} failed: {error.code}: {error.message}")
+    yield context.call_activity("record_teardown_failed", {"name": name, "step": step, "error": error.to_json()})
+
+
+def _failure(step: str, error: KubelinkError) -> Exception:
+    return Exception(
+        json.dumps({"step": step, "code": error.code, "message": error.message, "resource": error.resource})
+    )
