@@ -34,7 +34,7 @@ def run_activity(
     try:
         return {"ok": True, **body(spec, payload)}
     except Exception as exc:
-        from kubelink.clients import arm_error, is_platform_error
+        from adapters.clients import arm_error, is_platform_error
 
         if not isinstance(exc, KubelinkError) and not is_platform_error(exc):
             raise
@@ -58,7 +58,7 @@ def explained(step: str, addition: str) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        from kubelink.clients import arm_error, is_platform_error
+        from adapters.clients import arm_error, is_platform_error
 
         if not isinstance(exc, KubelinkError) and not is_platform_error(exc):
             raise

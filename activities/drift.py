@@ -16,14 +16,14 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from kubelink import settings
-from kubelink.clients import arm_error
+from adapters import settings
+from adapters.clients import arm_error
+from adapters.runs import PROVISION_ORCHESTRATOR, instance_active, start_singleton
+from adapters.store import LinkStore
 from kubelink.conditions import READY, Condition
 from kubelink.drift import DriftRecord, verdict
 from kubelink.errors import KubelinkError, PermanentError
-from kubelink.runs import PROVISION_ORCHESTRATOR, instance_active, start_singleton
 from kubelink.spec import LinkSpec, provision_instance_id, teardown_instance_id
-from kubelink.store import LinkStore
 
 STEP = "verify"
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from adapters.store import LinkStore
 from kubelink.conditions import READY, Condition, utc_timestamp
 from kubelink.ownership import Ownership
-from kubelink.store import LinkStore
 
 RETIREMENT = "Retirement"
 

@@ -126,6 +126,6 @@ def _read_service(core: Any, spec: LinkSpec) -> dict[str, Any] | None:
 
 
 def core_api(spec: LinkSpec) -> Any:
-    from kubelink.clients import kube_core_api
+    from adapters.clients import kube_core_api
 
     return kube_core_api(spec)

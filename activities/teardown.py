@@ -332,7 +332,7 @@ def _remove_gateway_subnet(spec: LinkSpec, net: NetworkManagementClient, owned: 
 @bp.activity_trigger(input_name="payload")
 def record_link_removed(payload: dict[str, Any]) -> dict[str, Any]:
     """``{"name", "removedAt"}``: the link record goes; its drift history stays for the retention setting."""
-    from kubelink.store import LinkStore
+    from adapters.store import LinkStore
 
     LinkStore.from_env().remove_link(payload["name"], payload["removedAt"])
     return {"ok": True}
@@ -341,8 +341,8 @@ def record_link_removed(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="payload")
 def record_teardown_failed(payload: dict[str, Any]) -> dict[str, Any]:
     """``{"name", "step", "error"}``: the record stays, saying why; DELETE again resumes."""
+    from adapters.store import LinkStore
     from kubelink.conditions import READY, Condition
-    from kubelink.store import LinkStore
 
     error = payload["error"]
     message = f"Teardown step {payload['step']} failed: {error['code']}: {error['message']}; DELETE the link again"

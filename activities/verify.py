@@ -23,7 +23,8 @@ from activities.observe import network, observe_app_gateway, observe_app_setting
 from activities.regional import regional_changes
 from activities.service import observe_service
 from activities.vnet_integration import connection_id
-from kubelink.clients import arm_error
+from adapters.clients import arm_error
+from adapters.store import LinkNotFound, LinkRecord, LinkStore
 from kubelink.desired import ResourceChange
 from kubelink.desired.app_setting import diff_app_setting, setting_value
 from kubelink.desired.gateway import FAILED_STATES, SUCCEEDED, GatewayState, diff_gateway, diff_point_to_site
@@ -31,7 +32,6 @@ from kubelink.desired.service import ServiceState, diff_service, resource_name
 from kubelink.desired.vnet_integration import AppGatewayState, diff_app_gateway, diff_vnet_connection
 from kubelink.diff import DiffItem
 from kubelink.spec import LinkSpec
-from kubelink.store import LinkNotFound, LinkRecord, LinkStore
 
 STEP = "verify"
 #: the Ready reason the HTTP starter sets while a provisioning run is under way

@@ -19,14 +19,9 @@ import aiohttp
 import azure.durable_functions as df
 import azure.functions as func
 
-from kubelink import settings
-from kubelink.clients import arm_error, is_platform_error
-from kubelink.conditions import READY, Condition
-from kubelink.desired.regional import releases_gateway
-from kubelink.errors import InvalidLinkSpec, KubelinkError
-from kubelink.http import error_response, invalid_spec_response, json_response, kubelink_error_response
-from kubelink.options import RunOptions
-from kubelink.runs import (
+from adapters import settings
+from adapters.clients import arm_error, is_platform_error
+from adapters.runs import (
     PROVISION_ORCHESTRATOR,
     TEARDOWN_ORCHESTRATOR,
     VERIFY_ORCHESTRATOR,
@@ -34,8 +29,13 @@ from kubelink.runs import (
     instance_active,
     start_singleton,
 )
+from adapters.store import LinkRecord, LinkStore
+from api.http import error_response, invalid_spec_response, json_response, kubelink_error_response
+from kubelink.conditions import READY, Condition
+from kubelink.desired.regional import releases_gateway
+from kubelink.errors import InvalidLinkSpec, KubelinkError
+from kubelink.options import RunOptions
 from kubelink.spec import LinkSpec, provision_instance_id, teardown_instance_id, verify_instance_id
-from kubelink.store import LinkRecord, LinkStore
 from kubelink.validation import is_link_name, parse_link_spec
 
 bp = df.Blueprint()
@@ -124,7 +124,7 @@ async def _plan(req: func.HttpRequest) -> func.HttpResponse:
         return invalid_spec_response(invalid)
     if refusal := _scope_refusal(spec):  # a plan reads the same resources provisioning would write
         return refusal
-    from kubelink.planning import plan  # imports the SDKs: only when a plan is asked for
+    from activities.planning import plan  # imports the SDKs: only when a plan is asked for
 
     try:
         return json_response(await asyncio.to_thread(plan, spec))

@@ -18,10 +18,9 @@ import os
 import azure.durable_functions as df
 import azure.functions as func
 
-from kubelink import settings
+from adapters import settings
+from adapters.runs import SWEEP_INSTANCE_ID, SWEEP_ORCHESTRATOR, start_singleton
 from kubelink.options import RunOptions
-from kubelink.runs import SWEEP_ORCHESTRATOR, start_singleton
-from orchestrators.verify_sweep import SWEEP_INSTANCE_ID
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)

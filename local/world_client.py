@@ -140,7 +140,7 @@ class WorldClient:
 
     def sdk(self, client: Callable[..., Client]) -> Client:
         """A real ARM SDK client (``WebSiteManagementClient``…) on the sandbox, as a person would use it."""
-        from kubelink.clients import StaticTokenCredential
+        from adapters.clients import StaticTokenCredential
 
         return client(
             StaticTokenCredential(),

@@ -17,7 +17,6 @@ from orchestrators.flow import Flow, call
 
 bp = df.Blueprint()
 
-SWEEP_INSTANCE_ID = "verify-sweep"
 DEFAULT_CONCURRENCY = 10
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from activities.app_setting import ensure_app_setting
-from kubelink.clients import web_client
+from adapters.clients import web_client
 from tests.activities.helpers import Arm
 from tests.activities.specs import SUBSCRIPTION, payload
 

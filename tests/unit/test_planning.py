@@ -1,7 +1,7 @@
 """The plan's stand-in for the app's certificate before Azure issues it."""
 
+from activities.planning import CertificateToBeIssued
 from kubelink.desired.gateway import GatewayState, RootCertificate, diff_point_to_site, root_certificate_name
-from kubelink.planning import CertificateToBeIssued
 from tests.activities.specs import link_spec
 
 

@@ -70,7 +70,7 @@ def kubelink(drift_world: World) -> Kubelink:
 
 @pytest.fixture
 def world_env(drift_world: World, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The host's app settings in this process, to call product code (``kubelink.planning``) in-process."""
+    """The host's app settings in this process, to call product code (``activities.planning``) in-process."""
     settings = drift_world.host_settings()
     for name, value in settings.items():
         monkeypatch.setenv(name, value)

@@ -81,7 +81,7 @@ def service_version(kubelink: Kubelink) -> str | None:
 
 
 def test_plan_writes_nothing_and_matches_what_provisioning_then_does(kubelink: Kubelink, world_env: Any) -> None:
-    from kubelink.planning import plan
+    from activities.planning import plan
 
     kubelink.reset_requests()
     rows = plan(SPEC)["changes"]

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from adapters.settings import InvalidSetting
 from kubelink.conditions import READY, Condition, get_condition, set_condition
 from kubelink.drift import DriftRecord
 from kubelink.errors import PermanentError, TransientError
-from kubelink.settings import InvalidSetting
 
 if TYPE_CHECKING:
     from azure.data.tables import TableClient, TableServiceClient
