@@ -105,9 +105,9 @@ async def _start_link(req: func.HttpRequest, client: df.DurableOrchestrationClie
     options = _run_options()
     instance_id = provision_instance_id(spec.name)
     run = {"spec": spec.to_json(), "options": options}
-    teardown = teardown_instance_id(spec.name)
-    if busy := await _busy(client, teardown, f"Link {spec.name} is being torn down; POST it again after"):
-        return busy
+    running = await active_run(client, [instance_id, teardown_instance_id(spec.name)])
+    if running:
+        return _busy_response(client, running, f"Link {spec.name} has a run under way (provisioning or teardown)")
     if busy := await _start(
         client, PROVISION_ORCHESTRATOR, instance_id, run, f"Link {spec.name} is already being provisioned"
     ):
@@ -168,10 +168,9 @@ async def _verify_link_now(req: func.HttpRequest, client: df.DurableOrchestratio
     options = _run_options()
     instance_id = verify_instance_id(name)
     # Verifying halfway through provisioning (or teardown) would report the unfinished steps as drift.
-    if busy := await _busy(client, provision_instance_id(name), f"Link {name} is being provisioned; verify it after"):
-        return busy
-    if busy := await _busy(client, teardown_instance_id(name), f"Link {name} is being torn down"):
-        return busy
+    running = await active_run(client, [provision_instance_id(name), teardown_instance_id(name)])
+    if running:
+        return _busy_response(client, running, f"Link {name} is being provisioned or torn down; verify it after")
     if busy := await _start(
         client,
         VERIFY_ORCHESTRATOR,

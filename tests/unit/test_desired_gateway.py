@@ -79,6 +79,7 @@ def test_public_ip_is_standard_static_ipv4_and_zone_redundant_for_az_skus():
     }
     assert public_ip_body(spec, missing, "westeurope") == {
         "location": "westeurope",
+        "tags": {"kubelink-created-by": spec.name},
         "sku": {"name": "Standard", "tier": "Regional"},
         "zones": ["1", "2", "3"],
         "properties": {"publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4"},

@@ -64,6 +64,7 @@ def test_a_new_record_is_pending_until_told_otherwise(store: LinkStore, name: st
         ],
         "lastProvisioned": None,
         "lastVerified": None,
+        "ownership": {"created": [], "adopted": {}},
     }
     assert store.get_link(name) == written
     assert written.provision_instance == f"link-{name}"
