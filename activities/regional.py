@@ -38,7 +38,7 @@ from kubelink.desired.regional import (
     diff_released_certificate,
     gateway_without_certificate,
     regional_connection_body,
-    released_certificate,
+    released_certificates,
     releases_gateway,
 )
 from kubelink.spec import LinkSpec
@@ -89,19 +89,26 @@ def _connection_change(spec: LinkSpec, state: RegionalState) -> ResourceChange:
     return ResourceChange(STEP, resource, state.subnet_id is not None, diff_regional_connection(spec, state))
 
 
-def _release_change(spec: LinkSpec, gateway: GatewayState, users: list[str]) -> ResourceChange:
+def _release_change(
+    spec: LinkSpec, gateway: GatewayState, users: list[str], thumbprint: str | None = None
+) -> ResourceChange:
     """A removal: nothing is ever created, so the row is ``update`` or ``none``."""
-    return ResourceChange(POINT_TO_SITE, spec.gateway_id, True, diff_released_certificate(spec, gateway, users))
+    items = diff_released_certificate(spec, gateway, users, thumbprint)
+    return ResourceChange(POINT_TO_SITE, spec.gateway_id, True, items)
 
 
 def _certificate_users(
-    spec: LinkSpec, gateway: GatewayState, client: WebSiteManagementClient | None = None
+    spec: LinkSpec,
+    gateway: GatewayState,
+    client: WebSiteManagementClient | None = None,
+    thumbprint: str | None = None,
 ) -> list[str]:
-    """Other apps trusting the data of kubelink's certificate for this app (none to ask about when it is gone)."""
-    held = released_certificate(spec, gateway)
-    if held is None:
+    """Other apps trusting the data of kubelink's certificates for this app (none to ask about when they are gone)."""
+    held = released_certificates(spec, gateway, thumbprint)
+    if not held:
         return []
-    return certificate_users(spec, held.thumbprint, observe_vnet_connections_of_others(spec, client))
+    connections = observe_vnet_connections_of_others(spec, client)
+    return sorted({user for cert in held for user in certificate_users(spec, cert.thumbprint, connections)})
 
 
 # --- activities -------------------------------------------------------------------------------------
@@ -160,11 +167,13 @@ def release_app_certificate(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _release_app_certificate(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    """``sharedWith``: the other apps whose connections trust the same data, for which the certificate stays."""
+    """``{"spec", "certThumbprint"?}`` (the app's certificate, when teardown read it before disconnecting the app).
+    ``sharedWith``: the other apps whose connections trust the same data, for which the certificate stays."""
     net = network(spec)
     state = observe_gateway(spec, net)
-    users = _certificate_users(spec, state)
-    change = _release_change(spec, state, users)
+    thumbprint = payload.get("certThumbprint")
+    users = _certificate_users(spec, state, thumbprint=thumbprint)
+    change = _release_change(spec, state, users, thumbprint)
     if not change.changes:
         settled = state.provisioning_state if state.exists else SUCCEEDED
         return {**outcome(change), "provisioningState": settled, "sharedWith": users}
@@ -172,7 +181,7 @@ def _release_app_certificate(spec: LinkSpec, payload: Payload) -> dict[str, Any]
         return {"result": "busy", "changes": [], "provisioningState": state.provisioning_state}
     from azure.mgmt.network.models import VirtualNetworkGateway
 
-    body = VirtualNetworkGateway(gateway_without_certificate(spec, state))
+    body = VirtualNetworkGateway(gateway_without_certificate(spec, state, thumbprint))
     rg, name = spec.network.resource_group, spec.gateway.name
     started = start(net.virtual_network_gateways.begin_create_or_update, rg, name, body)
     return {**outcome(change), **started, "sharedWith": []}

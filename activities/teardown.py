@@ -95,12 +95,16 @@ def disconnect_app(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _disconnect_app(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    """Also answers ``certThumbprint``: the app's certificate for the VNet, read before the connection goes, which
+    tells the certificate release which gateway entries hold this app's data."""
     done = Teardown()
     owned = _ownership(payload)
     client = web(spec)
     app = spec.app
     gateway_connection = connection_id(spec)
-    if observe_vnet_connection(spec, client).exists:
+    connection = observe_vnet_connection(spec, client)
+    thumbprint = connection.cert_thumbprint
+    if connection.exists:
         if owned.created_here(gateway_connection):
             client.web_apps.delete_vnet_connection(app.resource_group, app.name, spec.network.virtual_network)
             done.removed.append(gateway_connection)
@@ -114,7 +118,7 @@ def _disconnect_app(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
             done.removed.append(regional)
         else:
             done.keep(regional, "the app was connected through this subnet before the link")
-    return done.to_json()
+    return {**done.to_json(), "certThumbprint": thumbprint}
 
 
 @bp.activity_trigger(input_name="payload")
@@ -331,10 +335,18 @@ def _remove_gateway_subnet(spec: LinkSpec, net: NetworkManagementClient, owned: 
 
 @bp.activity_trigger(input_name="payload")
 def record_link_removed(payload: dict[str, Any]) -> dict[str, Any]:
-    """``{"name", "removedAt"}``: the link record goes; its drift history stays for the retention setting."""
+    """``{"name", "removedAt", "handOver", "otherLinks"}``: the link record goes (its drift history stays for the
+    retention setting). What it created and kept because other links use it (``handOver``, e.g. GatewaySubnet) is
+    written into those links' ownership first, so the last of them can remove it."""
     from adapters.store import LinkStore
 
-    LinkStore.from_env().remove_link(payload["name"], payload["removedAt"])
+    store = LinkStore.from_env()
+    for other in payload.get("otherLinks") or []:
+        record = store.get_link(other)
+        if record is not None and payload.get("handOver"):
+            merged = Ownership.from_json(record.ownership).merged(payload["handOver"])
+            store.upsert_link(other, ownership=merged.to_json())
+    store.remove_link(payload["name"], payload["removedAt"])
     return {"ok": True}
 
 

@@ -152,7 +152,7 @@ async def _get_link_drift(req: func.HttpRequest) -> func.HttpResponse:
     top_text = req.params.get("top", str(DRIFT_PAGE_DEFAULT))
     if not top_text.isdigit() or not 1 <= int(top_text) <= DRIFT_PAGE_MAX:
         return error_response(400, "InvalidQuery", f"top must be a whole number from 1 to {DRIFT_PAGE_MAX}")
-    if not await _find(name):
+    if not await _find(name) and not await _removed(name):  # a torn-down link's history is kept a while
         return _not_found(name)
     records = await asyncio.to_thread(_store().list_drift, name, int(top_text))
     return json_response({"value": [r.to_json() for r in records]})
@@ -273,6 +273,10 @@ async def _find(name: str) -> LinkRecord | None:
     if not is_link_name(name):  # never reaches storage with a key that can't be a link
         return None
     return await asyncio.to_thread(_store().get_link, name)
+
+
+async def _removed(name: str) -> bool:
+    return is_link_name(name) and await asyncio.to_thread(_store().removed_at, name) is not None
 
 
 def _store() -> LinkStore:

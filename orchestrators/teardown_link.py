@@ -23,6 +23,7 @@ import azure.durable_functions as df
 from kubelink.desired.regional import releases_gateway
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
+from kubelink.ownership import Ownership
 from kubelink.progress import Progress
 from kubelink.spec import LinkSpec
 from orchestrators.flow import Flow, StepFailed, call, sleep, wait_provisioned
@@ -45,11 +46,14 @@ def teardown_link(context: df.DurableOrchestrationContext) -> Flow:
     uses_gateway = spec["integration"] == "gateway" or releases_gateway(parsed, False)
     try:
         yield from _step(context, progress, ledger, "appSetting", "remove_app_setting", payload, options)
-        yield from _step(context, progress, ledger, "vnetIntegration", "disconnect_app", payload, options)
+        disconnected = yield from _step(
+            context, progress, ledger, "vnetIntegration", "disconnect_app", payload, options
+        )
         if spec["integration"] == "regional":
             yield from _step(context, progress, ledger, "vnetIntegration", "remove_app_subnet", payload, options)
         if uses_gateway:
-            yield from _release_certificate(context, progress, ledger, payload, options)
+            thumbprint = {"certThumbprint": disconnected.get("certThumbprint")}
+            yield from _release_certificate(context, progress, ledger, {**payload, **thumbprint}, options)
         yield from _step(context, progress, ledger, "dns", "remove_dns", payload, options)
         yield from _step(context, progress, ledger, "service", "release_service", payload, options)
         if uses_gateway and run.get("deleteSharedResources"):
@@ -71,7 +75,10 @@ def teardown_link(context: df.DurableOrchestrationContext) -> Flow:
         if progress.states[step] != "done":
             progress.finish(step, "unchanged", f"Nothing to remove in {step}")
     removed_at = context.current_utc_datetime.strftime("%Y-%m-%dT%H:%M:%SZ")
-    yield context.call_activity("record_link_removed", {"name": name, "removedAt": removed_at})
+    created = Ownership.from_json(run.get("ownership"))
+    hand_over = sorted({k["resource"] for k in ledger["kept"] if created.created_here(k["resource"])})
+    removal = {"name": name, "removedAt": removed_at, "handOver": hand_over, "otherLinks": run.get("otherLinks")}
+    yield context.call_activity("record_link_removed", removal)
     progress.say(
         f"Link {name} is torn down: {len(ledger['removed'])} removed, {len(ledger['restored'])} restored, "
         f"{len(ledger['kept'])} kept"
@@ -105,6 +112,7 @@ def _step(
         yield from sleep(context, options.poll_seconds)
     changed = len(ledger["removed"]) + len(ledger["restored"]) > changed_before
     progress.finish(step, "updated" if changed else "unchanged", f"{step}: done ({activity})")
+    return done
 
 
 def _release_certificate(
@@ -131,8 +139,9 @@ def _release_certificate(
             context, "pointToSite", "gateway", payload, options, deadline, released.get("operation")
         )
     gateway_id = LinkSpec.from_json(payload["spec"]).gateway_id
-    if released["changes"]:
-        ledger["removed"].append(f"{gateway_id}/vpnClientRootCertificates/kubelink-{payload['spec']['app']['name']}")
+    for item in released["changes"]:
+        name = item["field"].rsplit("[", 1)[-1].rstrip("]")
+        ledger["removed"].append(f"{gateway_id}/vpnClientRootCertificates/{name}")
     for user in released.get("sharedWith") or []:
         ledger["kept"].append({"resource": gateway_id, "reason": f"root certificate still trusted by app {user}"})
     progress.finish("pointToSite", released["result"], f"Gateway {gateway} no longer trusts the app for this link")

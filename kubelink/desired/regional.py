@@ -120,10 +120,19 @@ def releases_gateway(spec: LinkSpec, app_gateway_connection: bool) -> bool:
     return spec.integration == "regional" and (app_gateway_connection or spec.gateway.client_address_pool is not None)
 
 
-def released_certificate(spec: LinkSpec, gateway: GatewayState) -> RootCertificate | None:
-    """Kubelink's root certificate for the app (``kubelink-{app}``), while the gateway still has it."""
+def released_certificates(
+    spec: LinkSpec, gateway: GatewayState, thumbprint: str | None = None
+) -> list[RootCertificate]:
+    """Kubelink's root certificates for the app while the gateway still has them: ``kubelink-{app}``, and, when the
+    app's certificate ``thumbprint`` is known, any other ``kubelink-*`` entry holding that same data (another link's
+    app of the subscription and VNet got the same certificate, and the gateway trusted it under that name)."""
     name = root_certificate_name(spec)
-    return next((c for c in gateway.root_certificates if c.name == name), None)
+    wanted = (thumbprint or "").upper()
+    return [
+        c
+        for c in gateway.root_certificates
+        if c.name == name or (wanted and c.name.startswith("kubelink-") and c.thumbprint == wanted)
+    ]
 
 
 def certificate_users(spec: LinkSpec, thumbprint: str, connections: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -140,26 +149,28 @@ def certificate_users(spec: LinkSpec, thumbprint: str, connections: Iterable[Map
     return users
 
 
-def diff_released_certificate(spec: LinkSpec, gateway: GatewayState, users: Iterable[str] = ()) -> tuple[DiffItem, ...]:
-    """Kubelink's root certificate for the app, to remove, unless another app still trusts that data (``users``)."""
-    kept = released_certificate(spec, gateway)
-    if kept is None or list(users):
+def diff_released_certificate(
+    spec: LinkSpec, gateway: GatewayState, users: Iterable[str] = (), thumbprint: str | None = None
+) -> tuple[DiffItem, ...]:
+    """Kubelink's root certificates for the app, to remove, unless another app still trusts that data (``users``)."""
+    if list(users):
         return ()
-    name = kept.name
-    return (
-        DiffItem(
-            "remove", f"properties.vpnClientConfiguration.vpnClientRootCertificates[{name}]", kept.thumbprint, None
-        ),
+    field = "properties.vpnClientConfiguration.vpnClientRootCertificates"
+    return tuple(
+        DiffItem("remove", f"{field}[{c.name}]", c.thumbprint, None)
+        for c in released_certificates(spec, gateway, thumbprint)
     )
 
 
-def gateway_without_certificate(spec: LinkSpec, gateway: GatewayState) -> dict[str, Any]:
-    """The observed gateway (read-modify-write) without kubelink's root certificate for the app."""
+def gateway_without_certificate(spec: LinkSpec, gateway: GatewayState, thumbprint: str | None = None) -> dict[str, Any]:
+    """The observed gateway (read-modify-write) without kubelink's root certificates for the app."""
     assert gateway.body is not None, "only an existing gateway holds certificates"
     body = copy.deepcopy(dict(gateway.body))
     p2s = dig(body, "properties", "vpnClientConfiguration") or {}
-    name = root_certificate_name(spec)
-    p2s["vpnClientRootCertificates"] = [c for c in p2s.get("vpnClientRootCertificates") or [] if c.get("name") != name]
+    names = {c.name for c in released_certificates(spec, gateway, thumbprint)}
+    p2s["vpnClientRootCertificates"] = [
+        c for c in p2s.get("vpnClientRootCertificates") or [] if c.get("name") not in names
+    ]
     if created_by(body.get("tags")):  # the link leaves the gateway: it is no longer among its users
         body["tags"] = with_links(body.get("tags"), set(tagged_links(body.get("tags"))) - {spec.name})
     return body

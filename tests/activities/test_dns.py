@@ -30,7 +30,10 @@ def test_the_zone_is_created_global_once(arm: Arm):
     assert created["ok"], created
     assert created["result"] == "created" and created["provisioningState"] != "Succeeded"
     (put,) = arm.arm_writes()
-    assert put["path"].endswith(ZONE_PATH) and put["requestBody"] == {"location": "global", "tags": {"kubelink-created-by": "orders-api"}}
+    assert put["path"].endswith(ZONE_PATH) and put["requestBody"] == {
+        "location": "global",
+        "tags": {"kubelink-created-by": "orders-api"},
+    }
     assert settle(link, "dnsZone")["provisioningState"] == "Succeeded"
     arm.reset_requests()
     assert ensure_dns_zone(link)["result"] == "unchanged"
