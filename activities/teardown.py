@@ -38,7 +38,7 @@ from kubelink.desired import dig
 from kubelink.desired.dns import record_id
 from kubelink.desired.gateway import BUSY_STATES
 from kubelink.desired.service import resource_name, restore_patch
-from kubelink.ownership import SERVICE, Ownership, created_by, tagged_links
+from kubelink.ownership import SERVICE, Ownership, created_by
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
@@ -288,7 +288,9 @@ def _gateway_users(spec: LinkSpec, body: Any, other_links: list[str]) -> str | N
     tags = dig(body, "tags")
     if not created_by(tags):
         return "kubelink did not create this gateway"
-    others = sorted({*other_links, *(set(tagged_links(tags)) - {spec.name})})
+    # the link records are the authority on which links use it; the gateway's kubelink-links tag is rewritten only
+    # inside writes a link makes anyway, so it may still name a link torn down since
+    others = sorted(set(other_links) - {spec.name})
     if others:
         return f"other links use it: {', '.join(others)}"
     roots = dig(body, "properties", "vpnClientConfiguration", "vpnClientRootCertificates") or []
