@@ -96,7 +96,7 @@ def provisioned(kubelink: Kubelink, body: dict[str, Any]) -> None:
     assert status["runtimeStatus"] == "Completed", status
 
 
-def assert_same_world(before: dict[str, Any], after: dict[str, Any], *, besides: set[str] = frozenset()) -> None:
+def assert_same_world(before: dict[str, Any], after: dict[str, Any], *, besides: frozenset[str] | set[str] = frozenset()) -> None:
     """``after`` is ``before`` plus, at most, the resources under the ids ``besides`` (kept shared resources)."""
     added = {k for k in after["resources"] if k not in before["resources"]}
     assert {k for k in added if not any(k == b or k.startswith(b + "/") for b in besides)} == set()
@@ -162,7 +162,7 @@ def test_a_gateway_link_torn_down_keeps_the_shared_gateway_and_nothing_else(
 def test_a_regional_link_with_dns_and_an_adopted_service_is_undone_exactly(kubelink: Kubelink) -> None:
     from kubernetes import client, config
 
-    api = client.CoreV1Api(config.new_client_from_config(str(Path(kubelink.world.kubeconfig))))
+    api: Any = client.CoreV1Api(config.new_client_from_config(str(Path(kubelink.world.kubeconfig))))
     api.create_namespaced_service(
         "default",
         {
