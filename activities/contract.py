@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from activities.arm import start
-from kubelink.desired import ArmState, ResourceChange
+from kubelink.desired import ArmState
+from kubelink.diff import ResourceChange
 from kubelink.errors import KubelinkError
 from kubelink.progress import combine_results
 from kubelink.spec import LinkSpec

@@ -23,9 +23,10 @@ from adapters.store import LinkStore
 from kubelink.conditions import READY, Condition
 from kubelink.drift import DriftRecord, verdict
 from kubelink.errors import KubelinkError, PermanentError
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec, provision_instance_id, teardown_instance_id
 
-STEP = "verify"
+STEP = Step.VERIFY
 
 bp = df.Blueprint()
 log = logging.getLogger("kubelink.activities")

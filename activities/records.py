@@ -13,9 +13,12 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from activities.contract import Payload, run_activity
 from adapters.store import LinkStore
 from kubelink.conditions import READY, Condition, utc_timestamp
 from kubelink.ownership import Ownership
+from kubelink.progress import Step
+from kubelink.spec import LinkSpec
 
 RETIREMENT = "Retirement"
 
@@ -29,7 +32,7 @@ def retirement(integration: str, warnings: list[str]) -> Condition:
     return Condition(RETIREMENT, "False", "RegionalIntegration", "Regional VNet integration has no retirement date")
 
 
-def _conditions(payload: dict[str, Any], outcome: Condition) -> list[Condition]:
+def _conditions(payload: Payload, outcome: Condition) -> list[Condition]:
     """``warnings`` is absent when the run failed before the pre-flight could say anything."""
     if payload.get("warnings") is None:
         return [outcome]
@@ -38,7 +41,12 @@ def _conditions(payload: dict[str, Any], outcome: Condition) -> list[Condition]:
 
 @bp.activity_trigger(input_name="payload")
 def record_link_ready(payload: dict[str, Any]) -> dict[str, Any]:
-    """``{"spec", "output", "warnings"}`` (warnings: the pre-flight's, for the ``Retirement`` condition)."""
+    """``{"spec", "output", "warnings"}`` (warnings: the pre-flight's, for the ``Retirement`` condition). Under the
+    activity contract, so a Table storage blip is retried like any other transient fault."""
+    return run_activity(Step.RECORD, payload, _record_ready)
+
+
+def _record_ready(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     output = payload["output"]
     ready = Condition(READY, "True", "Provisioned", f"The app reaches {output['privateAddress']} privately", "Info")
     LinkStore.from_env().upsert_link(
@@ -50,13 +58,17 @@ def record_link_ready(payload: dict[str, Any]) -> dict[str, Any]:
         last_error=None,
         conditions=_conditions(payload, ready),
     )
-    return {"ok": True}
+    return {}
 
 
 @bp.activity_trigger(input_name="payload")
 def record_link_failed(payload: dict[str, Any]) -> dict[str, Any]:
     """``{"spec", "step", "error", "warnings"?}``; a failed regional run keeps the previous ``Retirement``, since
     what it was to remove from the gateway may still be there."""
+    return run_activity(Step.RECORD, payload, _record_failed)
+
+
+def _record_failed(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     error = payload["error"]
     failed = Condition(
         READY,
@@ -69,18 +81,21 @@ def record_link_failed(payload: dict[str, Any]) -> dict[str, Any]:
     gateway_path = payload["spec"].get("integration", "gateway") == "gateway"
     conditions = _conditions(payload, failed) if gateway_path else [failed]
     LinkStore.from_env().upsert_link(name, spec=payload["spec"], last_error=error, conditions=conditions)
-    return {"ok": True}
+    return {}
 
 
 @bp.activity_trigger(input_name="payload")
 def record_link_ownership(payload: dict[str, Any]) -> dict[str, Any]:
     """``{"spec", "created": [resource ids], "adopted": {resource: fields before}}``: added to the record's
     ``ownership`` as the run goes, so that an interrupted run still tells teardown what it made."""
+    return run_activity(Step.RECORD, payload, _record_ownership)
+
+
+def _record_ownership(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     store = LinkStore.from_env()
-    name = payload["spec"]["name"]
-    stored = store.get_link(name)
+    stored = store.get_link(spec.name)
     known = Ownership.from_json(stored.ownership if stored else None)
     merged = known.merged(payload.get("created") or (), payload.get("adopted") or {})
     if stored is None or merged != known:
-        store.upsert_link(name, spec=stored.spec if stored else payload["spec"], ownership=merged.to_json())
-    return {"ok": True}
+        store.upsert_link(spec.name, spec=stored.spec if stored else payload["spec"], ownership=merged.to_json())
+    return {}

@@ -1,4 +1,4 @@
-"""The regional path (azure-flow §10): the app's delegated subnet and its regional connection, and, for a link
+"""The regional path (docs/azure.md §10): the app's delegated subnet and its regional connection, and, for a link
 that leaves the gateway path, the removal of what that path left on the gateway.
 
 No activity here reads or writes a gateway, except ``release_app_certificate``, which the orchestrator calls
@@ -26,7 +26,6 @@ from activities.observe import (
     observe_vnet_connections_of_others,
     web,
 )
-from kubelink.desired import ResourceChange
 from kubelink.desired.gateway import SUCCEEDED, GatewayState
 from kubelink.desired.regional import (
     AppSubnetState,
@@ -41,14 +40,15 @@ from kubelink.desired.regional import (
     released_certificates,
     releases_gateway,
 )
+from kubelink.diff import ResourceChange
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.web import WebSiteManagementClient
 
-STEP = "vnetIntegration"
-POINT_TO_SITE = "pointToSite"
+STEP = Step.VNET_INTEGRATION
 
 bp = df.Blueprint()
 
@@ -94,7 +94,7 @@ def _release_change(
 ) -> ResourceChange:
     """A removal: nothing is ever created, so the row is ``update`` or ``none``."""
     items = diff_released_certificate(spec, gateway, users, thumbprint)
-    return ResourceChange(POINT_TO_SITE, spec.gateway_id, True, items)
+    return ResourceChange(Step.POINT_TO_SITE, spec.gateway_id, True, items)
 
 
 def _certificate_users(
@@ -163,7 +163,7 @@ def _connect_app_regional(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
 def release_app_certificate(payload: dict[str, Any]) -> dict[str, Any]:
     """Remove kubelink's root certificate for the app from the gateway it no longer uses (read-modify-write,
     every other certificate stays); never write to a busy gateway (``result: "busy"``)."""
-    return run_activity(POINT_TO_SITE, payload, _release_app_certificate)
+    return run_activity(Step.POINT_TO_SITE, payload, _release_app_certificate)
 
 
 def _release_app_certificate(spec: LinkSpec, payload: Payload) -> dict[str, Any]:

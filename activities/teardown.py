@@ -34,11 +34,14 @@ from activities.observe import (
 )
 from activities.service import REQUEST_TIMEOUT, core_api, observe_service
 from activities.vnet_integration import connection_id
+from adapters.store import LinkStore
+from kubelink.conditions import READY, Condition
 from kubelink.desired import dig
 from kubelink.desired.dns import record_id
 from kubelink.desired.gateway import BUSY_STATES
 from kubelink.desired.service import resource_name, restore_patch
 from kubelink.ownership import SERVICE, Ownership, created_by
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
@@ -337,30 +340,33 @@ def _remove_gateway_subnet(spec: LinkSpec, net: NetworkManagementClient, owned: 
 
 @bp.activity_trigger(input_name="payload")
 def record_link_removed(payload: dict[str, Any]) -> dict[str, Any]:
-    """``{"name", "removedAt", "handOver", "otherLinks"}``: the link record goes (its drift history stays for the
+    """``{"spec", "removedAt", "handOver", "otherLinks"}``: the link record goes (its drift history stays for the
     retention setting). What it created and kept because other links use it (``handOver``, e.g. GatewaySubnet) is
     written into those links' ownership first, so the last of them can remove it."""
-    from adapters.store import LinkStore
+    return run_activity(Step.RECORD, payload, _record_removed)
 
+
+def _record_removed(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     store = LinkStore.from_env()
     for other in payload.get("otherLinks") or []:
         record = store.get_link(other)
         if record is not None and payload.get("handOver"):
             merged = Ownership.from_json(record.ownership).merged(payload["handOver"])
             store.upsert_link(other, ownership=merged.to_json())
-    store.remove_link(payload["name"], payload["removedAt"])
-    return {"ok": True}
+    store.remove_link(spec.name, payload["removedAt"])
+    return {}
 
 
 @bp.activity_trigger(input_name="payload")
 def record_teardown_failed(payload: dict[str, Any]) -> dict[str, Any]:
-    """``{"name", "step", "error"}``: the record stays, saying why; DELETE again resumes."""
-    from adapters.store import LinkStore
-    from kubelink.conditions import READY, Condition
+    """``{"spec", "step", "error"}``: the record stays, saying why; DELETE again resumes."""
+    return run_activity(Step.RECORD, payload, _record_teardown_failed)
 
+
+def _record_teardown_failed(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     error = payload["error"]
     message = f"Teardown step {payload['step']} failed: {error['code']}: {error['message']}; DELETE the link again"
     LinkStore.from_env().upsert_link(
-        payload["name"], last_error=error, conditions=[Condition(READY, "False", "TeardownFailed", message, "Error")]
+        spec.name, last_error=error, conditions=[Condition(READY, "False", "TeardownFailed", message, "Error")]
     )
-    return {"ok": True}
+    return {}

@@ -3,7 +3,7 @@
 ``function_app.py`` imports this module on every cold start, so nothing heavy is imported here at module
 level: each factory imports its SDK when first called (azure.mgmt.network alone takes ~0.6 s).
 
-Credentials (PRODUCT.md "Credentials"): ``DefaultAzureCredential`` (managed identity in Azure); a static
+Credentials (README, "Settings"): ``DefaultAzureCredential`` (managed identity in Azure); a static
 development token only when ``KUBELINK_ARM_ENDPOINT`` is a loopback URL, and a loopback endpoint never
 gets a real credential, so a token can't leak to a local sandbox. TLS uses the standard trust
 (``REQUESTS_CA_BUNDLE`` for a private CA such as the sandbox's); verification is never disabled.

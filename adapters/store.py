@@ -58,7 +58,7 @@ class LinkNotFound(PermanentError):
 
 @dataclass(frozen=True)
 class LinkRecord:
-    """What kubelink knows about one link; ``to_json`` is PRODUCT.md's link record."""
+    """What kubelink knows about one link; ``to_json`` is the README's link record."""
 
     name: str
     spec: dict[str, Any]
@@ -154,16 +154,9 @@ def _drift_entity(record: DriftRecord, index: int) -> dict[str, Any]:
 
 
 def _drift_from_entity(entity: dict[str, Any]) -> DriftRecord:
-    return DriftRecord(
-        link=entity["PartitionKey"],
-        detected_at=entity["detectedAt"],
-        kind=entity["kind"],
-        resource=entity["resource"],
-        field=entity["field"],
-        expected=json.loads(entity["expected"]),
-        actual=json.loads(entity["actual"]),
-        remediated=bool(entity.get("remediated", False)),
-    )
+    """The entity holds the record's JSON, with the link as partition key and the values JSON-encoded."""
+    values = {"expected": json.loads(entity["expected"]), "actual": json.loads(entity["actual"])}
+    return DriftRecord.from_json({**entity, "link": entity["PartitionKey"], **values})
 
 
 class LinkStore:

@@ -1,6 +1,6 @@
-"""The HTTP API of PRODUCT.md ("HTTP API"): start, read and verify links.
+"""The HTTP API (README, "HTTP API"): start, read and verify links.
 
-Every route answers in PRODUCT.md's shapes and errors. A request is judged entirely before anything is
+Every route answers in the README's shapes and errors. A request is judged entirely before anything is
 started or written: body (400), scopes (403), singleton (409); only then does the orchestration start and
 the link record get written, so a refused request leaves no trace.
 
@@ -288,7 +288,7 @@ def _not_found(name: str) -> func.HttpResponse:
 
 
 async def _answer(handling: Awaitable[func.HttpResponse]) -> func.HttpResponse:
-    """Run a handler; errors it did not answer itself become PRODUCT.md error bodies, never stack traces."""
+    """Run a handler; errors it did not answer itself become the README's error bodies, never stack traces."""
     try:
         return await handling
     except KubelinkError as error:

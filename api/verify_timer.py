@@ -6,7 +6,7 @@ is unset the timer runs every 15 minutes, the documented default (a ``%SETTING%`
 own, and an unresolved one stops the function from loading).
 
 Singleton: the sweep always runs under the fixed id ``verify-sweep``; a tick that finds it still active
-lets it finish. The status check and the start are two calls (durable-protocol.md §5 calls this
+lets it finish. The status check and the start are two calls (docs/durable.md §4 calls this
 "attempts to ensure"), so a start refused because another won the race is treated the same way.
 """
 

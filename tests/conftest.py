@@ -16,6 +16,17 @@ from local.azurite import Azurite
 from local.cluster import Cluster, apiserver_built
 from local.supervisor import COMPONENTS, Sandbox, World, available_components
 
+#: the suites that test the local world itself (local/README.md), apart from the product's
+LOCAL_WORLD_SUITES = frozenset({"sandbox", "host", "world"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the local world's own tests ``local_world`` by their folder, so ``-m`` selects either side alone."""
+    for item in items:
+        parts = item.path.relative_to(item.config.rootpath).parts
+        if len(parts) > 2 and parts[0] == "tests" and parts[1] in LOCAL_WORLD_SUITES:
+            item.add_marker(pytest.mark.local_world)
+
 
 def require_component(name: str) -> None:
     """Skip when a component's code is not in the tree yet (the sandbox and the host are built in parallel)."""

@@ -96,7 +96,9 @@ def provisioned(kubelink: Kubelink, body: dict[str, Any]) -> None:
     assert status["runtimeStatus"] == "Completed", status
 
 
-def assert_same_world(before: dict[str, Any], after: dict[str, Any], *, besides: frozenset[str] | set[str] = frozenset()) -> None:
+def assert_same_world(
+    before: dict[str, Any], after: dict[str, Any], *, besides: frozenset[str] | set[str] = frozenset()
+) -> None:
     """``after`` is ``before`` plus, at most, the resources under the ids ``besides`` (kept shared resources)."""
     added = {k for k in after["resources"] if k not in before["resources"]}
     assert {k for k in added if not any(k == b or k.startswith(b + "/") for b in besides)} == set()

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def binding(rpc_base: str) -> str:
-    """The durableClient binding JSON the Functions host hands a client function (durable-protocol.md §3.1)."""
+    """The durableClient binding JSON the Functions host hands a client function (docs/durable.md §3)."""
     base = "http://127.0.0.1:7071/runtime/webhooks/durabletask"
     query = f"taskHub={HUB}&connection=Storage&code=K"
     return json.dumps(

@@ -186,7 +186,7 @@ def test_service_deleted_and_recreated_with_a_new_ip(kubelink: Kubelink) -> None
     resource = f"{NAMESPACE}/{SERVICE}"
     moved = record(output, resource, "status.loadBalancer.ingress[0].ip")
     assert (moved["expected"], moved["actual"]) == (address, new_ip)
-    assert record(output, resource, f'metadata.annotations["{IPV4}"]')["actual"] is None
+    assert record(output, resource, f"metadata.annotations[{IPV4}]")["actual"] is None
     connectivity(output)
     remediated(kubelink, output)
 
