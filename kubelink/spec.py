@@ -73,6 +73,10 @@ class GatewaySpec:
     client_address_pool: str | None
     sku: str = DEFAULT_GATEWAY_SKU
     gateway_subnet_prefix: str | None = None
+    #: opt-in: create or enable SSTP point-to-site although Azure stopped allowing it on 2026-03-31 (README)
+    allow_new_sstp: bool = False
+    #: opt-in: on an adopted gateway, remove what stands in the way of gateway-required integration (README)
+    allow_point_to_site_takeover: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,10 @@ class LinkSpec:
             gateway["clientAddressPool"] = g.client_address_pool
         if g.gateway_subnet_prefix is not None:
             gateway["gatewaySubnetPrefix"] = g.gateway_subnet_prefix
+        if g.allow_new_sstp:
+            gateway["allowNewSstp"] = True
+        if g.allow_point_to_site_takeover:
+            gateway["allowPointToSiteTakeover"] = True
         app: dict[str, Any] = {"resourceGroup": a.resource_group, "name": a.name, "setting": a.setting}
         if a.subnet:
             app["subnet"] = {"name": a.subnet.name, "prefix": a.subnet.prefix}
@@ -234,6 +242,8 @@ class LinkSpec:
                 client_address_pool=g.get("clientAddressPool"),
                 sku=g.get("sku", DEFAULT_GATEWAY_SKU),
                 gateway_subnet_prefix=g.get("gatewaySubnetPrefix"),
+                allow_new_sstp=bool(g.get("allowNewSstp", False)),
+                allow_point_to_site_takeover=bool(g.get("allowPointToSiteTakeover", False)),
             ),
             app=AppSpec(
                 resource_group=a["resourceGroup"],

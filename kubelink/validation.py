@@ -596,7 +596,15 @@ def _target_port(c: _Checker, obj: Mapping[str, Any], path: str) -> int | str | 
     return None
 
 
-_GATEWAY_FIELDS = ("name", "sku", "gatewaySubnetPrefix", "publicIpName", "clientAddressPool")
+_GATEWAY_FIELDS = (
+    "name",
+    "sku",
+    "gatewaySubnetPrefix",
+    "publicIpName",
+    "clientAddressPool",
+    "allowNewSstp",
+    "allowPointToSiteTakeover",
+)
 
 
 def _gateway(c: _Checker, root: Mapping[str, Any], *, required_pool: bool) -> dict[str, Any]:
@@ -604,7 +612,7 @@ def _gateway(c: _Checker, root: Mapping[str, Any], *, required_pool: bool) -> di
     path = "gateway"
     if gateway is None and required_pool and "gateway" not in root:
         c.fail("gateway.clientAddressPool", "is required when integration is 'gateway'")
-    out = {
+    out: dict[str, Any] = {
         "name": c.take_string(gateway, "name", path, _network_child_name),
         "sku": c.take_string(gateway, "sku", path, _gateway_sku),
         "gatewaySubnetPrefix": c.take_string(gateway, "gatewaySubnetPrefix", path, _gateway_subnet_prefix),
@@ -618,6 +626,9 @@ def _gateway(c: _Checker, root: Mapping[str, Any], *, required_pool: bool) -> di
             missing="is required when integration is 'gateway'",
         ),
     }
+    for opt_in in ("allowNewSstp", "allowPointToSiteTakeover"):
+        if (allowed := c.take_bool(gateway, opt_in, path)) is not None:
+            out[opt_in] = allowed
     name = out["name"]
     if name and "publicIpName" not in (gateway or {}) and _network_child_name(f"{name}-pip"):
         c.fail("gateway.name", f"is too long to derive the default gateway.publicIpName '{name}-pip'; set it")
