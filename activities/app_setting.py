@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import azure.durable_functions as df
 
 from activities.arm import wait_accepted
-from activities.contract import Payload, outcome, run_activity
+from activities.contract import Payload, deferred, outcome, restart_allowed, run_activity
 from activities.observe import observe_app_settings, web
 from kubelink.desired.app_setting import diff_app_setting, merged_app_settings
 from kubelink.diff import ResourceChange
@@ -49,6 +49,8 @@ def _ensure_app_setting(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     client = web(spec)
     settings = observe_app_settings(spec, client)
     change = _setting_change(spec, settings, value)
+    if change.changes and not restart_allowed(payload):
+        return deferred(change)
     if change.changes:
         replace_settings(client, spec, merged_app_settings(spec, settings, value))
     return outcome(change)

@@ -82,6 +82,17 @@ def outcome(*changes: ResourceChange) -> dict[str, Any]:
     }
 
 
+def restart_allowed(payload: Payload) -> bool:
+    """False when a run must not restart the app (``remediate: "safe"``): see ``deferred``."""
+    return bool(payload.get("restartApp", True))
+
+
+def deferred(change: ResourceChange) -> dict[str, Any]:
+    """The answer of an activity that would restart the app but may not: nothing written, the fields left to the
+    user in ``deferred`` (they stay drift, reported)."""
+    return {**outcome(change), "result": "unchanged", "created": [], "deferred": [i.field_text for i in change.changes]}
+
+
 def started(change: ResourceChange, state: ArmState, begin: Callable[..., Any], *args: Any) -> dict[str, Any]:
     """``outcome(change)``, with the resource's long-running write (``begin(*args)``) started only when it differs,
     and what the orchestrator waits on: ``provisioningState`` (and the write's ``operation``)."""

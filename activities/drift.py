@@ -59,10 +59,11 @@ def record_verification(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="payload")
 @bp.durable_client_input(client_name="client")
 async def remediate_link(payload: dict[str, Any], client: df.DurableOrchestrationClient) -> dict[str, Any]:
-    """Start ``provision_link`` for a drifted link unless a run of it is active; say which happened."""
+    """Start ``provision_link`` for a drifted link unless a run of it is active; say which happened. ``restartApp``
+    false (the safe policy) makes that run leave alone what would restart the app."""
     spec = LinkSpec.from_json(payload["spec"])
     instance_id = provision_instance_id(spec.name)
-    run = {"spec": payload["spec"], "options": payload.get("options")}
+    run = {"spec": payload["spec"], "options": payload.get("options"), "restartApp": payload.get("restartApp", True)}
     try:
         _check_scopes(spec)
         if await instance_active(client, teardown_instance_id(spec.name)):  # a link being removed is not re-made

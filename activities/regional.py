@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import azure.durable_functions as df
 
 from activities.arm import start
-from activities.contract import Payload, explained, outcome, run_activity, started
+from activities.contract import Payload, deferred, explained, outcome, restart_allowed, run_activity, started
 from activities.observe import (
     network,
     observe_app_subnet,
@@ -141,6 +141,8 @@ def _connect_app_regional(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     client = web(spec)
     state = observe_regional(spec, client)
     change = _connection_change(spec, state)
+    if change.changes and not restart_allowed(payload):
+        return deferred(change)
     app, vnet = spec.app, spec.network.virtual_network
     if state.gateway_connection:
         client.web_apps.delete_vnet_connection(app.resource_group, app.name, vnet)

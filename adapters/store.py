@@ -150,6 +150,7 @@ def _drift_entity(record: DriftRecord, index: int) -> dict[str, Any]:
         "expected": _clip_json(record.expected),
         "actual": _clip_json(record.actual),
         "remediated": record.remediated,
+        "restartsApp": record.restarts_app,
     }
 
 

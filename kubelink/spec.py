@@ -16,6 +16,8 @@ DEFAULT_KUBECONFIG_SETTING = "KUBELINK_KUBECONFIG"
 DEFAULT_APP_SETTING = "PrivateAddress"
 DEFAULT_GATEWAY_SKU = "VpnGw1AZ"
 GATEWAY_SUBNET = "GatewaySubnet"
+#: ``remediate: "safe"``: fix only drift whose fix does not restart the app; report the rest
+SAFE_REMEDIATION = "safe"
 
 
 def provision_instance_id(name: str) -> str:
@@ -119,11 +121,19 @@ class LinkSpec:
     gateway: GatewaySpec
     app: AppSpec
     probe: ProbeSpec | None = None
-    remediate: bool = False
+    #: the remediation policy (README "Drift"): True fixes everything, "safe" only what does not restart the app
+    remediate: bool | str = False
     integration: Integration = "gateway"
     dns: DnsSpec | None = None
 
     # --- ARM ids, derived once so no activity formats them by hand -----------------------------
+    @property
+    def remediation(self) -> Literal["all", "safe", "none"]:
+        """``remediate`` as a policy: ``true`` keeps meaning "fix everything"."""
+        if self.remediate == SAFE_REMEDIATION:
+            return "safe"
+        return "all" if self.remediate is True else "none"
+
     @property
     def network_rg_id(self) -> str:
         return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.network.resource_group}"
@@ -252,7 +262,7 @@ class LinkSpec:
                 subnet=SubnetSpec(subnet["name"], subnet["prefix"]) if subnet else None,
             ),
             probe=ProbeSpec(probe["path"], probe.get("expectStatus", 200)) if probe else None,
-            remediate=bool(body.get("remediate", False)),
+            remediate=body.get("remediate", False),
             integration=body.get("integration", "gateway"),
             dns=DnsSpec(dns["zone"], dns["record"]) if dns else None,
         )

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kubelink.errors import FieldError, InvalidLinkSpec
-from kubelink.spec import GATEWAY_SUBNET, LinkSpec
+from kubelink.spec import GATEWAY_SUBNET, SAFE_REMEDIATION, LinkSpec
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_PORTS = 20
@@ -416,8 +416,17 @@ def _link(c: _Checker, data: object) -> dict[str, Any]:
     out["subscriptionId"] = subscription
     integration = c.take_string(root, "integration", "", _one_of(INTEGRATIONS)) or "gateway"
     out["integration"] = integration
-    if (remediate := c.take_bool(root, "remediate", "")) is not None:
-        out["remediate"] = remediate
+    if "remediate" in root:
+        remediate = root["remediate"]
+        if isinstance(remediate, bool) or remediate == SAFE_REMEDIATION:
+            out["remediate"] = remediate
+        else:
+            got = repr(remediate) if isinstance(remediate, str) else _type_name(remediate)
+            c.fail(
+                "remediate",
+                f'must be true (fix every drift), false (report only) or "{SAFE_REMEDIATION}" (fix only what does '
+                f"not restart the app), got {got}",
+            )
     out["network"] = _network(c, root)
     out["kubernetes"] = _kubernetes(c, root, subscription)
     out["gateway"] = _gateway(c, root, required_pool=integration == "gateway")

@@ -50,6 +50,8 @@ class Outcome(TypedDict):
     pending: NotRequired[bool]
     sharedWith: NotRequired[list[str]]
     certThumbprint: NotRequired[str | None]
+    #: fields an activity left alone because writing them would restart the app (``remediate: "safe"``)
+    deferred: NotRequired[list[str]]
 
 
 #: provisioning states after which a resource will not change by itself

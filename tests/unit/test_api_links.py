@@ -326,6 +326,7 @@ def test_drift_newest_first_with_top(env: None, store: LinkStore, name: str) -> 
         "expected",
         "actual",
         "remediated",
+        "restartsApp",
     }
     top = answer(call(links.get_link_drift, req=request("GET", f"links/{name}/drift?top=1", name=name)))
     assert [r["field"] for r in top["value"]] == ["f30"]

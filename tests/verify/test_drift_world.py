@@ -32,13 +32,13 @@ IPV4 = "service.beta.kubernetes.io/azure-load-balancer-ipv4"
 PROBE = SPEC.probe.path if SPEC.probe else "/"
 
 
-def body(remediate: bool) -> dict[str, Any]:
+def body(remediate: bool | str) -> dict[str, Any]:
     link = copy.deepcopy(EXAMPLE)
     link["remediate"] = remediate
     return link
 
 
-def converge(kubelink: Kubelink, remediate: bool) -> str:
+def converge(kubelink: Kubelink, remediate: bool | str) -> str:
     """The link provisioned with ``remediate``, healthy; returns its private address."""
     output = kubelink.provision(body(remediate))
     assert kubelink.probe(APP, PROBE).status_code == 200
@@ -143,6 +143,37 @@ def test_app_setting_edited_through_arm(kubelink: Kubelink) -> None:
     remediated(kubelink, output)
     kept = dict(web.web_apps.list_application_settings(GROUP, APP).properties)
     assert {k: v for k, v in kept.items() if k != SETTING} == {k: v for k, v in settings.items() if k != SETTING}
+
+
+def test_the_safe_policy_fixes_what_does_not_restart_the_app_and_reports_the_rest(kubelink: Kubelink) -> None:
+    from azure.mgmt.web.models import StringDictionary
+
+    converge(kubelink, remediate="safe")
+    web = kubelink.web()
+    settings = dict(web.web_apps.list_application_settings(GROUP, APP).properties)
+    web.web_apps.update_application_settings(GROUP, APP, StringDictionary(properties={**settings, SETTING: "10.9.9.9"}))
+    kubelink.reset_requests()
+    alone = kubelink.verify(NAME)  # only drift that restarts the app: reported, nothing started, nothing written
+    setting = record(alone, f"{SPEC.app_id}/config/appsettings", f"appSettings.{SETTING}")
+    assert (setting["restartsApp"], setting["remediated"]) == (True, False)
+    assert alone["remediation"] is None
+    assert kubelink.arm_writes() == []
+
+    kube = kubelink.kube()  # now also drift that is safe to fix: the Service's pinned IP annotation removed
+    kube.patch_namespaced_service(SERVICE, NAMESPACE, {"metadata": {"annotations": {IPV4: None}}})
+    kubelink.reset_requests()
+    mixed = kubelink.verify(NAME)
+    service = record(mixed, f"{NAMESPACE}/{SERVICE}", f"metadata.annotations[{IPV4}]")
+    assert (service["restartsApp"], service["remediated"]) == (False, True)
+    setting = record(mixed, f"{SPEC.app_id}/config/appsettings", f"appSettings.{SETTING}")
+    assert (setting["restartsApp"], setting["remediated"]) == (True, False)
+    assert kubelink.wait_provisioned(NAME)["runtimeStatus"] == "Completed"
+    assert (
+        kube.read_namespaced_service(SERVICE, NAMESPACE).metadata.annotations[IPV4] == SPEC.kubernetes.load_balancer_ip
+    )
+    assert not [w for w in kubelink.arm_writes() if "/config/appsettings" in w["path"]]  # the restart was left alone
+    assert dict(web.web_apps.list_application_settings(GROUP, APP).properties)[SETTING] == "10.9.9.9"
+    converge(kubelink, remediate=False)  # a POST fixes everything, as asked
 
 
 def test_root_certificate_dropped_by_a_full_gateway_put(kubelink: Kubelink) -> None:
