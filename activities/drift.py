@@ -41,9 +41,9 @@ def record_verification(payload: dict[str, Any]) -> dict[str, Any]:
         store = LinkStore.from_env()
         if "error" in payload:
             error = payload["error"]
-            unknown = Condition(
-                READY, "Unknown", "VerificationFailed", f"{error['code']}: {error['message']}", "Warning"
-            )
+            # a ReadOnly lock blocks even the POST that lists app settings: the link may be fine, kubelink can't tell
+            reason = "ScopeLocked" if error["code"] == "ScopeLocked" else "VerificationFailed"
+            unknown = Condition(READY, "Unknown", reason, f"{error['code']}: {error['message']}", "Warning")
             store.upsert_link(name, conditions=[unknown])
             return {"ok": True, "result": {"records": 0}}
         records = [DriftRecord.from_json(r) for r in payload["records"]]

@@ -176,6 +176,30 @@ def test_the_safe_policy_fixes_what_does_not_restart_the_app_and_reports_the_res
     converge(kubelink, remediate=False)  # a POST fixes everything, as asked
 
 
+def test_a_read_only_lock_makes_verification_unknown_and_provisioning_name_the_lock(kubelink: Kubelink) -> None:
+    from azure.mgmt.resource.locks import ManagementLockClient
+    from azure.mgmt.resource.locks.models import ManagementLockObject
+
+    converge(kubelink, remediate=True)
+    locks = kubelink.sdk(ManagementLockClient)
+    locks.management_locks.create_or_update_at_resource_group_level(
+        GROUP, "freeze", ManagementLockObject(level="ReadOnly")
+    )
+    try:
+        output = kubelink.verify(NAME)
+        assert output["ready"] is None and output["error"]["code"] == "ScopeLocked", output
+        ready = next(c for c in kubelink.get(f"/api/links/{NAME}")["conditions"] if c["type"] == "Ready")
+        assert (ready["status"], ready["reason"]) == ("Unknown", "ScopeLocked")
+        assert f"/resourceGroups/{GROUP}/providers/Microsoft.Authorization/locks/freeze" in ready["message"]
+        assert "kubelink needed to POST" in ready["message"] and "/config/appsettings/list" in ready["message"]
+        status = kubelink.follow(kubelink.start("/api/links", body(True))).status
+        assert status["runtimeStatus"] == "Failed" and "ScopeLocked" in status["output"]
+        assert "locks/freeze" in status["output"] and "kubelink needed to" in status["output"]
+    finally:
+        locks.management_locks.delete_at_resource_group_level(GROUP, "freeze")
+    converge(kubelink, remediate=False)
+
+
 def test_root_certificate_dropped_by_a_full_gateway_put(kubelink: Kubelink) -> None:
     converge(kubelink, remediate=True)
     net = kubelink.network()
