@@ -2,7 +2,7 @@
 cluster's Services — compared whole before the link and after its teardown. The tests of this module share one
 world and run in order: two links on one gateway, the first torn down with ``deleteSharedResources`` (the gateway
 stays for the second), the second (the gateway goes); a gateway link torn down keeping the shared gateway; a
-regional link with DNS whose Service kubelink adopted."""
+regional link with DNS whose Service kubelink adopted, torn down through a 429 and a 500."""
 
 from __future__ import annotations
 
@@ -175,6 +175,11 @@ def test_a_regional_link_with_dns_and_an_adopted_service_is_undone_exactly(kubel
     before = world(kubelink)
     provisioned(kubelink, REGIONAL)
     assert kubelink.link("catalog-api")["ownership"]["adopted"]["service"]["type"] == "ClusterIP"
+    # a teardown interrupted by throttling and a server error retries and finishes
+    kubelink.inject(method="PUT", pathPattern="sites/kubelink-linux/config/appsettings$", status=429)
+    kubelink.inject(method="DELETE", pathPattern="subnets/app-subnet$", status=500)
+    kubelink.reset_requests()
     output = teardown(kubelink, "catalog-api")
+    assert len([r for r in kubelink.arm_requests() if r["fault"]]) == 2
     assert output["restored"] == ["default/catalog-internal"]
     assert_same_world(before, world(kubelink))
