@@ -11,6 +11,7 @@ Each activity answers ``{"removed": [ids], "restored": [ids], "kept": [{"resourc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
@@ -38,7 +39,8 @@ from adapters.store import LinkStore
 from kubelink.conditions import READY, Condition
 from kubelink.desired import dig
 from kubelink.desired.dns import record_id
-from kubelink.desired.gateway import BUSY_STATES
+from kubelink.desired.gateway import BUSY_STATES, GatewayState
+from kubelink.desired.regional import certificate_users, released_certificates, releases_gateway
 from kubelink.desired.service import resource_name, restore_patch
 from kubelink.ownership import SERVICE, Ownership, created_by
 from kubelink.progress import Step
@@ -53,9 +55,10 @@ bp = df.Blueprint()
 
 
 class Teardown:
-    """What one teardown activity did: the answer it returns."""
+    """What one teardown activity did (or, with ``dryRun``, would do: ``POST /api/plan?teardown=``): its answer."""
 
-    def __init__(self) -> None:
+    def __init__(self, payload: Payload) -> None:
+        self.dry = bool(payload.get("dryRun"))
         self.removed: list[str] = []
         self.restored: list[str] = []
         self.kept: list[dict[str, str]] = []
@@ -63,6 +66,22 @@ class Teardown:
 
     def keep(self, resource: str, reason: str) -> None:
         self.kept.append({"resource": resource, "reason": reason})
+
+    def remove(self, resource: str, write: Callable[[], Any], *, long: bool = False) -> None:
+        """``write`` removes ``resource`` (a ``long`` delete is waited for by calling the activity again)."""
+        if not self.dry:
+            write()
+            self.pending = self.pending or long
+        self.removed.append(resource)
+
+    def restore(self, resource: str, write: Callable[[], Any]) -> None:
+        if not self.dry:
+            write()
+        self.restored.append(resource)
+
+    def wait(self) -> None:
+        """Someone's (or an earlier call's) operation on the resource is still running: call again later."""
+        self.pending = not self.dry
 
     def to_json(self) -> dict[str, Any]:
         return {"removed": self.removed, "restored": self.restored, "kept": self.kept, "pending": self.pending}
@@ -82,12 +101,14 @@ def remove_app_setting(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _remove_app_setting(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    done = Teardown()
+    done = Teardown(payload)
     client = web(spec)
     settings = observe_app_settings(spec, client)
     if spec.app.setting in settings:
-        replace_settings(client, spec, {k: v for k, v in settings.items() if k != spec.app.setting})
-        done.removed.append(f"{spec.app_id}/config/appsettings/{spec.app.setting}")
+        kept = {k: v for k, v in settings.items() if k != spec.app.setting}
+        done.remove(
+            f"{spec.app_id}/config/appsettings/{spec.app.setting}", lambda: replace_settings(client, spec, kept)
+        )
     return done.to_json()
 
 
@@ -100,7 +121,7 @@ def disconnect_app(payload: dict[str, Any]) -> dict[str, Any]:
 def _disconnect_app(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     """Also answers ``certThumbprint``: the app's certificate for the VNet, read before the connection goes, which
     tells the certificate release which gateway entries hold this app's data."""
-    done = Teardown()
+    done = Teardown(payload)
     owned = _ownership(payload)
     client = web(spec)
     app = spec.app
@@ -109,16 +130,17 @@ def _disconnect_app(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     thumbprint = connection.cert_thumbprint
     if connection.exists:
         if owned.created_here(gateway_connection):
-            client.web_apps.delete_vnet_connection(app.resource_group, app.name, spec.network.virtual_network)
-            done.removed.append(gateway_connection)
+            vnet = spec.network.virtual_network
+            done.remove(
+                gateway_connection, lambda: client.web_apps.delete_vnet_connection(app.resource_group, app.name, vnet)
+            )
         else:
             done.keep(gateway_connection, "the app was connected to the VNet before the link")
     regional = f"{spec.app_id}/networkConfig/virtualNetwork"
     state = observe_regional(spec, client)
     if spec.app_subnet_id and (state.subnet_id or "").lower() == spec.app_subnet_id.lower():
         if owned.created_here(regional):
-            client.web_apps.delete_swift_virtual_network(app.resource_group, app.name)
-            done.removed.append(regional)
+            done.remove(regional, lambda: client.web_apps.delete_swift_virtual_network(app.resource_group, app.name))
         else:
             done.keep(regional, "the app was connected through this subnet before the link")
     return {**done.to_json(), "certThumbprint": thumbprint}
@@ -131,7 +153,7 @@ def remove_app_subnet(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _remove_app_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    done = Teardown()
+    done = Teardown(payload)
     subnet_id = spec.app_subnet_id
     if subnet_id is None or spec.app.subnet is None:
         return done.to_json()
@@ -143,13 +165,14 @@ def _remove_app_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     if not _ownership(payload).created_here(subnet_id):
         done.keep(subnet_id, "the subnet existed before the link")
     elif dig(subnet, "properties", "provisioningState") in BUSY_STATES:
-        done.pending = True
-    elif dig(subnet, "properties", "serviceAssociationLinks") or dig(subnet, "properties", "ipConfigurations"):
+        done.wait()
+    elif not done.dry and (
+        dig(subnet, "properties", "serviceAssociationLinks") or dig(subnet, "properties", "ipConfigurations")
+    ):  # a dry run comes before the app is disconnected, so the app's own association does not count there
         done.keep(subnet_id, "the subnet is in use by another app or resource")
     else:
-        start(net.subnets.begin_delete, rg, vnet, spec.app.subnet.name)
-        done.removed.append(subnet_id)
-        done.pending = True
+        name = spec.app.subnet.name
+        done.remove(subnet_id, lambda: start(net.subnets.begin_delete, rg, vnet, name), long=True)
     return done.to_json()
 
 
@@ -164,7 +187,7 @@ def remove_dns(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _remove_dns(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    done = Teardown()
+    done = Teardown(payload)
     if spec.dns is None or spec.dns_zone_id is None:
         return done.to_json()
     dns = private_dns(spec)
@@ -172,36 +195,38 @@ def _remove_dns(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     record = record_id(spec)
     if observe_a_record(spec, dns).exists:
         if _ownership(payload).created_here(record):
-            dns.record_sets.delete(rg, zone, "A", spec.dns.record)
-            done.removed.append(record)
+            name = spec.dns.record
+            done.remove(record, lambda: dns.record_sets.delete(rg, zone, "A", name))
         else:
             done.keep(record, "the record existed before the link")
     link = observe_dns_link(spec, dns)
+    link_stays = False
     if link.exists:
         link_id = f"{spec.dns_zone_id}/virtualNetworkLinks/{link.name}"
+        link_name = str(link.name)
         if link.provisioning_state in BUSY_STATES:
-            done.pending = True
+            done.wait()
             return done.to_json()
         if created_by(dig(link.body, "tags")) != spec.name:
             done.keep(link_id, "kubelink did not create this zone link for this link")
+            link_stays = True
         else:
-            start(dns.virtual_network_links.begin_delete, rg, zone, link.name)
-            done.removed.append(link_id)
-            done.pending = True
-            return done.to_json()
+            begin = dns.virtual_network_links.begin_delete
+            done.remove(link_id, lambda: start(begin, rg, zone, link_name), long=True)
+            if not done.dry:  # the zone can go once its link has
+                return done.to_json()
     zone_state = observe_dns_zone(spec, dns)
     if zone_state.exists:
-        others = list(dns.record_sets.list_by_type(rg, zone, "A"))  # the record types a kubelink zone can hold
+        records = list(dns.record_sets.list_by_type(rg, zone, "A"))  # the record types a kubelink zone can hold
+        others = [r for r in records if not (done.dry and str(r.name) == spec.dns.record and record in done.removed)]
         if zone_state.provisioning_state in BUSY_STATES:
-            done.pending = True
+            done.wait()
         elif created_by(dig(zone_state.body, "tags")) != spec.name:
             done.keep(spec.dns_zone_id, "kubelink did not create this zone for this link")
-        elif others or link.exists:
+        elif others or link_stays:
             done.keep(spec.dns_zone_id, "the zone holds other records or links")
         else:
-            start(dns.private_zones.begin_delete, rg, zone)
-            done.removed.append(spec.dns_zone_id)
-            done.pending = True
+            done.remove(spec.dns_zone_id, lambda: start(dns.private_zones.begin_delete, rg, zone), long=True)
     return done.to_json()
 
 
@@ -215,7 +240,7 @@ def release_service(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _release_service(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    done = Teardown()
+    done = Teardown(payload)
     core = core_api(spec)
     k = spec.kubernetes
     state = observe_service(spec, core)
@@ -223,31 +248,36 @@ def _release_service(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     if not state.exists:
         return done.to_json()
     if state.created_by(spec.name):
-        from kubernetes.client.exceptions import ApiException
-
-        try:
-            core.delete_namespaced_service(
-                k.service, k.namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT
-            )
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
-        done.removed.append(where)
+        done.remove(where, lambda: _delete_service(core, spec))
         return done.to_json()
     before = _ownership(payload).adopted.get(SERVICE)
     if state.adopted_by(spec.name) and before:
-        core.patch_namespaced_service(
-            k.service,
-            k.namespace,
-            restore_patch(before, state),
-            _content_type=MERGE_PATCH,
-            _preload_content=False,
-            _request_timeout=REQUEST_TIMEOUT,
+        patch = restore_patch(before, state)
+        done.restore(
+            where,
+            lambda: core.patch_namespaced_service(
+                k.service,
+                k.namespace,
+                patch,
+                _content_type=MERGE_PATCH,
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
+            ),
         )
-        done.restored.append(where)
     else:
         done.keep(where, "kubelink did not create or change this Service")
     return done.to_json()
+
+
+def _delete_service(core: Any, spec: LinkSpec) -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    k = spec.kubernetes
+    try:
+        core.delete_namespaced_service(k.service, k.namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
 
 
 # --- shared: gateway, public IP, GatewaySubnet --------------------------------------------------------
@@ -262,31 +292,41 @@ def remove_shared_gateway(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _remove_shared_gateway(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    done = Teardown()
+    done = Teardown(payload)
     net = network(spec)
     rg = spec.network.resource_group
     gateway = observe_gateway(spec, net)
     if gateway.exists:
         if gateway.busy:
-            done.pending = True
+            done.wait()
             return done.to_json()
-        reason = _gateway_users(spec, gateway.body, list(payload.get("otherLinks") or []))
+        leaving = _released_by_this_teardown(spec, gateway) if done.dry else set()
+        reason = _gateway_users(spec, gateway.body, list(payload.get("otherLinks") or []), leaving)
         if reason:
             done.keep(spec.gateway_id, reason)
             done.keep(spec.public_ip_id, "it serves the gateway, which stays")
             done.keep(spec.gateway_subnet_id, "it holds the gateway, which stays")
             return done.to_json()
-        start(net.virtual_network_gateways.begin_delete, rg, spec.gateway.name)
-        done.removed.append(spec.gateway_id)
-        done.pending = True
-        return done.to_json()
+        name = spec.gateway.name
+        done.remove(spec.gateway_id, lambda: start(net.virtual_network_gateways.begin_delete, rg, name), long=True)
+        if not done.dry:  # its public IP and GatewaySubnet can go once it has
+            return done.to_json()
     _remove_public_ip(spec, net, done)
     if not done.pending:
         _remove_gateway_subnet(spec, net, _ownership(payload), done)
     return done.to_json()
 
 
-def _gateway_users(spec: LinkSpec, body: Any, other_links: list[str]) -> str | None:
+def _released_by_this_teardown(spec: LinkSpec, gateway: GatewayState) -> set[str]:
+    """The root certificates this teardown's release step will remove (a dry run comes before that step)."""
+    from activities.observe import observe_vnet_connections_of_others
+
+    held = released_certificates(spec, gateway, observe_vnet_connection(spec).cert_thumbprint)
+    connections = observe_vnet_connections_of_others(spec) if held else []
+    return {c.name for c in held if not certificate_users(spec, c.thumbprint, connections)}
+
+
+def _gateway_users(spec: LinkSpec, body: Any, other_links: list[str], leaving: set[str] | None = None) -> str | None:
     """Why the gateway must stay, or None when kubelink created it and nobody else uses it."""
     tags = dig(body, "tags")
     if not created_by(tags):
@@ -297,6 +337,7 @@ def _gateway_users(spec: LinkSpec, body: Any, other_links: list[str]) -> str | N
     if others:
         return f"other links use it: {', '.join(others)}"
     roots = dig(body, "properties", "vpnClientConfiguration", "vpnClientRootCertificates") or []
+    roots = [c for c in roots if c.get("name") not in (leaving or set())]
     if roots:
         return f"point-to-site still trusts other root certificates: {', '.join(str(c.get('name')) for c in roots)}"
     return None
@@ -306,16 +347,16 @@ def _remove_public_ip(spec: LinkSpec, net: NetworkManagementClient, done: Teardo
     pip = observe_public_ip(spec, net)
     if not pip.exists:
         return
+    attached_to_leaving_gateway = done.dry and spec.gateway_id in done.removed
     if pip.provisioning_state in BUSY_STATES:
-        done.pending = True
+        done.wait()
     elif not created_by(dig(pip.body, "tags")):
         done.keep(spec.public_ip_id, "kubelink did not create this public IP")
-    elif dig(pip.body, "properties", "ipConfiguration"):
+    elif dig(pip.body, "properties", "ipConfiguration") and not attached_to_leaving_gateway:
         done.keep(spec.public_ip_id, "the public IP is still attached to a resource")
     else:
-        start(net.public_ip_addresses.begin_delete, spec.network.resource_group, spec.gateway.public_ip_name)
-        done.removed.append(spec.public_ip_id)
-        done.pending = True
+        rg, name = spec.network.resource_group, spec.gateway.public_ip_name
+        done.remove(spec.public_ip_id, lambda: start(net.public_ip_addresses.begin_delete, rg, name), long=True)
 
 
 def _remove_gateway_subnet(spec: LinkSpec, net: NetworkManagementClient, owned: Ownership, done: Teardown) -> None:
@@ -323,16 +364,18 @@ def _remove_gateway_subnet(spec: LinkSpec, net: NetworkManagementClient, owned: 
     if not subnet.exists:
         return
     body = read(net.subnets.get, spec.network.resource_group, spec.network.virtual_network, "GatewaySubnet")
+    holds_leaving_gateway = done.dry and spec.gateway_id in done.removed
     if subnet.provisioning_state in BUSY_STATES:
-        done.pending = True
+        done.wait()
     elif not owned.created_here(spec.gateway_subnet_id):
         done.keep(spec.gateway_subnet_id, "the link did not create GatewaySubnet")
-    elif dig(body, "properties", "ipConfigurations"):
+    elif dig(body, "properties", "ipConfigurations") and not holds_leaving_gateway:
         done.keep(spec.gateway_subnet_id, "GatewaySubnet still holds a gateway")
     else:
-        start(net.subnets.begin_delete, spec.network.resource_group, spec.network.virtual_network, "GatewaySubnet")
-        done.removed.append(spec.gateway_subnet_id)
-        done.pending = True
+        rg, vnet = spec.network.resource_group, spec.network.virtual_network
+        done.remove(
+            spec.gateway_subnet_id, lambda: start(net.subnets.begin_delete, rg, vnet, "GatewaySubnet"), long=True
+        )
 
 
 # --- the record ------------------------------------------------------------------------------------
@@ -370,3 +413,72 @@ def _record_teardown_failed(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
         spec.name, last_error=error, conditions=[Condition(READY, "False", "TeardownFailed", message, "Error")]
     )
     return {}
+
+
+# --- POST /api/plan?teardown={name}: what a teardown would do, writing nothing ---------------------------------
+
+
+def plan_teardown(
+    spec: LinkSpec, ownership: dict[str, Any], other_links: list[str], delete_shared: bool
+) -> list[dict[str, Any]]:
+    """Rows ``{step, resource, action: delete|restore|keep, reason?}`` in teardown's order: each teardown body run
+    with ``dryRun`` (it decides exactly as the real run does, and skips the write), plus the certificate release."""
+    payload: dict[str, Any] = {
+        "spec": spec.to_json(),
+        "ownership": ownership,
+        "otherLinks": other_links,
+        "dryRun": True,
+    }
+    uses_gateway = spec.integration == "gateway" or releases_gateway(spec, False)
+    steps: list[tuple[str, Callable[[LinkSpec, Payload], dict[str, Any]]]] = [
+        ("appSetting", _remove_app_setting),
+        ("vnetIntegration", _disconnect_app),
+        ("vnetIntegration", _remove_app_subnet),
+    ]
+    rows: list[dict[str, Any]] = []
+    for step, body in steps:
+        rows += _rows(step, body(spec, payload))
+    if uses_gateway:
+        rows += _certificate_rows(spec)
+    for step, body in (("dns", _remove_dns), ("service", _release_service)):
+        rows += _rows(step, body(spec, payload))
+    if uses_gateway and delete_shared:
+        rows += _rows("gateway", _remove_shared_gateway(spec, payload))
+    elif uses_gateway:
+        for resource in (spec.gateway_id, spec.public_ip_id, spec.gateway_subnet_id):
+            rows.append(_row("gateway", resource, "keep", "shared: kept unless deleteSharedResources=true"))
+    return rows
+
+
+def _rows(step: str, done: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        *(_row(step, r, "delete") for r in done["removed"]),
+        *(_row(step, r, "restore") for r in done["restored"]),
+        *(_row(step, k["resource"], "keep", k["reason"]) for k in done["kept"]),
+    ]
+
+
+def _row(step: str, resource: str, action: str, reason: str | None = None) -> dict[str, Any]:
+    row = {"step": step, "resource": resource, "action": action}
+    return {**row, "reason": reason} if reason else row
+
+
+def _certificate_rows(spec: LinkSpec) -> list[dict[str, Any]]:
+    from activities.observe import observe_vnet_connections_of_others
+
+    gateway = observe_gateway(spec)
+    thumbprint = observe_vnet_connection(spec).cert_thumbprint
+    held = released_certificates(spec, gateway, thumbprint)
+    if not held:
+        return []
+    connections = observe_vnet_connections_of_others(spec)
+    rows = []
+    for cert in held:
+        resource = f"{spec.gateway_id}/vpnClientRootCertificates/{cert.name}"
+        users = certificate_users(spec, cert.thumbprint, connections)
+        if users:  # the row names the gateway, as the teardown's output does
+            reason = f"root certificate {cert.name} still trusted by app {', '.join(users)}"
+            rows.append(_row("pointToSite", spec.gateway_id, "keep", reason))
+        else:
+            rows.append(_row("pointToSite", resource, "delete"))
+    return rows

@@ -118,6 +118,8 @@ async def _start_link(req: func.HttpRequest, client: df.DurableOrchestrationClie
 
 
 async def _plan(req: func.HttpRequest) -> func.HttpResponse:
+    if "teardown" in req.params:
+        return await _plan_teardown(req)
     try:
         spec = parse_link_spec(req.get_body())
     except InvalidLinkSpec as invalid:
@@ -198,8 +200,7 @@ async def _delete_link(req: func.HttpRequest, client: df.DurableOrchestrationCli
     running = await active_run(client, [provision_instance_id(name), verify_instance_id(name)])
     if running:
         return _busy_response(client, running, f"Link {name} has a run under way; DELETE it when that run ends")
-    links = await asyncio.to_thread(_store().list_links)
-    others = sorted(other.name for other in links if other.name != name and _gateway_of(other) == _gateway_of(record))
+    others = await _other_links(record)
     run = {
         "name": name,
         "spec": record.spec,
@@ -213,6 +214,39 @@ async def _delete_link(req: func.HttpRequest, client: df.DurableOrchestrationCli
     tearing = Condition(READY, "Unknown", "TearingDown", f"Teardown started ({instance_id})", "Info")
     await _record(name, conditions=[tearing])
     return client.create_check_status_response(req, instance_id)
+
+
+async def _plan_teardown(req: func.HttpRequest) -> func.HttpResponse:
+    """``POST /api/plan?teardown={name}[&deleteSharedResources=true]``: what ``DELETE /api/links/{name}`` would do,
+    as ``{"changes": [{step, resource, action: delete|restore|keep, reason?}]}``, writing nothing."""
+    name = req.params.get("teardown", "")
+    shared = req.params.get("deleteSharedResources", "false").lower()
+    if shared not in ("true", "false"):
+        return error_response(400, "InvalidQuery", "deleteSharedResources must be true or false")
+    record = await _find(name)
+    if record is None:
+        return _not_found(name)
+    spec = LinkSpec.from_json(record.spec)
+    if refusal := _scope_refusal(spec):
+        return refusal
+    from activities.teardown import plan_teardown  # imports the SDKs: only when a plan is asked for
+
+    others = await _other_links(record)
+    try:
+        rows = await asyncio.to_thread(plan_teardown, spec, record.ownership or {}, others, shared == "true")
+    except Exception as exc:
+        if not is_platform_error(exc):
+            raise
+        error = arm_error(exc, step="plan")
+        return error_response(503 if error.transient else 502, error.code, error.message, resource=error.resource)
+    return json_response({"changes": rows})
+
+
+async def _other_links(record: LinkRecord) -> list[str]:
+    """The other links whose spec names the same gateway (who else a shared gateway serves)."""
+    links = await asyncio.to_thread(_store().list_links)
+    mine = _gateway_of(record)
+    return sorted(other.name for other in links if other.name != record.name and mine and _gateway_of(other) == mine)
 
 
 def _gateway_of(record: LinkRecord) -> str | None:

@@ -80,7 +80,24 @@ def services(kubelink: Kubelink) -> dict[str, Any]:
 
 
 def teardown(kubelink: Kubelink, name: str, shared: bool = False) -> dict[str, Any]:
+    """DELETE the link and follow its teardown; first, its plan (``POST /api/plan?teardown=``), which writes nothing
+    and names exactly what the teardown then removes, restores and keeps."""
     query = "?deleteSharedResources=true" if shared else ""
+    kubelink.reset_requests()
+    planned = kubelink.post(f"/api/plan?teardown={name}{'&deleteSharedResources=true' if shared else ''}")
+    assert planned.status_code == 200, planned.text
+    assert kubelink.arm_writes() == []
+    rows = planned.json()["changes"]
+    output = _teardown(kubelink, name, query)
+    for action, key in (("delete", "removed"), ("restore", "restored")):
+        assert {r["resource"].lower() for r in rows if r["action"] == action} == {r.lower() for r in output[key]}, rows
+    assert {r["resource"].lower() for r in rows if r["action"] == "keep"} == {
+        k["resource"].lower() for k in output["kept"]
+    }
+    return output
+
+
+def _teardown(kubelink: Kubelink, name: str, query: str) -> dict[str, Any]:
     response = kubelink.http.delete(f"{kubelink.host}/api/links/{name}{query}", timeout=60)
     assert response.status_code == 202, response.text
     body = response.json()
@@ -178,7 +195,6 @@ def test_a_regional_link_with_dns_and_an_adopted_service_is_undone_exactly(kubel
     # a teardown interrupted by throttling and a server error retries and finishes
     kubelink.inject(method="PUT", pathPattern="sites/kubelink-linux/config/appsettings$", status=429)
     kubelink.inject(method="DELETE", pathPattern="subnets/app-subnet$", status=500)
-    kubelink.reset_requests()
     output = teardown(kubelink, "catalog-api")
     assert len([r for r in kubelink.arm_requests() if r["fault"]]) == 2
     assert output["restored"] == ["default/catalog-internal"]
