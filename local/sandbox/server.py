@@ -219,6 +219,8 @@ class Sandbox:
 
     def _arm(self, req: Request) -> tuple[Response, bool]:
         """Answer one ARM request; the flag says whether an injected fault answered it."""
+        if req.method == "GET" and req.path.rstrip("/").lower() == "/metadata/endpoints":
+            return json_response(200, resources.cloud_metadata(req.base_url)), False  # anonymous, as in Azure
         auth = req.headers.get("authorization", "")
         if not auth.startswith("Bearer ") or not auth[7:].strip():
             raise ArmError(
