@@ -30,6 +30,7 @@ from kubelink.desired.gateway import FAILED_STATES, SUCCEEDED, GatewayState, dif
 from kubelink.desired.service import ServiceState, diff_service, resource_name
 from kubelink.desired.vnet_integration import AppGatewayState, diff_app_gateway, diff_vnet_connection
 from kubelink.diff import DiffItem, ResourceChange
+from kubelink.ownership import Ownership
 from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
@@ -71,7 +72,8 @@ def verify_link_config(payload: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "error": LinkNotFound(name).to_json()}
 
     def checked(spec: LinkSpec, _: Payload) -> dict[str, Any]:
-        changes = check_link(spec, record.private_address)
+        owned = Ownership.from_json(record.ownership)
+        changes = owned.label(check_link(spec, record.private_address))
         return {"result": {"spec": record.spec, "privateAddress": record.private_address, "checks": changes}}
 
     return run_activity(STEP, {"spec": record.spec}, checked, resource=resource_name)

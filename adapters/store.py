@@ -151,6 +151,7 @@ def _drift_entity(record: DriftRecord, index: int) -> dict[str, Any]:
         "actual": _clip_json(record.actual),
         "remediated": record.remediated,
         "restartsApp": record.restarts_app,
+        **({"ownership": record.ownership} if record.ownership else {}),
     }
 
 

@@ -35,6 +35,7 @@ from kubelink.conditions import READY, Condition
 from kubelink.desired.regional import releases_gateway
 from kubelink.errors import InvalidLinkSpec, KubelinkError
 from kubelink.options import RunOptions
+from kubelink.ownership import Ownership
 from kubelink.spec import LinkSpec, provision_instance_id, teardown_instance_id, verify_instance_id
 from kubelink.validation import is_link_name, parse_link_spec
 
@@ -128,8 +129,11 @@ async def _plan(req: func.HttpRequest) -> func.HttpResponse:
         return refusal
     from activities.planning import plan  # imports the SDKs: only when a plan is asked for
 
+    record = await _find(spec.name)  # what this link already owns, when it has been provisioned
+    owned = Ownership.from_json(record.ownership if record else None)
     try:
-        return json_response(await asyncio.to_thread(plan, spec))
+        planned = await asyncio.to_thread(plan, spec)
+        return json_response({**planned, "changes": owned.label(planned["changes"])})
     except Exception as exc:
         if not is_platform_error(exc):
             raise

@@ -40,6 +40,8 @@ class DriftRecord:
     remediated: bool = False
     #: fixing it restarts the app (``restarts_app``): ``remediate: "safe"`` only reports it
     restarts_app: bool = False
+    #: ``owned`` (this link created the resource) or ``adopted`` (``kubelink.ownership``); None when not known
+    ownership: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +54,7 @@ class DriftRecord:
             "actual": self.actual,
             "remediated": self.remediated,
             "restartsApp": self.restarts_app,
+            "ownership": self.ownership,
         }
 
     @staticmethod
@@ -66,6 +69,7 @@ class DriftRecord:
             actual=body.get("actual"),
             remediated=bool(body.get("remediated", False)),
             restarts_app=bool(body.get("restartsApp", False)),
+            ownership=body.get("ownership"),
         )
 
 
@@ -119,21 +123,35 @@ def change_from_json(row: Mapping[str, Any]) -> ResourceChange:
 
 
 def drift_records(
-    link: str, detected_at: str, changes: Iterable[ResourceChange], probe: ProbeOutcome | None
+    link: str,
+    detected_at: str,
+    changes: Iterable[ResourceChange],
+    probe: ProbeOutcome | None,
+    ownership: Mapping[str, str] | None = None,
 ) -> list[DriftRecord]:
     """One ``config`` record per differing field (a missing resource is one record, ``exists``), plus one
-    ``connectivity`` record when the probe did not get the expected status."""
+    ``connectivity`` record when the probe did not get the expected status. ``ownership`` maps a resource to
+    ``owned``/``adopted`` (the verification's labelled rows)."""
     records: list[DriftRecord] = []
     for change in changes:
-        restarts = restarts_app(change.resource)
+        restarts, owned = restarts_app(change.resource), (ownership or {}).get(change.resource)
         if not change.exists:
             records.append(
-                DriftRecord(link, detected_at, "config", change.resource, "exists", True, False, restarts_app=restarts)
+                DriftRecord(link, detected_at, "config", change.resource, "exists", True, False, False, restarts, owned)
             )
             continue
         records.extend(
             DriftRecord(
-                link, detected_at, "config", change.resource, item.field_text, item.new, item.old, restarts_app=restarts
+                link,
+                detected_at,
+                "config",
+                change.resource,
+                item.field_text,
+                item.new,
+                item.old,
+                False,
+                restarts,
+                owned,
             )
             for item in change.changes
         )

@@ -83,6 +83,15 @@ class Ownership:
     def created_here(self, resource_id: str) -> bool:
         return resource_id.lower() in {c.lower() for c in self.created}
 
+    def relation(self, resource_id: str, exists: bool) -> str:
+        """``owned`` (this link created it, or would) or ``adopted`` (it was there before the link), for plan rows and
+        drift records. A resource kubelink created for another link counts as adopted by this one."""
+        return ownership_label(not exists or self.created_here(resource_id))
+
+    def label(self, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Plan rows (``ResourceChange.to_json``) with their ``ownership``."""
+        return [{**row, "ownership": self.relation(str(row["resource"]), row["action"] != "create")} for row in rows]
+
     def merged(self, created: Iterable[str] = (), adopted: Mapping[str, Mapping[str, Any]] | None = None) -> Ownership:
         """New creations added; an adoption is kept as first recorded (that is what the resource was before)."""
         known = {c.lower() for c in self.created}

@@ -57,7 +57,8 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
         return (
             yield from _record_error(context, name, detected_at, "verify", _internal_error(crashed, "verify"), options)
         )
-    records = drift_records(name, detected_at, [change_from_json(c) for c in link["checks"]], probe)
+    owned = {c["resource"]: c["ownership"] for c in link["checks"] if c.get("ownership")}
+    records = drift_records(name, detected_at, [change_from_json(c) for c in link["checks"]], probe, owned)
     remediation: dict[str, Any] | None = None
     policy = LinkSpec.from_json(link["spec"]).remediation
     if remediable(records, policy):

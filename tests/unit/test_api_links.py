@@ -327,6 +327,7 @@ def test_drift_newest_first_with_top(env: None, store: LinkStore, name: str) -> 
         "actual",
         "remediated",
         "restartsApp",
+        "ownership",
     }
     top = answer(call(links.get_link_drift, req=request("GET", f"links/{name}/drift?top=1", name=name)))
     assert [r["field"] for r in top["value"]] == ["f30"]
@@ -427,6 +428,7 @@ def test_plan_answers_the_planners_changes(env: None, name: str, monkeypatch: py
     response = call(links.plan_link_http, req=request("POST", "plan", spec_body(name)))
     assert response.status_code == 200
     assert answer(response)["changes"][0]["action"] == "create"
+    assert answer(response)["changes"][0]["ownership"] == "owned"  # kubelink would create it
     assert seen == [name]
 
 

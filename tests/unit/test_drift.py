@@ -46,6 +46,7 @@ def test_one_config_record_per_differing_field() -> None:
             "actual": "10.9.9.9",
             "remediated": False,
             "restartsApp": True,  # an app-setting write restarts the app
+            "ownership": None,
         },
         {
             "link": "orders",
@@ -57,6 +58,7 @@ def test_one_config_record_per_differing_field() -> None:
             "actual": None,
             "remediated": False,
             "restartsApp": False,
+            "ownership": None,
         },
         {
             "link": "orders",
@@ -68,6 +70,7 @@ def test_one_config_record_per_differing_field() -> None:
             "actual": ["IkeV2"],
             "remediated": False,
             "restartsApp": False,
+            "ownership": None,
         },
     ]
 
@@ -156,3 +159,11 @@ def test_the_safe_policy_fixes_only_configuration_that_does_not_restart_the_app(
     assert all(r.remediated for r in mark_remediated([setting, service, probe]))
     assert setting.to_json()["restartsApp"] is True and DriftRecord.from_json(setting.to_json()) == setting
     assert "leaves appSettings.P, status to you" in verdict(marked).message
+
+
+def test_records_say_whether_kubelink_owns_the_resource():
+    changes = [_setting_changed(), ResourceChange("service", "default/svc", False, ())]
+    owned = {SETTINGS: "adopted", "default/svc": "owned"}
+    records = drift_records("orders", AT, changes, None, owned)
+    assert [(r.resource, r.ownership) for r in records] == [(SETTINGS, "adopted"), ("default/svc", "owned")]
+    assert DriftRecord.from_json(records[0].to_json()) == records[0]
