@@ -161,7 +161,10 @@ def list_sites(cloud: Cloud, req: Request) -> Response:
 def update_site(cloud: Cloud, req: Request) -> Response:
     """Update an existing app's mutable properties (what ``web_apps.update`` and the CLI's GET-modify-PUT send)."""
     site = _site(cloud, req)
-    props = req.json_object().get("properties") or {}
+    body = req.json_object()
+    props = body.get("properties") or {}
+    if isinstance(body.get("tags"), dict):  # echoed from then on, as ARM echoes a resource's tags
+        site["tags"] = {str(k): str(v) for k, v in body["tags"].items()}
     if "virtualNetworkSubnetId" in props:
         subnet_id = props["virtualNetworkSubnetId"] or None
         if subnet_id:
