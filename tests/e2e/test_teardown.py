@@ -2,11 +2,17 @@
 cluster's Services — compared whole before the link and after its teardown. The tests of this module share one
 world and run in order: two links on one gateway, the first torn down with ``deleteSharedResources`` (the gateway
 stays for the second), the second (the gateway goes); a gateway link torn down keeping the shared gateway; a
-regional link with DNS whose Service kubelink adopted, torn down through a 429 and a 500."""
+regional link with DNS whose Service kubelink adopted, torn down through a 429 and a 500; and a teardown whose host
+is SIGKILLed while it waits on a delete, finished by the restarted host. Each teardown is checked against its plan
+(``POST /api/plan?teardown=``)."""
 
 from __future__ import annotations
 
 import copy
+import json
+import os
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -198,4 +204,27 @@ def test_a_regional_link_with_dns_and_an_adopted_service_is_undone_exactly(kubel
     output = teardown(kubelink, "catalog-api")
     assert len([r for r in kubelink.arm_requests() if r["fault"]]) == 2
     assert output["restored"] == ["default/catalog-internal"]
+    assert_same_world(before, world(kubelink))
+
+
+def test_a_teardown_whose_host_is_killed_midway_finishes_after_the_restart(kubelink: Kubelink) -> None:
+    simple = {**copy.deepcopy(REGIONAL), "name": "simple-api"}
+    simple.pop("dns")
+    before = world(kubelink)
+    provisioned(kubelink, simple)
+    kubelink.inject(pathPattern="subnets/app-subnet$", lroSeconds=6)  # the subnet's delete takes a while
+    response = kubelink.http.delete(f"{kubelink.host}/api/links/simple-api", timeout=60)
+    assert response.status_code == 202, response.text
+    status_uri = response.json()["statusQueryGetUri"]
+    deadline = time.monotonic() + 60
+    while "finish a delete" not in str(kubelink.http.get(status_uri, timeout=30).json().get("customStatus")):
+        assert time.monotonic() < deadline, "the teardown never waited on the subnet's delete"
+        time.sleep(0.2)
+    host = json.loads(kubelink.world.world_file.read_text())["pids"]["host"]
+    os.kill(host, signal.SIGKILL)
+    while json.loads(kubelink.world.world_file.read_text())["pids"].get("host", host) == host:
+        assert time.monotonic() < deadline + 60, "the host was not restarted"
+        time.sleep(0.2)
+    status = kubelink.follow(status_uri, timeout=240).status
+    assert status["runtimeStatus"] == "Completed", status
     assert_same_world(before, world(kubelink))
