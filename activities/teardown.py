@@ -44,10 +44,11 @@ from kubelink.desired.regional import certificate_users, released_certificates, 
 from kubelink.desired.service import resource_name, restore_patch
 from kubelink.ownership import SERVICE, Ownership, created_by
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
+
+    from kubelink.spec import LinkSpec
 
 MERGE_PATCH = "application/merge-patch+json"
 

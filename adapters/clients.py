@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 
 from adapters import settings
 from kubelink.errors import KubelinkError, PermanentError, TransientError
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential
@@ -32,6 +31,8 @@ if TYPE_CHECKING:
     from azure.mgmt.privatedns import PrivateDnsManagementClient
     from azure.mgmt.web import WebSiteManagementClient
     from kubernetes.client import CoreV1Api
+
+    from kubelink.spec import LinkSpec
 
 DEV_TOKEN = "kubelink-development-token"
 PUBLIC_ARM_AUDIENCE = "https://management.azure.com"

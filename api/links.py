@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import azure.durable_functions as df
@@ -34,10 +34,13 @@ from api.http import error_response, invalid_spec_response, json_response, kubel
 from kubelink.conditions import READY, Condition
 from kubelink.desired.regional import releases_gateway
 from kubelink.errors import InvalidLinkSpec, KubelinkError
+from kubelink.names import provision_instance_id, teardown_instance_id, verify_instance_id
 from kubelink.options import RunOptions
 from kubelink.ownership import Ownership
-from kubelink.spec import LinkSpec, provision_instance_id, teardown_instance_id, verify_instance_id
 from kubelink.validation import is_link_name, parse_link_spec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -169,6 +172,8 @@ async def _verify_link_now(req: func.HttpRequest, client: df.DurableOrchestratio
     record = await _find(name)
     if record is None:
         return _not_found(name)
+    from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
     if refusal := _scope_refusal(LinkSpec.from_json(record.spec)):
         return refusal
     options = _run_options()
@@ -197,7 +202,7 @@ async def _delete_link(req: func.HttpRequest, client: df.DurableOrchestrationCli
     record = await _find(name)
     if record is None:
         return _not_found(name)
-    spec = LinkSpec.from_json(record.spec)
+    spec = _stored_spec(record)
     if refusal := _scope_refusal(spec):
         return refusal
     instance_id = teardown_instance_id(name)
@@ -230,7 +235,7 @@ async def _plan_teardown(req: func.HttpRequest) -> func.HttpResponse:
     record = await _find(name)
     if record is None:
         return _not_found(name)
-    spec = LinkSpec.from_json(record.spec)
+    spec = _stored_spec(record)
     if refusal := _scope_refusal(spec):
         return refusal
     from activities.teardown import plan_teardown  # imports the SDKs: only when a plan is asked for
@@ -255,12 +260,18 @@ async def _other_links(record: LinkRecord) -> list[str]:
 
 def _gateway_of(record: LinkRecord) -> str | None:
     """The gateway a link uses (a regional link that left one still names it), lower-cased; None for none."""
-    spec = LinkSpec.from_json(record.spec)
+    spec = _stored_spec(record)
     uses = spec.integration == "gateway" or releases_gateway(spec, False)
     return spec.gateway_id.lower() if uses else None
 
 
 # --- steps shared by the handlers ----------------------------------------------------------------------
+
+
+def _stored_spec(record: LinkRecord) -> LinkSpec:
+    from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
+    return LinkSpec.from_json(record.spec)
 
 
 def _scope_refusal(spec: LinkSpec) -> func.HttpResponse | None:

@@ -37,7 +37,6 @@ from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
 from kubelink.ownership import Ownership
 from kubelink.progress import Progress, Step
-from kubelink.spec import LinkSpec
 from orchestrators.flow import Activity, Flow, StepFailed, call, sleep, wait_provisioned
 
 bp = df.Blueprint()
@@ -54,6 +53,8 @@ def teardown_link(context: df.DurableOrchestrationContext) -> Flow:
     payload = {"spec": spec, "ownership": run.get("ownership") or {}, "otherLinks": run.get("otherLinks") or []}
     progress = Progress(publish=context.set_custom_status, steps=TEARDOWN_STEPS)
     ledger: dict[str, list[Any]] = {"removed": [], "restored": [], "kept": []}
+    from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
     parsed = LinkSpec.from_json(spec)
     uses_gateway = spec["integration"] == "gateway" or releases_gateway(parsed, False)
     try:
@@ -148,6 +149,8 @@ def _release_certificate(
         yield from wait_provisioned(
             context, "pointToSite", "gateway", payload, options, deadline, released.get("operation")
         )
+    from kubelink.spec import LinkSpec
+
     gateway_id = LinkSpec.from_json(payload["spec"]).gateway_id
     for item in released["changes"]:
         name = item["field"].rsplit("[", 1)[-1].rstrip("]")

@@ -30,7 +30,6 @@ from kubelink.drift import (
 from kubelink.errors import PermanentError
 from kubelink.options import RunOptions
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
 from orchestrators.flow import Flow, StepFailed, call
 
 bp = df.Blueprint()
@@ -60,6 +59,8 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
     owned = {c["resource"]: c["ownership"] for c in link["checks"] if c.get("ownership")}
     records = drift_records(name, detected_at, [change_from_json(c) for c in link["checks"]], probe, owned)
     remediation: dict[str, Any] | None = None
+    from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
     policy = LinkSpec.from_json(link["spec"]).remediation
     if remediable(records, policy):
         _status(context, name, "remediate", f"Link {name} drifted; re-provisioning it ({policy} remediation)")

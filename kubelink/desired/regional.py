@@ -14,13 +14,15 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelink.desired import ArmState, dig
 from kubelink.desired.gateway import GatewayState, RootCertificate, repair, root_certificate_name
 from kubelink.diff import DiffItem, diff_fields, path
 from kubelink.ownership import created_by, tagged_links, with_links
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 WEB_DELEGATION = "Microsoft.Web/serverFarms"
 DELEGATIONS = "properties.delegations"
