@@ -334,10 +334,28 @@ _PATHS: dict[str, Any] = {
     "/api/plan": {
         "post": {
             "operationId": "plan_link_http",
-            "summary": "What provisioning would change for a link spec, writing nothing",
-            "requestBody": _SPEC_BODY,
+            "summary": "What provisioning would change for a link spec (or, with ?teardown=, what a teardown would "
+            "remove, restore and keep), writing nothing",
+            "parameters": [
+                {
+                    "name": "teardown",
+                    "in": "query",
+                    "description": "A link's name: plan DELETE /api/links/{name} instead (no body)",
+                    "schema": {"type": "string"},
+                },
+                {
+                    "name": "deleteSharedResources",
+                    "in": "query",
+                    "description": "With teardown: plan the teardown with deleteSharedResources",
+                    "schema": {"type": "boolean", "default": False},
+                },
+            ],
+            "requestBody": {**_SPEC_BODY, "required": False},
             "responses": {
-                "200": _json(_ref("Plan"), "One row per resource"),
+                "200": _json(
+                    {"anyOf": [_ref("Plan"), _ref("TeardownPlan")]}, "One row per resource (TeardownPlan with teardown)"
+                ),
+                "404": _NOT_FOUND,
                 "400": _BAD_SPEC,
                 "403": _SCOPE,
                 "502": _error("Azure or Kubernetes refused to answer (its own code and message)"),
