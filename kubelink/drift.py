@@ -21,6 +21,14 @@ DriftKind = Literal["config", "connectivity"]
 _RESTARTING = ("/config/appsettings", "/networkconfig/virtualnetwork", "/virtualnetworkconnections/")
 
 
+def remediation_policy(remediate: object) -> Literal["all", "safe", "none"]:
+    """A spec's ``remediate`` as a policy (``true`` keeps meaning "fix everything"), read from the JSON so that an
+    orchestrator needs no model."""
+    if remediate == "safe":
+        return "safe"
+    return "all" if remediate is True else "none"
+
+
 def restarts_app(resource: str) -> bool:
     """Whether fixing ``resource`` writes something that restarts the app."""
     return any(part in resource.lower() for part in _RESTARTING)

@@ -743,9 +743,9 @@ class LinkSpec(Section):
     @property
     def remediation(self) -> Literal["all", "safe", "none"]:
         """``remediate`` as a policy: ``true`` keeps meaning "fix everything"."""
-        if self.remediate == names.SAFE_REMEDIATION:
-            return "safe"
-        return "all" if self.remediate is True else "none"
+        from kubelink.drift import remediation_policy
+
+        return remediation_policy(self.remediate)
 
     # --- ARM ids, derived once so no activity formats them by hand ------------------------------------------
     @property

@@ -26,6 +26,7 @@ from kubelink.drift import (
     drift_records,
     mark_remediated,
     remediable,
+    remediation_policy,
 )
 from kubelink.errors import PermanentError
 from kubelink.options import RunOptions
@@ -59,9 +60,7 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
     owned = {c["resource"]: c["ownership"] for c in link["checks"] if c.get("ownership")}
     records = drift_records(name, detected_at, [change_from_json(c) for c in link["checks"]], probe, owned)
     remediation: dict[str, Any] | None = None
-    from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
-
-    policy = LinkSpec.from_json(link["spec"]).remediation
+    policy = remediation_policy(link["spec"].get("remediate"))
     if remediable(records, policy):
         _status(context, name, "remediate", f"Link {name} drifted; re-provisioning it ({policy} remediation)")
         # the safe policy re-provisions without the writes that restart the app; those drifts are only reported

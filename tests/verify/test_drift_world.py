@@ -87,7 +87,9 @@ def test_plan_writes_nothing_and_matches_what_provisioning_then_does(kubelink: K
     rows = plan(SPEC)["changes"]
     over_http = kubelink.http.post(f"{kubelink.host}/api/plan", json=body(remediate=False), timeout=60)
     assert kubelink.arm_writes() == []
-    assert over_http.status_code == 200 and over_http.json()["changes"] == rows
+    assert over_http.status_code == 200
+    assert [{k: v for k, v in r.items() if k != "ownership"} for r in over_http.json()["changes"]] == rows
+    assert {r["ownership"] for r in over_http.json()["changes"]} == {"owned"}  # a fresh link: all kubelink's
     assert (rows[0]["step"], rows[-1]["step"]) == ("service", "appSetting")
     output = kubelink.provision(body(remediate=False))
     planned: dict[str, list[str]] = {}
