@@ -57,7 +57,9 @@ run: setup
 demo: setup
 	$(PY) -m local.demo
 
-# Figures, not tests: provisioning (requests, writes, polls, notice lag) and a 1,000-link verification sweep.
+# Figures, not tests: provisioning (requests, writes, polls, notice lag), a 1,000-link verification sweep, and
+# what the per-resource lease costs links writing one app at once.
 bench: setup
 	$(PY) -m benchmarks.provision
 	$(PY) -m benchmarks.sweep
+	$(PY) -m benchmarks.concurrent_links

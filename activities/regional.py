@@ -26,6 +26,7 @@ from activities.observe import (
     observe_vnet_connections_of_others,
     web,
 )
+from adapters.lease import exclusive
 from kubelink.desired.gateway import SUCCEEDED, GatewayState
 from kubelink.desired.regional import (
     AppSubnetState,
@@ -122,14 +123,15 @@ def ensure_app_subnet(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ensure_app_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
+    assert spec.app.subnet and spec.app_subnet_id, "regional integration needs app.subnet (validated)"
     from azure.mgmt.network.models import Subnet
 
     net = network(spec)
-    state = observe_app_subnet(spec, net)
-    rg, vnet, name = spec.network.resource_group, spec.network.virtual_network, spec.app.subnet.name
-    body = Subnet(app_subnet_body(spec, state))
-    return started(_subnet_change(spec, state), state, net.subnets.begin_create_or_update, rg, vnet, name, body)
+    with exclusive(spec.app_subnet_id):  # a subnet PUT replaces its delegations: one writer at a time
+        state = observe_app_subnet(spec, net)
+        rg, vnet, name = spec.network.resource_group, spec.network.virtual_network, spec.app.subnet.name
+        body = Subnet(app_subnet_body(spec, state))
+        return started(_subnet_change(spec, state), state, net.subnets.begin_create_or_update, rg, vnet, name, body)
 
 
 @bp.activity_trigger(input_name="payload")
@@ -172,9 +174,14 @@ def release_app_certificate(payload: dict[str, Any]) -> dict[str, Any]:
 def _release_app_certificate(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     """``{"spec", "certThumbprint"?}`` (the app's certificate, when teardown read it before disconnecting the app).
     ``sharedWith``: the other apps whose connections trust the same data, for which the certificate stays."""
-    net = network(spec)
+    with exclusive(spec.gateway_id):  # the same lease as every other writer of the gateway
+        return _write_gateway_without_certificate(spec, network(spec), payload.get("certThumbprint"))
+
+
+def _write_gateway_without_certificate(
+    spec: LinkSpec, net: NetworkManagementClient, thumbprint: str | None
+) -> dict[str, Any]:
     state = observe_gateway(spec, net)
-    thumbprint = payload.get("certThumbprint")
     users = _certificate_users(spec, state, thumbprint=thumbprint)
     change = _release_change(spec, state, users, thumbprint)
     if not change.changes:

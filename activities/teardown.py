@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
-from activities.app_setting import replace_settings
+from activities.app_setting import edit_app_settings
 from activities.arm import read, start
 from activities.contract import Payload, run_activity
 from activities.observe import (
@@ -103,12 +103,11 @@ def remove_app_setting(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _remove_app_setting(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     done = Teardown(payload)
-    client = web(spec)
-    settings = observe_app_settings(spec, client)
-    if spec.app.setting in settings:
-        kept = {k: v for k, v in settings.items() if k != spec.app.setting}
+    name = spec.app.setting
+    if name in observe_app_settings(spec):  # the edit itself runs under the app's lease (``edit_app_settings``)
         done.remove(
-            f"{spec.app_id}/config/appsettings/{spec.app.setting}", lambda: replace_settings(client, spec, kept)
+            f"{spec.app_id}/config/appsettings/{name}",
+            lambda: edit_app_settings(spec, lambda settings: {k: v for k, v in settings.items() if k != name}),
         )
     return done.to_json()
 
