@@ -3,16 +3,19 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-# Go 1.19 and rsync build kube-apiserver; etcd-server runs next to it; nodejs/npm run Azurite (if node is missing).
-APT_PACKAGES := golang-go rsync etcd-server
+# Go 1.19 and rsync build kube-apiserver; etcd-server runs next to it; nodejs/npm run Azurite (if node is missing);
+# chromium and chromium-driver run the status page's browser test (headless, no browser download).
+APT_PACKAGES := golang-go rsync etcd-server chromium chromium-driver
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: setup system-packages apiserver lint test run demo bench
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The last step installs this checkout (editable) for the `kubelink` command: .venv/bin/kubelink.
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements-dev.txt
+	$(PIP) install -q -e .
 	touch $@
 
 # The Azure CLI in a venv of its own (its pins must not touch .venv): tests/cli drives it against the sandbox.

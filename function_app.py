@@ -22,7 +22,7 @@ from activities import (
     verify,
     vnet_integration,
 )
-from api import links, openapi, verify_timer
+from api import links, openapi, status, verify_timer
 from orchestrators import provision_link, teardown_link, verify_link, verify_sweep
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -30,6 +30,7 @@ app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 for module in (
     links,
     openapi,
+    status,
     verify_timer,
     provision_link,
     verify_link,

@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from rich.console import Console
 
-from local.world_client import RunNotStarted, WorldClient
+from kubelink_cli.client import ApiError
+from kubelink_cli.render import follow_run
+from local.world_client import WorldClient
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "link.json"
@@ -69,6 +72,7 @@ class Demo:
         self.client = WorldClient(world)
         self.host = self.client.host
         self.timeout = timeout
+        self.console = Console()
         self.link: dict[str, Any] = json.loads(EXAMPLE.read_text())
         self.name: str = self.link["name"]
 
@@ -80,7 +84,7 @@ class Demo:
                 "2026-03-31, so kubelink refuses a new SSTP gateway unless asked; the demo asks, to show the seed's "
                 "whole procedure against the sandbox, and ends by moving the link to regional integration."
             )
-        status = self.follow(self.start("/api/links", self.link), self.print_steps)
+        status = self.follow_steps(self.start("/api/links", self.link))
         if status["runtimeStatus"] != "Completed":
             raise DemoFailed(f"provisioning ended {status['runtimeStatus']}: {json.dumps(status.get('output'))}")
         say(f"\n2. Output:\n{_indent(status['output'])}")
@@ -111,7 +115,7 @@ class Demo:
         """The same link re-submitted with ``integration: regional`` (README "Which integration path?")."""
         moved = {**self.link, "integration": "regional", "app": {**self.link["app"], "subnet": REGIONAL_SUBNET}}
         say(f"\n7. Today's path: POST the same link with integration regional, app.subnet {REGIONAL_SUBNET}")
-        status = self.follow(self.start("/api/links", moved), self.print_steps)
+        status = self.follow_steps(self.start("/api/links", moved))
         if status["runtimeStatus"] != "Completed":
             raise DemoFailed(f"moving to regional ended {status['runtimeStatus']}: {json.dumps(status.get('output'))}")
         say(f"   output:\n{_indent(status['output'])}")
@@ -123,7 +127,7 @@ class Demo:
         """POST a starter; its 202 check-status body gives the status URL to follow."""
         try:
             uri = self.client.start(path, body)
-        except RunNotStarted as refused:
+        except ApiError as refused:
             raise DemoFailed(str(refused)) from None
         say(f"   202 Accepted; following {uri}")
         return uri
@@ -135,9 +139,13 @@ class Demo:
         except TimeoutError as late:
             raise DemoFailed(str(late)) from None
 
-    def print_steps(self, custom: dict[str, Any]) -> None:
-        states = " ".join(f"{step}={state}" for step, state in custom.get("steps", {}).items())
-        say(f"   [{custom.get('step') or '-':15}] {custom.get('message')}  ({states})")
+    def follow_steps(self, uri: str) -> dict[str, Any]:
+        """Follow a provisioning run the way ``kubelink apply --wait`` does: its steps live in a terminal, a line
+        per change in a log."""
+        try:
+            return follow_run(self.client, uri, self.console, self.timeout).status
+        except TimeoutError as late:
+            raise DemoFailed(str(late)) from None
 
     def probe(self, number: int = 3) -> None:
         app, path = self.link["app"]["name"], self.link["probe"]["path"]
