@@ -16,8 +16,9 @@ DEFAULT_SEED = Path(__file__).with_name("seed.json")
 def load_seed(path: Path, state_file: Path | None) -> World:
     seed = json.loads(path.read_text())
     world = World(seed["subscriptionId"], seed["location"], state_file)
+    world.extra["regions"] = seed.get("regions") or {seed["location"]: {"displayName": seed["location"], "zones": []}}
     for group in seed["resourceGroups"]:
-        world.add_group(group, seed["location"])
+        _add_group(world, group if isinstance(group, dict) else {"name": group})
     for vnet in seed.get("virtualNetworks", []):
         _add_vnet(world, vnet)
     for plan in seed.get("serverFarms", []):
@@ -27,6 +28,16 @@ def load_seed(path: Path, state_file: Path | None) -> World:
     for cluster in seed.get("managedClusters", []):
         _add_cluster(world, cluster)
     return world
+
+
+def _add_group(world: World, spec: dict[str, Any]) -> None:
+    """A resource group; ``managedBy`` (``rg/cluster``) marks one that AKS owns, as its node resource group is."""
+    group = world.add_group(spec["name"], spec.get("location", world.location))
+    if spec.get("managedBy"):
+        owner_rg, owner = spec["managedBy"].split("/")
+        group["managedBy"] = ids.provider_id(
+            world.subscription_id, owner_rg, "Microsoft.ContainerService", "managedClusters", owner
+        )
 
 
 def _guid(world: World, name: str) -> str:
@@ -48,7 +59,7 @@ def _add_vnet(world: World, spec: dict[str, Any]) -> None:
             "id": vnet_id,
             "etag": f'W/"{_guid(world, vnet_id)}"',
             "type": ids.VNET_TYPE,
-            "location": world.location,
+            "location": spec.get("location", world.location),
             "properties": {
                 "provisioningState": "Succeeded",
                 "resourceGuid": _guid(world, vnet_id + "#guid"),
@@ -88,7 +99,7 @@ def add_plan(world: World, spec: dict[str, Any]) -> Json:
             "id": plan_id,
             "name": spec["name"],
             "type": ids.PLAN_TYPE,
-            "kind": "linux" if reserved else "app",
+            "kind": spec.get("kind", "linux" if reserved else "app"),
             "location": world.location,
             "sku": {
                 **spec["sku"],

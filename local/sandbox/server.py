@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from . import containerservice, locks, network, privatedns, resources, web
+from . import containerservice, locks, network, privatedns, privatelink, resources, web
 from .cloud import Cloud, Settings
 from .control import Faults, RequestLog, parse_fault
 from .errors import ArmError
@@ -27,7 +27,7 @@ from .tls import CertificateAuthority
 log = logging.getLogger("local.sandbox")
 
 ARM_ROUTES = Router()
-for _module in (locks, resources, network, privatedns, web, containerservice):
+for _module in (locks, resources, network, privatelink, privatedns, web, containerservice):
     ARM_ROUTES.routes.extend(_module.router.routes)
 
 
