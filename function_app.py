@@ -21,11 +21,12 @@ from activities import (
     records,
     regional,
     service,
+    teardown,
     verify,
     vnet_integration,
 )
 from api import events, links, openapi, status, verify_timer
-from orchestrators import provision_link, verify_link, verify_sweep
+from orchestrators import provision_link, teardown_link, verify_link, verify_sweep
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -38,6 +39,7 @@ for module in (
     provision_link,
     verify_link,
     verify_sweep,
+    teardown_link,
     preflight,
     service,
     gateway,
@@ -52,5 +54,6 @@ for module in (
     fleet,
     drift,
     records,
+    teardown,
 ):
     app.register_functions(module.bp)

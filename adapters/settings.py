@@ -28,12 +28,14 @@ POLL_SECONDS = "KUBELINK_POLL_SECONDS"
 VERIFY_SCHEDULE = "KUBELINK_VERIFY_SCHEDULE"
 VERIFY_CONCURRENCY = "KUBELINK_VERIFY_CONCURRENCY"
 EVENT_SETTLE_SECONDS = "KUBELINK_EVENT_SETTLE_SECONDS"
+DRIFT_RETENTION_DAYS = "KUBELINK_DRIFT_RETENTION_DAYS"
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_POLL_SECONDS = 60
 DEFAULT_VERIFY_SCHEDULE = "0 0 * * * *"
 DEFAULT_VERIFY_CONCURRENCY = 10
 DEFAULT_EVENT_SETTLE_SECONDS = 2
+DEFAULT_DRIFT_RETENTION_DAYS = 30
 
 SCOPES_HOWTO = (
     f"Set the app setting {ALLOWED_SCOPES} to a comma-separated list of ARM scopes kubelink may touch, "
@@ -156,6 +158,11 @@ def verify_concurrency(env: Mapping[str, str] | None = None) -> int:
 def event_settle_seconds(env: Mapping[str, str] | None = None) -> int:
     """How long an event-started verification waits before reading, so a burst of changes is verified once."""
     return _int_setting(EVENT_SETTLE_SECONDS, DEFAULT_EVENT_SETTLE_SECONDS, 0, 60, env)
+
+
+def drift_retention_days(env: Mapping[str, str] | None = None) -> int:
+    """Days a torn-down link's drift history is kept (0: purged by the next sweep)."""
+    return _int_setting(DRIFT_RETENTION_DAYS, DEFAULT_DRIFT_RETENTION_DAYS, 0, 3650, env)
 
 
 # --- kubeconfig ----------------------------------------------------------------------------------

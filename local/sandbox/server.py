@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from . import containerservice, network, privatedns, privatelink, resources, web
+from . import containerservice, locks, network, privatedns, privatelink, resources, web
 from .cloud import Cloud, Settings
 from .control import Faults, RequestLog, parse_fault
 from .errors import ArmError
@@ -33,7 +33,7 @@ log = logging.getLogger("local.sandbox")
 READ_ONLY_ACTIONS = ("/config/appsettings/list", "/listclusterusercredential")
 
 ARM_ROUTES = Router()
-for _module in (resources, network, privatelink, privatedns, web, containerservice):
+for _module in (locks, resources, network, privatelink, privatedns, web, containerservice):
     ARM_ROUTES.routes.extend(_module.router.routes)
 
 
@@ -263,6 +263,7 @@ class Sandbox:
         assert self.cloud is not None
         with self.world.lock:
             self.world.settle()
+            locks.enforce(self.world, req.method, req.path)
             try:
                 return handler(self.cloud, req), False
             finally:

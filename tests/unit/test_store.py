@@ -67,6 +67,7 @@ def test_a_new_record_is_pending_until_told_otherwise(store: LinkStore, name: st
         ],
         "lastProvisioned": None,
         "lastVerified": None,
+        "ownership": {"created": [], "adopted": {}},
     }
     assert store.get_link(name) == written
     assert written.provision_instance == f"link-{name}"
@@ -226,3 +227,34 @@ def test_the_event_index_follows_the_spec(store: LinkStore, name: str) -> None:
     assert store.links_depending_on(app.replace(f"app-{name}", f"moved-{name}")) == [name]
     record = store.get_link(name)
     assert record is not None and app.replace(f"app-{name}", f"moved-{name}").lower() in record.dependencies
+
+
+# --- teardown: the record goes, the drift history stays for the retention ----------------------------
+
+
+def test_a_removed_link_keeps_its_drift_until_the_retention_passes(store: LinkStore, name: str) -> None:
+    store.upsert_link(name, spec=SPEC, ownership={"created": ["/x/GatewaySubnet"], "adopted": {}})
+    store.record_drift([drift(name, "2026-01-31T12:00:00Z", "a")])
+    dependencies = store.get_link(name).dependencies  # type: ignore[union-attr]
+    store.remove_link(name, "2026-02-01T00:00:00Z")
+    store.remove_link(name, "2026-02-01T00:00:00Z")  # a second teardown does no harm
+    assert store.get_link(name) is None
+    assert all(name not in store.links_depending_on(d) for d in dependencies)  # events for it start nothing
+    assert name not in {r.name for r in store.list_links()}
+    assert store.removed_at(name) == "2026-02-01T00:00:00Z"
+    assert [r.field for r in store.list_drift(name)] == ["a"]
+
+    assert name not in store.purge_removed("2026-02-01T00:00:00Z")  # not older than the cutoff yet
+    assert [r.field for r in store.list_drift(name)] == ["a"]
+    assert name in store.purge_removed("2026-03-01T00:00:00Z")
+    assert store.list_drift(name) == [] and store.removed_at(name) is None
+
+
+def test_a_link_provisioned_again_keeps_its_history_when_its_tombstone_expires(store: LinkStore, name: str) -> None:
+    store.upsert_link(name, spec=SPEC)
+    store.record_drift([drift(name, "2026-01-31T12:00:00Z", "a")])
+    store.remove_link(name, "2026-02-01T00:00:00Z")
+    store.upsert_link(name, spec=SPEC)
+    assert store.purge_removed("2026-03-01T00:00:00Z") == []
+    assert [r.field for r in store.list_drift(name)] == ["a"]
+    assert store.removed_at(name) is None
