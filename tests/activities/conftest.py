@@ -1,8 +1,9 @@
 """A fresh sandbox per test (in-process, real HTTPS, seeded world) and the environment activities read.
 
 Activities are called in-process as plain functions, with ``KUBELINK_ARM_ENDPOINT`` and
-``REQUESTS_CA_BUNDLE`` pointing at the sandbox. Tests that touch Kubernetes also request ``cluster``
-(the session's kube-apiserver): the sandbox then runs its ILB controller against it, and
+``REQUESTS_CA_BUNDLE`` pointing at the sandbox and App Service's managed-identity variables naming its token
+service, so the product's ``DefaultAzureCredential`` acts as kubelink's identity. Tests that touch Kubernetes
+also request ``cluster`` (the session's kube-apiserver): the sandbox then runs its ILB controller against it, and
 ``KUBELINK_KUBECONFIG`` holds the cluster's kubeconfig.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from kubelink import clients
 from local.cluster import Cluster
 from local.sandbox import Sandbox, Settings
 from tests.activities.helpers import Arm, kube_api
@@ -29,9 +31,13 @@ def arm(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.Monk
     with Sandbox(tmp_path / "sandbox", kubeconfig=kubeconfig, settings=settings) as sandbox:
         monkeypatch.setenv("KUBELINK_ARM_ENDPOINT", sandbox.arm_url)
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(sandbox.ca_bundle))
+        for name, value in sandbox.app_identity_environment().items():  # kubelink's identity, as App Service
+            monkeypatch.setenv(name, value)
+        clients.arm_credential.cache_clear()  # a credential of an earlier sandbox holds tokens it signed
         if kubeconfig is not None:
             monkeypatch.setenv("KUBELINK_KUBECONFIG", base64.b64encode(kubeconfig.read_bytes()).decode())
         yield Arm(sandbox)
+    clients.arm_credential.cache_clear()
 
 
 @pytest.fixture
