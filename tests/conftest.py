@@ -9,12 +9,34 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from local.azurite import Azurite
 from local.cluster import Cluster, apiserver_built
 from local.supervisor import COMPONENTS, Sandbox, World, available_components
+
+#: What the sandboxes of worlds that ended before the session did granted and refused, per principal
+#: (``record_authorizations``): the least-privilege test reads them with the session world's own.
+AUTHORIZATION_RECORDS: list[dict[str, Any]] = []
+
+
+def record_authorizations(world: World) -> None:
+    """Keep a world's RBAC record (``GET /_sandbox/authorizations``) before it stops."""
+    if "sandbox" in world.components and world.arm_url:
+        from local.world_client import WorldClient
+
+        AUTHORIZATION_RECORDS.append(WorldClient(world.describe()).authorizations())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``session_last`` run after every other test (they judge what the others did)."""
+    items.sort(key=lambda item: item.get_closest_marker("session_last") is not None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "session_last: run after every other test of the session")
 
 
 def require_component(name: str) -> None:
@@ -78,8 +100,12 @@ def world(sandbox: Sandbox, azurite: Azurite, _session_world: World) -> World:
 def world_env(
     sandbox: Sandbox, azurite: Azurite, _session_world: World, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, str]:
-    """The host's app settings as environment variables, for calling product code in-process against the world."""
-    settings = _session_world.host_settings()
+    """The host's app settings (and its managed identity's variables) as environment variables, for calling product
+    code in-process against the world as kubelink's identity."""
+    from kubelink import clients
+
+    settings = _session_world.app_environment()
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
+    clients.arm_credential.cache_clear()
     return settings

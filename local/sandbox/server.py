@@ -254,6 +254,7 @@ class Sandbox:
                 "time": started,
                 "durationMs": round((time.time() - started) * 1000, 1),
                 "fault": fault,
+                "principal": req.principal.name if req.principal else None,
             }
         )
         return response

@@ -15,7 +15,7 @@ from azure.mgmt.web import WebSiteManagementClient
 
 from local.supervisor import World
 from local.world_client import Run, WorldClient
-from tests.conftest import require_apiserver, require_component
+from tests.conftest import record_authorizations, require_apiserver, require_component
 from tests.example import example_link
 
 EXAMPLE = example_link()
@@ -89,5 +89,6 @@ def kubelink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubelink]:
     world = World.start(tmp_path_factory.mktemp("e2e"), host_port=None)
     try:
         yield Kubelink(world)
+        record_authorizations(world)
     finally:
         world.stop()
