@@ -3,6 +3,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+# checkov (the offline Bicep scan of infra/) pins many packages of its own: it gets a venv of its own.
+CHECKOV_VENV := .venv-checkov
 # Go 1.19 and rsync build kube-apiserver; etcd-server runs next to it; nodejs/npm run Azurite (if node is missing).
 APT_PACKAGES := golang-go rsync etcd-server
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -13,6 +15,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+# Created once and reused until requirements-checkov.txt changes (pip also caches the wheels).
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install -q -r requirements-checkov.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json | system-packages
@@ -40,7 +49,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-test: setup lint
+test: setup lint $(CHECKOV_VENV)/.installed
 	$(PY) -m pytest
 
 run: setup
