@@ -1,7 +1,7 @@
 """Step ``appSetting``: the app setting holding the private address, merged into the app's other settings.
 
 ``PUT config/appsettings`` replaces them all, so the body is always list → merge → PUT, and the PUT is
-skipped when the value already matches. Some backends answer the PUT with 202 + ``Location`` (azure-flow
+skipped when the value already matches. Some backends answer the PUT with 202 + ``Location`` (docs/azure.md
 §11), which azure-mgmt-web 11.x reports as an error: that answer is followed to its end here.
 """
 
@@ -14,15 +14,16 @@ import azure.durable_functions as df
 from activities.arm import wait_accepted
 from activities.contract import Payload, outcome, run_activity
 from activities.observe import observe_app_settings, web
-from kubelink.desired import ResourceChange
 from kubelink.desired.app_setting import diff_app_setting, merged_app_settings
+from kubelink.diff import ResourceChange
 from kubelink.errors import TransientError
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.web import WebSiteManagementClient
 
-STEP = "appSetting"
+STEP = Step.APP_SETTING
 ACCEPTED_WAIT_SECONDS = 60
 
 bp = df.Blueprint()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from kubelink import settings
+from adapters import settings
 from kubelink.desired import dig
 
 

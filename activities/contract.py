@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from activities.arm import start
-from kubelink.desired import ArmState, ResourceChange
+from kubelink.desired import ArmState
+from kubelink.diff import ResourceChange
 from kubelink.errors import KubelinkError
 from kubelink.progress import combine_results
 from kubelink.spec import LinkSpec
@@ -34,7 +35,7 @@ def run_activity(
     try:
         return {"ok": True, **body(spec, payload)}
     except Exception as exc:
-        from kubelink.clients import arm_error, is_platform_error
+        from adapters.clients import arm_error, is_platform_error
 
         if not isinstance(exc, KubelinkError) and not is_platform_error(exc):
             raise
@@ -58,7 +59,7 @@ def explained(step: str, addition: str) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        from kubelink.clients import arm_error, is_platform_error
+        from adapters.clients import arm_error, is_platform_error
 
         if not isinstance(exc, KubelinkError) and not is_platform_error(exc):
             raise

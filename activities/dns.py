@@ -1,4 +1,4 @@
-"""A private DNS name for the Service (azure-flow §12), part of step ``appSetting``: the setting then holds a
+"""A private DNS name for the Service (docs/azure.md §12), part of step ``appSetting``: the setting then holds a
 name that survives a new IP, instead of the IP itself.
 
 Zone and link writes are long-running (started here, polled by the orchestrator through
@@ -13,7 +13,6 @@ import azure.durable_functions as df
 
 from activities.contract import Payload, outcome, run_activity, started
 from activities.observe import observe_a_record, observe_dns_link, observe_dns_zone, private_dns
-from kubelink.desired import ResourceChange
 from kubelink.desired.dns import (
     ARecordState,
     DnsResourceState,
@@ -27,12 +26,14 @@ from kubelink.desired.dns import (
     zone_body,
     zone_link_body,
 )
+from kubelink.diff import ResourceChange
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.privatedns import PrivateDnsManagementClient
 
-STEP = "appSetting"
+STEP = Step.APP_SETTING
 
 bp = df.Blueprint()
 

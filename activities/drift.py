@@ -16,16 +16,17 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from kubelink import settings
-from kubelink.clients import arm_error
+from adapters import settings
+from adapters.clients import arm_error
+from adapters.runs import PROVISION_ORCHESTRATOR, start_singleton
+from adapters.store import LinkStore
 from kubelink.conditions import READY, Condition
 from kubelink.drift import DriftRecord, verdict
 from kubelink.errors import KubelinkError, PermanentError
-from kubelink.runs import PROVISION_ORCHESTRATOR, start_singleton
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec, provision_instance_id
-from kubelink.store import LinkStore
 
-STEP = "verify"
+STEP = Step.VERIFY
 
 bp = df.Blueprint()
 log = logging.getLogger("kubelink.activities")

@@ -26,7 +26,7 @@ from activities.observe import (
     observe_vnet,
     observe_vnet_connection,
 )
-from kubelink.desired import ResourceChange, dig
+from kubelink.desired import dig
 from kubelink.desired.gateway import (
     FAILED_STATES,
     SUCCEEDED,
@@ -43,15 +43,17 @@ from kubelink.desired.gateway import (
     public_ip_body,
 )
 from kubelink.desired.preflight import REGIONAL_POINTER
+from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError
+from kubelink.progress import Step
 from kubelink.spec import GATEWAY_SUBNET, LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.web import WebSiteManagementClient
 
-GATEWAY = "gateway"
-POINT_TO_SITE = "pointToSite"
+GATEWAY = Step.GATEWAY
+POINT_TO_SITE = Step.POINT_TO_SITE
 
 bp = df.Blueprint()
 

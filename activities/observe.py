@@ -26,19 +26,19 @@ if TYPE_CHECKING:
 
 
 def network(spec: LinkSpec) -> NetworkManagementClient:
-    from kubelink.clients import network_client
+    from adapters.clients import network_client
 
     return network_client(spec.subscription_id)
 
 
 def web(spec: LinkSpec) -> WebSiteManagementClient:
-    from kubelink.clients import web_client
+    from adapters.clients import web_client
 
     return web_client(spec.subscription_id)
 
 
 def private_dns(spec: LinkSpec) -> PrivateDnsManagementClient:
-    from kubelink.clients import privatedns_client
+    from adapters.clients import privatedns_client
 
     return privatedns_client(spec.subscription_id)
 

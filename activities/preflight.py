@@ -15,9 +15,10 @@ from activities.contract import Payload, run_activity
 from activities.observe import observe_preflight_facts
 from kubelink.desired.preflight import check_preflight, preflight_warnings
 from kubelink.errors import PermanentError
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
-STEP = "preflight"
+STEP = Step.PREFLIGHT
 
 bp = df.Blueprint()
 

@@ -19,9 +19,10 @@ from activities.observe import web
 from kubelink.desired import dig
 from kubelink.drift import ProbeOutcome
 from kubelink.errors import PermanentError
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
-STEP = "probe"
+STEP = Step.PROBE
 #: seconds to connect and to wait for the answer's first byte: a healthy private path answers well within
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0

@@ -13,8 +13,11 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from activities.contract import Payload, run_activity
+from adapters.store import LinkStore
 from kubelink.conditions import READY, Condition, utc_timestamp
-from kubelink.store import LinkStore
+from kubelink.progress import Step
+from kubelink.spec import LinkSpec
 
 RETIREMENT = "Retirement"
 
@@ -28,7 +31,7 @@ def retirement(integration: str, warnings: list[str]) -> Condition:
     return Condition(RETIREMENT, "False", "RegionalIntegration", "Regional VNet integration has no retirement date")
 
 
-def _conditions(payload: dict[str, Any], outcome: Condition) -> list[Condition]:
+def _conditions(payload: Payload, outcome: Condition) -> list[Condition]:
     """``warnings`` is absent when the run failed before the pre-flight could say anything."""
     if payload.get("warnings") is None:
         return [outcome]
@@ -37,7 +40,12 @@ def _conditions(payload: dict[str, Any], outcome: Condition) -> list[Condition]:
 
 @bp.activity_trigger(input_name="payload")
 def record_link_ready(payload: dict[str, Any]) -> dict[str, Any]:
-    """``{"spec", "output", "warnings"}`` (warnings: the pre-flight's, for the ``Retirement`` condition)."""
+    """``{"spec", "output", "warnings"}`` (warnings: the pre-flight's, for the ``Retirement`` condition). Under the
+    activity contract, so a Table storage blip is retried like any other transient fault."""
+    return run_activity(Step.RECORD, payload, _record_ready)
+
+
+def _record_ready(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     output = payload["output"]
     ready = Condition(READY, "True", "Provisioned", f"The app reaches {output['privateAddress']} privately", "Info")
     LinkStore.from_env().upsert_link(
@@ -49,13 +57,17 @@ def record_link_ready(payload: dict[str, Any]) -> dict[str, Any]:
         last_error=None,
         conditions=_conditions(payload, ready),
     )
-    return {"ok": True}
+    return {}
 
 
 @bp.activity_trigger(input_name="payload")
 def record_link_failed(payload: dict[str, Any]) -> dict[str, Any]:
     """``{"spec", "step", "error", "warnings"?}``; a failed regional run keeps the previous ``Retirement``, since
     what it was to remove from the gateway may still be there."""
+    return run_activity(Step.RECORD, payload, _record_failed)
+
+
+def _record_failed(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     error = payload["error"]
     failed = Condition(
         READY,
@@ -68,4 +80,4 @@ def record_link_failed(payload: dict[str, Any]) -> dict[str, Any]:
     gateway_path = payload["spec"].get("integration", "gateway") == "gateway"
     conditions = _conditions(payload, failed) if gateway_path else [failed]
     LinkStore.from_env().upsert_link(name, spec=payload["spec"], last_error=error, conditions=conditions)
-    return {"ok": True}
+    return {}

@@ -1,4 +1,4 @@
-"""The regional path (azure-flow §10): the app's delegated subnet and its regional connection, and, for a link
+"""The regional path (docs/azure.md §10): the app's delegated subnet and its regional connection, and, for a link
 that leaves the gateway path, the removal of what that path left on the gateway.
 
 No activity here reads or writes a gateway, except ``release_app_certificate``, which the orchestrator calls
@@ -19,7 +19,6 @@ import azure.durable_functions as df
 from activities.arm import start
 from activities.contract import Payload, explained, outcome, run_activity, started
 from activities.observe import network, observe_app_subnet, observe_gateway, observe_regional, web
-from kubelink.desired import ResourceChange
 from kubelink.desired.gateway import SUCCEEDED, GatewayState
 from kubelink.desired.regional import (
     AppSubnetState,
@@ -32,14 +31,15 @@ from kubelink.desired.regional import (
     regional_connection_body,
     releases_gateway,
 )
+from kubelink.diff import ResourceChange
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.web import WebSiteManagementClient
 
-STEP = "vnetIntegration"
-POINT_TO_SITE = "pointToSite"
+STEP = Step.VNET_INTEGRATION
 
 bp = df.Blueprint()
 
@@ -81,7 +81,7 @@ def _connection_change(spec: LinkSpec, state: RegionalState) -> ResourceChange:
 
 def _release_change(spec: LinkSpec, gateway: GatewayState) -> ResourceChange:
     """A removal: nothing is ever created, so the row is ``update`` or ``none``."""
-    return ResourceChange(POINT_TO_SITE, spec.gateway_id, True, diff_released_certificate(spec, gateway))
+    return ResourceChange(Step.POINT_TO_SITE, spec.gateway_id, True, diff_released_certificate(spec, gateway))
 
 
 # --- activities -------------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def _connect_app_regional(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
 def release_app_certificate(payload: dict[str, Any]) -> dict[str, Any]:
     """Remove kubelink's root certificate for the app from the gateway it no longer uses (read-modify-write,
     every other certificate stays); never write to a busy gateway (``result: "busy"``)."""
-    return run_activity(POINT_TO_SITE, payload, _release_app_certificate)
+    return run_activity(Step.POINT_TO_SITE, payload, _release_app_certificate)
 
 
 def _release_app_certificate(spec: LinkSpec, payload: Payload) -> dict[str, Any]:

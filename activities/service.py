@@ -14,12 +14,14 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities.contract import Payload, outcome, run_activity
-from kubelink.desired import ResourceChange, dig
+from kubelink.desired import dig
 from kubelink.desired.service import ServiceState, desired_service, diff_service, resource_name, service_patch
+from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
-STEP = "service"
+STEP = Step.SERVICE
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"
 REQUEST_TIMEOUT = 30
 #: how many recent Warning events explain a missing IP
@@ -119,6 +121,6 @@ def _read_service(core: Any, spec: LinkSpec) -> dict[str, Any] | None:
 
 
 def _core(spec: LinkSpec) -> Any:
-    from kubelink.clients import kube_core_api
+    from adapters.clients import kube_core_api
 
     return kube_core_api(spec)

@@ -2,7 +2,7 @@
 
 Nothing here writes. Each resource is read once and compared with the pure ``kubelink.desired`` diffs that
 the ensure activities apply, so verification, plan and provisioning can never disagree about what differs.
-On top of those diffs verification checks what only a *provisioned* link has (PRODUCT.md "Drift"): the
+On top of those diffs verification checks what only a *provisioned* link has (README, "Drift"): the
 Service still has the address the app was given, the gateway is ``Succeeded``, the app's VNet connection
 needs no resync, and the app setting still holds that address.
 
@@ -23,21 +23,21 @@ from activities.observe import network, observe_app_gateway, observe_app_setting
 from activities.regional import regional_changes
 from activities.service import observe_service
 from activities.vnet_integration import connection_id
-from kubelink.clients import arm_error
-from kubelink.desired import ResourceChange
+from adapters.clients import arm_error
+from adapters.store import LinkNotFound, LinkRecord, LinkStore
 from kubelink.desired.app_setting import diff_app_setting, setting_value
 from kubelink.desired.gateway import FAILED_STATES, SUCCEEDED, GatewayState, diff_gateway, diff_point_to_site
 from kubelink.desired.service import ServiceState, diff_service, resource_name
 from kubelink.desired.vnet_integration import AppGatewayState, diff_app_gateway, diff_vnet_connection
-from kubelink.diff import DiffItem
+from kubelink.diff import DiffItem, ResourceChange
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
-from kubelink.store import LinkNotFound, LinkRecord, LinkStore
 
-STEP = "verify"
+STEP = Step.VERIFY
 #: the Ready reason the HTTP starter sets while a provisioning run is under way
 PROVISIONING = "Provisioning"
 #: the Service's address as the app setting holds it
-SERVICE_IP_FIELD = "status.loadBalancer.ingress[0].ip"
+SERVICE_IP_FIELD = ("status", "loadBalancer", "ingress", 0, "ip")
 
 bp = df.Blueprint()
 
@@ -76,7 +76,7 @@ def verify_link_config(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_link(spec: LinkSpec, private_address: str | None) -> list[dict[str, Any]]:
-    """Every check of PRODUCT.md "Drift" except the probe, as plan rows (``ResourceChange.to_json``)."""
+    """Every check of README "Drift" except the probe, as plan rows (``ResourceChange.to_json``)."""
     client = web(spec)
     changes = [service_check(spec, observe_service(spec), private_address)]
     if spec.integration == "gateway":
@@ -105,7 +105,7 @@ def service_check(spec: LinkSpec, state: ServiceState, private_address: str | No
         items += (
             DiffItem("change" if state.ingress_ip else "remove", SERVICE_IP_FIELD, state.ingress_ip, private_address),
         )
-    return ResourceChange("service", resource_name(spec), state.exists, items)
+    return ResourceChange(Step.SERVICE, resource_name(spec), state.exists, items)
 
 
 def gateway_checks(spec: LinkSpec, seen: AppGatewayState) -> list[ResourceChange]:
@@ -113,12 +113,12 @@ def gateway_checks(spec: LinkSpec, seen: AppGatewayState) -> list[ResourceChange
     app side: the VNet connection exists, needs no resync, and the app's site config names the VNet."""
     gateway = seen.gateway
     changes = [
-        ResourceChange("gateway", spec.gateway_id, gateway.exists, diff_gateway(spec, gateway) + _settled(gateway))
+        ResourceChange(Step.GATEWAY, spec.gateway_id, gateway.exists, diff_gateway(spec, gateway) + _settled(gateway))
     ]
     certificate = seen.connection.certificate
     if gateway.exists and certificate is not None:
         changes.append(
-            ResourceChange("pointToSite", spec.gateway_id, True, diff_point_to_site(spec, gateway, certificate))
+            ResourceChange(Step.POINT_TO_SITE, spec.gateway_id, True, diff_point_to_site(spec, gateway, certificate))
         )
     connection = seen.connection
     changes.append(
@@ -128,8 +128,8 @@ def gateway_checks(spec: LinkSpec, seen: AppGatewayState) -> list[ResourceChange
     )
     if connection.exists:
         # the gateway's trust of the app's certificate is the pointToSite row's finding: one record per fact
-        app_side = tuple(i for i in diff_app_gateway(spec, seen) if not i.field.startswith("gateway."))
-        changes.append(ResourceChange("vnetIntegration", f"{connection_id(spec)}/gateways/primary", True, app_side))
+        app_side = tuple(i for i in diff_app_gateway(spec, seen) if i.field[0] != "gateway")
+        changes.append(ResourceChange(Step.VNET_INTEGRATION, f"{connection_id(spec)}/gateways/primary", True, app_side))
     return changes
 
 
@@ -138,4 +138,4 @@ def _settled(gateway: GatewayState) -> tuple[DiffItem, ...]:
     state = gateway.provisioning_state
     if not gateway.exists or state == SUCCEEDED or state in FAILED_STATES:
         return ()
-    return (DiffItem("change", "properties.provisioningState", state, SUCCEEDED),)
+    return (DiffItem("change", ("properties", "provisioningState"), state, SUCCEEDED),)

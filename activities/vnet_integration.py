@@ -1,4 +1,4 @@
-"""Step ``vnetIntegration``: gateway-required VNet integration of the app (azure-flow §9).
+"""Step ``vnetIntegration``: gateway-required VNet integration of the app (docs/azure.md §9).
 
 Two activities, because the gateway sits between them: ``ensure_app_vnet_connection`` declares the VNet on
 the app (which makes Azure issue the app's certificate, trusted by the gateway's first PUT), and
@@ -13,7 +13,6 @@ import azure.durable_functions as df
 
 from activities.contract import Payload, outcome, run_activity
 from activities.observe import network, observe_app_gateway, observe_vnet_connection, web
-from kubelink.desired import ResourceChange
 from kubelink.desired.vnet_integration import (
     AppGatewayState,
     VnetConnectionState,
@@ -21,14 +20,16 @@ from kubelink.desired.vnet_integration import (
     diff_app_gateway,
     diff_vnet_connection,
 )
+from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError, TransientError
+from kubelink.progress import Step
 from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.web import WebSiteManagementClient
 
-STEP = "vnetIntegration"
+STEP = Step.VNET_INTEGRATION
 #: generatevpnclientpackage is short; wait for it inside the activity, but never longer than this
 PACKAGE_WAIT_SECONDS = 60
 PACKAGE_POLL_SECONDS = 2

@@ -1,6 +1,6 @@
-"""The HTTP API of PRODUCT.md ("HTTP API"): start, read and verify links.
+"""The HTTP API (README, "HTTP API"): start, read and verify links.
 
-Every route answers in PRODUCT.md's shapes and errors. A request is judged entirely before anything is
+Every route answers in the README's shapes and errors. A request is judged entirely before anything is
 started or written: body (400), scopes (403), singleton (409); only then does the orchestration start and
 the link record get written, so a refused request leaves no trace.
 
@@ -19,15 +19,15 @@ import aiohttp
 import azure.durable_functions as df
 import azure.functions as func
 
-from kubelink import settings
-from kubelink.clients import arm_error, is_platform_error
+from adapters import settings
+from adapters.clients import arm_error, is_platform_error
+from adapters.runs import PROVISION_ORCHESTRATOR, VERIFY_ORCHESTRATOR, instance_active, start_singleton
+from adapters.store import LinkRecord, LinkStore
+from api.http import error_response, invalid_spec_response, json_response, kubelink_error_response
 from kubelink.conditions import READY, Condition
 from kubelink.errors import InvalidLinkSpec, KubelinkError
-from kubelink.http import error_response, invalid_spec_response, json_response, kubelink_error_response
 from kubelink.options import RunOptions
-from kubelink.runs import PROVISION_ORCHESTRATOR, VERIFY_ORCHESTRATOR, instance_active, start_singleton
 from kubelink.spec import LinkSpec, provision_instance_id, verify_instance_id
-from kubelink.store import LinkRecord, LinkStore
 from kubelink.validation import is_link_name, parse_link_spec
 
 bp = df.Blueprint()
@@ -106,7 +106,7 @@ async def _plan(req: func.HttpRequest) -> func.HttpResponse:
         return invalid_spec_response(invalid)
     if refusal := _scope_refusal(spec):  # a plan reads the same resources provisioning would write
         return refusal
-    from kubelink.planning import plan  # imports the SDKs: only when a plan is asked for
+    from activities.planning import plan  # imports the SDKs: only when a plan is asked for
 
     try:
         return json_response(await asyncio.to_thread(plan, spec))
@@ -226,7 +226,7 @@ def _not_found(name: str) -> func.HttpResponse:
 
 
 async def _answer(handling: Awaitable[func.HttpResponse]) -> func.HttpResponse:
-    """Run a handler; errors it did not answer itself become PRODUCT.md error bodies, never stack traces."""
+    """Run a handler; errors it did not answer itself become the README's error bodies, never stack traces."""
     try:
         return await handling
     except KubelinkError as error:

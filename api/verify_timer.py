@@ -6,7 +6,7 @@ is unset the timer runs every 15 minutes, the documented default (a ``%SETTING%`
 own, and an unresolved one stops the function from loading).
 
 Singleton: the sweep always runs under the fixed id ``verify-sweep``; a tick that finds it still active
-lets it finish. The status check and the start are two calls (durable-protocol.md §5 calls this
+lets it finish. The status check and the start are two calls (docs/durable.md §4 calls this
 "attempts to ensure"), so a start refused because another won the race is treated the same way.
 """
 
@@ -18,10 +18,9 @@ import os
 import azure.durable_functions as df
 import azure.functions as func
 
-from kubelink import settings
+from adapters import settings
+from adapters.runs import SWEEP_INSTANCE_ID, SWEEP_ORCHESTRATOR, start_singleton
 from kubelink.options import RunOptions
-from kubelink.runs import SWEEP_ORCHESTRATOR, start_singleton
-from orchestrators.verify_sweep import SWEEP_INSTANCE_ID
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)

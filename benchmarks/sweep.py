@@ -72,7 +72,7 @@ class Bench(WorldClient):
 
     def clone_links(self, name: str, count: int) -> None:
         """Link records for ``count`` more links over the same resources, written as provisioning would."""
-        from kubelink.store import LinkStore
+        from adapters.store import LinkStore
 
         store = LinkStore.from_connection_string(self.world.storage)
         source = store.get_link(name)

@@ -1,4 +1,4 @@
-"""Kubernetes-style conditions on a link record (PRODUCT.md: ``conditions``, at least ``Ready``).
+"""Kubernetes-style conditions on a link record (README, "HTTP API": ``conditions``, at least ``Ready``).
 
 ``lastTransitionTime`` says when the *status* last changed, not when someone last looked: a link verified
 healthy every 15 minutes keeps the time it became Ready. That is what makes "Ready since" meaningful.

@@ -11,15 +11,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from kubelink.desired import ResourceChange
-from kubelink.diff import DiffItem
+from kubelink.diff import DiffItem, ResourceChange
 
 DriftKind = Literal["config", "connectivity"]
 
 
 @dataclass(frozen=True)
 class DriftRecord:
-    """One differing field of one resource at one verification (PRODUCT.md "Drift")."""
+    """One differing field of one resource at one verification (README, "Drift")."""
 
     link: str
     detected_at: str
@@ -116,7 +115,7 @@ def drift_records(
             records.append(DriftRecord(link, detected_at, "config", change.resource, "exists", True, False))
             continue
         records.extend(
-            DriftRecord(link, detected_at, "config", change.resource, item.field, item.new, item.old)
+            DriftRecord(link, detected_at, "config", change.resource, item.field_text, item.new, item.old)
             for item in change.changes
         )
     if probe is not None and not probe.ok:

@@ -1,4 +1,4 @@
-"""What a running link orchestration shows on its status URL (PRODUCT.md customStatus and output).
+"""What a running link orchestration shows on its status URL (README, "What a run does").
 
 Pure and deterministic, so the orchestrator can rebuild it on every replay.
 """
@@ -7,9 +7,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
-STEPS: tuple[str, ...] = ("service", "gateway", "pointToSite", "vnetIntegration", "appSetting")
+
+class Step(StrEnum):
+    """Where in a run something happens: the five steps users see in ``customStatus``, and the phases around them
+    that errors and activity logs name (a ``StrEnum``, so it is its own JSON)."""
+
+    PREFLIGHT = "preflight"
+    SERVICE = "service"
+    GATEWAY = "gateway"
+    POINT_TO_SITE = "pointToSite"
+    VNET_INTEGRATION = "vnetIntegration"
+    APP_SETTING = "appSetting"
+    VERIFY = "verify"
+    PROBE = "probe"
+    REMEDIATE = "remediate"
+    RECORD = "record"
+
+
+#: the steps of a provisioning run, in order, as ``customStatus.steps`` shows them
+STEPS: tuple[Step, ...] = (Step.SERVICE, Step.GATEWAY, Step.POINT_TO_SITE, Step.VNET_INTEGRATION, Step.APP_SETTING)
 
 StepState = Literal["pending", "running", "done", "failed"]
 StepResult = Literal["created", "updated", "unchanged"]

@@ -1,4 +1,4 @@
-"""The link spec: the validated, immutable desired state a user POSTs (PRODUCT.md "The link spec").
+"""The link spec: the validated, immutable desired state a user POSTs (README, "The link spec").
 
 ``LinkSpec.from_json`` trusts its input (it was validated once at the HTTP edge by
 ``kubelink.validation.parse_link_spec``); ``to_json`` gives the camelCase body with every default filled,

@@ -1,4 +1,4 @@
-"""Validation of a link spec request body (PRODUCT.md "The link spec"), done once at the HTTP edge.
+"""Validation of a link spec request body (README, "The link spec"), done once at the HTTP edge.
 
 ``parse_link_spec`` checks the *whole* body and reports every bad field at once, each named by its JSON
 path (``kubernetes.ports[1].port``), so a user fixes a body in one round trip. It needs no Azure: rules

@@ -321,7 +321,7 @@ class World:
         return {"supervisor": os.getpid(), **live_pids(*self._procs())}
 
     def describe(self) -> dict[str, Any]:
-        """The content of world.json (PRODUCT.md): where each part of the running world is."""
+        """The content of world.json (README, "The local world"): where each part of the running world is."""
         started = set(self.components)
         return {
             "host": self.host_url,

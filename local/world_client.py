@@ -169,7 +169,7 @@ class WorldClient:
         self.http.delete(f"{self.arm}/_sandbox/requests", timeout=30).raise_for_status()
 
     def inject(self, **fault: Any) -> None:
-        """One sandbox fault (``method``, ``pathPattern``, ``status``, ``times``…; PRODUCT.md's control API)."""
+        """One sandbox fault (``method``, ``pathPattern``, ``status``, ``times``…): local/sandbox/README.md."""
         self.http.post(f"{self.arm}/_sandbox/faults", json=fault, timeout=30).raise_for_status()
 
     def clear_faults(self) -> None:

@@ -9,14 +9,37 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from datetime import timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 import azure.durable_functions as df
+from azure.functions.decorators.function_app import FunctionBuilder
 
+from activities.gateway import observe_provisioning
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
+from kubelink.progress import StepResult
 
 Flow = Generator[Any, Any, Any]
+#: an activity function itself (the v2 model's ``call_activity`` takes it, so a renamed activity cannot be missed)
+Activity = FunctionBuilder
+
+
+class Outcome(TypedDict):
+    """What an activity of the contract (``activities/contract.py``) answers once it succeeded; the keys beyond
+    ``ok`` are there for the activities that have them."""
+
+    ok: bool
+    result: NotRequired[Any]
+    changes: NotRequired[list[dict[str, Any]]]
+    provisioningState: NotRequired[str | None]
+    operation: NotRequired[str | None]
+    pointToSite: NotRequired[StepResult]
+    ip: NotRequired[str | None]
+    warnings: NotRequired[list[str]]
+    facts: NotRequired[dict[str, Any]]
+    #: a failed long-running operation's own error (``observe_provisioning``), not a failure of the call
+    error: NotRequired[dict[str, Any] | None]
+
 
 #: provisioning states after which a resource will not change by itself
 TERMINAL_STATES = frozenset({"Succeeded", "Failed", "Canceled"})
@@ -36,13 +59,13 @@ def sleep(context: df.DurableOrchestrationContext, seconds: float) -> Flow:
 
 
 def call(
-    context: df.DurableOrchestrationContext, step: str, activity: str, payload: dict[str, Any], options: RunOptions
-) -> Flow:
+    context: df.DurableOrchestrationContext, step: str, activity: Activity, payload: dict[str, Any], options: RunOptions
+) -> Generator[Any, Any, Outcome]:
     """Call an activity of the activity contract; retry transient errors with backoff, fail on permanent ones."""
     for attempt in range(options.retry_attempts + 1):
         result: dict[str, Any] = yield context.call_activity(activity, payload)
         if result.get("ok"):
-            return result
+            return cast(Outcome, result)
         error = KubelinkError.from_json(result["error"])
         if not error.transient or attempt == options.retry_attempts:
             raise StepFailed(step, error)
@@ -66,7 +89,7 @@ def wait_provisioned(
     deadline = context.current_utc_datetime + timedelta(seconds=deadline_seconds)
     observe = {**payload, "resource": resource, "operation": operation, "step": step}
     while True:
-        observed = yield from call(context, step, "observe_provisioning", observe, options)
+        observed = yield from call(context, step, observe_provisioning, observe, options)
         state = observed.get("provisioningState")
         if state == "Succeeded":
             return observed

@@ -1,6 +1,6 @@
 """provision_link: the seed article's procedure, or today's regional one, as one deterministic, resumable plan.
 
-Order (PRODUCT.md): pre-flight → service (+ wait for its private IP) → then, by ``integration``:
+Order (README, "What a run does"): pre-flight → service (+ wait for its private IP) → then, by ``integration``:
 
 - ``gateway``: gateway (GatewaySubnet, public IP, the app's VNet declaration for its certificate, gateway with
   point-to-site in one PUT, polled between durable timers) → vnetIntegration (VPN package to the app);
@@ -17,18 +17,28 @@ where it stopped. The pre-flight's warnings (the gateway path's retirements) rea
 from __future__ import annotations
 
 import json
+from collections.abc import Generator
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
 
+from activities.app_setting import ensure_app_setting
+from activities.dns import ensure_dns_link, ensure_dns_record, ensure_dns_zone
+from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
+from activities.preflight import preflight
+from activities.records import record_link_failed, record_link_ready
+from activities.regional import connect_app_regional, ensure_app_subnet, release_app_certificate
+from activities.service import ensure_service, observe_service_ip
+from activities.vnet_integration import connect_app_gateway, ensure_app_vnet_connection
 from kubelink.desired.app_setting import setting_value
 from kubelink.desired.regional import releases_gateway
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
-from kubelink.progress import Progress, combine_results
+from kubelink.progress import Progress, Step, combine_results
 from kubelink.spec import LinkSpec
-from orchestrators.flow import Flow, StepFailed, call, sleep, wait_provisioned
+from orchestrators.flow import Activity, Flow, Outcome, StepFailed, call, sleep, wait_provisioned
 
 bp = df.Blueprint()
 
@@ -43,31 +53,37 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
     progress.say("Starting")
     warnings: list[str] | None = None  # known once the pre-flight has passed
     try:
-        checked = yield from call(context, "preflight", "preflight", payload, options)
+        checked = yield from call(context, Step.PREFLIGHT, preflight, payload, options)
         warnings = list(checked.get("warnings") or [])
         if warnings:
             progress.say(f"Pre-flight passed.{_caution(warnings)}")
         private_ip = yield from _service(context, progress, payload, options)
+        releases = False
         if spec["integration"] == "regional":
-            releases = releases_gateway(LinkSpec.from_json(spec), bool(checked["facts"]["appGatewayConnection"]))
+            facts = checked.get("facts") or {}
+            releases = releases_gateway(LinkSpec.from_json(spec), bool(facts["appGatewayConnection"]))
             yield from _regional(context, progress, payload, options, releases)
         else:
             yield from _gateway(context, progress, payload, options)
             yield from _vnet_integration(context, progress, payload, options)
         yield from _app_setting(context, progress, payload, private_ip, options)
-        if progress.states["pointToSite"] != "done":
+        if releases:
             yield from _release_gateway(context, progress, payload, options)
     except StepFailed as failed:
-        yield from _record_failure(context, progress, spec, failed.step, failed.error, warnings)
+        yield from _record_failure(context, progress, spec, failed.step, failed.error, warnings, options)
         raise _failure(failed.step, failed.error) from None
     except Exception as unexpected:  # an activity crashed: still report the step, never a stack of secrets
-        step = progress.current or "preflight"
+        step = progress.current or Step.PREFLIGHT
         error = PermanentError("InternalError", str(unexpected).splitlines()[0][:500], step=step)
-        yield from _record_failure(context, progress, spec, step, error, warnings)
+        yield from _record_failure(context, progress, spec, step, error, warnings, options)
         raise _failure(step, error) from None
     output = progress.output(spec["name"], private_ip)
     progress.say(f"Link {spec['name']} is ready: the app reaches {private_ip} privately.{_caution(warnings)}")
-    yield context.call_activity("record_link_ready", {"spec": spec, "output": output, "warnings": warnings})
+    ready = {"spec": spec, "output": output, "warnings": warnings}
+    try:  # the link is provisioned: a record that cannot be written after retries fails the run, saying so
+        yield from call(context, Step.RECORD, record_link_ready, ready, options)
+    except StepFailed as failed:
+        raise _failure(failed.step, failed.error) from None
     return output
 
 
@@ -80,41 +96,41 @@ def _service(
 ) -> Flow:
     kube = payload["spec"]["kubernetes"]
     where = f"{kube.get('namespace', 'default')}/{kube['service']}"
-    progress.start("service", f"Ensuring internal load-balancer Service {where}")
-    ensured = yield from call(context, "service", "ensure_service", payload, options)
+    progress.start(Step.SERVICE, f"Ensuring internal load-balancer Service {where}")
+    ensured = yield from call(context, Step.SERVICE, ensure_service, payload, options)
     deadline = context.current_utc_datetime + timedelta(seconds=options.service_ip_deadline_seconds)
     while True:
-        observed = yield from call(context, "service", "observe_service_ip", payload, options)
+        observed = yield from call(context, Step.SERVICE, observe_service_ip, payload, options)
         if observed.get("ip"):
             break
         if context.current_utc_datetime >= deadline:
             warnings = "; ".join(observed.get("warnings") or []) or "no events"
             raise StepFailed(
-                "service",
+                Step.SERVICE,
                 PermanentError(
                     "ServiceIpTimeout",
                     f"Service {where} has no private IP after {options.service_ip_deadline_seconds:.0f} s ({warnings})",
-                    step="service",
+                    step=Step.SERVICE,
                     resource=where,
                 ),
             )
         progress.say(f"Waiting for Azure to give Service {where} a private IP")
         yield from sleep(context, options.poll_seconds)
-    ip: str = observed["ip"]
-    progress.finish("service", ensured["result"], f"Service {where} has private IP {ip}")
+    ip = str(observed["ip"])
+    progress.finish(Step.SERVICE, ensured["result"], f"Service {where} has private IP {ip}")
     return ip
 
 
 def _provisioned(
     context: df.DurableOrchestrationContext,
-    step: str,
-    activity: str,
+    step: Step,
+    activity: Activity,
     resource: str,
     payload: dict[str, Any],
     options: RunOptions,
-) -> Flow:
+) -> Generator[Any, Any, Outcome]:
     """An ensure activity that may start a long-running write, and the wait for it to settle."""
-    ensured: dict[str, Any] = yield from call(context, step, activity, payload, options)
+    ensured = yield from call(context, step, activity, payload, options)
     if ensured.get("provisioningState") != "Succeeded":
         deadline = options.gateway_deadline_seconds
         yield from wait_provisioned(context, step, resource, payload, options, deadline, ensured.get("operation"))
@@ -124,15 +140,15 @@ def _provisioned(
 def _when_gateway_idle(
     context: df.DurableOrchestrationContext,
     progress: Progress,
-    step: str,
-    activity: str,
+    step: Step,
+    activity: Activity,
     payload: dict[str, Any],
     options: RunOptions,
-) -> Flow:
+) -> Generator[Any, Any, Outcome]:
     """An activity that writes the gateway, called again after someone else's operation on it has settled."""
     gateway = payload["spec"]["gateway"]["name"]
     while True:
-        ensured: dict[str, Any] = yield from call(context, step, activity, payload, options)
+        ensured = yield from call(context, step, activity, payload, options)
         if ensured["result"] != "busy":
             return ensured
         progress.say(f"Gateway {gateway} is busy with another operation; waiting before writing to it")
@@ -143,37 +159,40 @@ def _gateway(
     context: df.DurableOrchestrationContext, progress: Progress, payload: dict[str, Any], options: RunOptions
 ) -> Flow:
     gateway = payload["spec"]["gateway"]["name"]
-    progress.start("gateway", "Ensuring GatewaySubnet and the gateway's public IP")
+    progress.start(Step.GATEWAY, "Ensuring GatewaySubnet and the gateway's public IP")
     results = []
-    for step_activity, resource in (("ensure_gateway_subnet", "gatewaySubnet"), ("ensure_public_ip", "publicIp")):
-        ensured = yield from _provisioned(context, "gateway", step_activity, resource, payload, options)
+    for step_activity, resource in ((ensure_gateway_subnet, "gatewaySubnet"), (ensure_public_ip, "publicIp")):
+        ensured = yield from _provisioned(context, Step.GATEWAY, step_activity, resource, payload, options)
         results.append(ensured["result"])
     progress.say("Declaring the VNet on the app to obtain its certificate")
-    connection = yield from call(context, "vnetIntegration", "ensure_app_vnet_connection", payload, options)
-    progress.results["vnetIntegration"] = connection["result"]
-    ensured = yield from _when_gateway_idle(context, progress, "gateway", "ensure_gateway", payload, options)
+    connection = yield from call(context, Step.VNET_INTEGRATION, ensure_app_vnet_connection, payload, options)
+    progress.results[Step.VNET_INTEGRATION] = connection["result"]
+    ensured = yield from _when_gateway_idle(context, progress, Step.GATEWAY, ensure_gateway, payload, options)
     results.append(ensured["result"])
     if ensured.get("provisioningState") != "Succeeded":
         started = context.current_utc_datetime
-        progress.states["pointToSite"] = "running"  # its configuration rides in the same gateway PUT
+        progress.states[Step.POINT_TO_SITE] = "running"  # its configuration rides in the same gateway PUT
         progress.say(f"Gateway {gateway} is being provisioned with point-to-site (20-60 minutes in Azure)")
         deadline = options.gateway_deadline_seconds
-        yield from wait_provisioned(context, "gateway", "gateway", payload, options, deadline, ensured.get("operation"))
+        operation = ensured.get("operation")
+        yield from wait_provisioned(context, Step.GATEWAY, "gateway", payload, options, deadline, operation)
         minutes = (context.current_utc_datetime - started).total_seconds() / 60
         progress.say(f"Gateway {gateway} succeeded after {minutes:.1f} min")
-    progress.finish("gateway", combine_results(results), f"Gateway {gateway} is Succeeded")
-    progress.finish("pointToSite", ensured["pointToSite"], f"Point-to-site on {gateway} trusts the app's certificate")
+    progress.finish(Step.GATEWAY, combine_results(results), f"Gateway {gateway} is Succeeded")
+    progress.finish(
+        Step.POINT_TO_SITE, ensured["pointToSite"], f"Point-to-site on {gateway} trusts the app's certificate"
+    )
 
 
 def _vnet_integration(
     context: df.DurableOrchestrationContext, progress: Progress, payload: dict[str, Any], options: RunOptions
 ) -> Flow:
     app = payload["spec"]["app"]["name"]
-    progress.start("vnetIntegration", f"Handing the VPN client package to app {app}")
-    connected = yield from call(context, "vnetIntegration", "connect_app_gateway", payload, options)
-    declared = progress.results.get("vnetIntegration", "unchanged")
+    progress.start(Step.VNET_INTEGRATION, f"Handing the VPN client package to app {app}")
+    connected = yield from call(context, Step.VNET_INTEGRATION, connect_app_gateway, payload, options)
+    declared = progress.results.get(Step.VNET_INTEGRATION, "unchanged")
     result = combine_results([declared, connected["result"]])
-    progress.finish("vnetIntegration", result, f"App {app} is connected to the VNet through the gateway")
+    progress.finish(Step.VNET_INTEGRATION, result, f"App {app} is connected to the VNet through the gateway")
 
 
 def _regional(
@@ -187,20 +206,21 @@ def _regional(
     gateway path keeps ``pointToSite`` pending for the release at the end."""
     spec = payload["spec"]
     app, vnet, subnet = spec["app"]["name"], spec["network"]["virtualNetwork"], spec["app"]["subnet"]
-    progress.finish("gateway", "unchanged", "Regional integration needs no VPN gateway")
+    progress.finish(Step.GATEWAY, "unchanged", "Regional integration needs no VPN gateway")
     if not releases:
-        progress.finish("pointToSite", "unchanged", "Regional integration needs no point-to-site configuration")
+        progress.finish(Step.POINT_TO_SITE, "unchanged", "Regional integration needs no point-to-site configuration")
     progress.start(
-        "vnetIntegration",
+        Step.VNET_INTEGRATION,
         f"Regional integration needs no VPN gateway: ensuring subnet {subnet['name']} ({subnet['prefix']}) "
         "delegated to Microsoft.Web/serverFarms",
     )
-    ensured = yield from _provisioned(context, "vnetIntegration", "ensure_app_subnet", "appSubnet", payload, options)
+    subnet_step = (Step.VNET_INTEGRATION, ensure_app_subnet)
+    ensured = yield from _provisioned(context, *subnet_step, "appSubnet", payload, options)
     replacing = " in place of its gateway-required connection" if releases else ""
     progress.say(f"Connecting app {app} to virtual network {vnet} through subnet {subnet['name']}{replacing}")
-    connected = yield from call(context, "vnetIntegration", "connect_app_regional", payload, options)
+    connected = yield from call(context, Step.VNET_INTEGRATION, connect_app_regional, payload, options)
     progress.finish(
-        "vnetIntegration",
+        Step.VNET_INTEGRATION,
         combine_results([ensured["result"], connected["result"]]),
         f"App {app} is connected to virtual network {vnet} through subnet {subnet['name']} (regional integration)",
     )
@@ -219,18 +239,19 @@ def _app_setting(
     results = []
     if spec.get("dns"):
         zone, vnet = spec["dns"]["zone"], spec["network"]["virtualNetwork"]
-        progress.start("appSetting", f"Ensuring private DNS zone {zone} linked to virtual network {vnet}")
-        for activity, resource in (("ensure_dns_zone", "dnsZone"), ("ensure_dns_link", "dnsLink")):
-            ensured = yield from _provisioned(context, "appSetting", activity, resource, payload, options)
+        progress.start(Step.APP_SETTING, f"Ensuring private DNS zone {zone} linked to virtual network {vnet}")
+        for activity, resource in ((ensure_dns_zone, "dnsZone"), (ensure_dns_link, "dnsLink")):
+            ensured = yield from _provisioned(context, Step.APP_SETTING, activity, resource, payload, options)
             results.append(ensured["result"])
-        named = yield from call(context, "appSetting", "ensure_dns_record", {**payload, "value": private_ip}, options)
+        record = {**payload, "value": private_ip}
+        named = yield from call(context, Step.APP_SETTING, ensure_dns_record, record, options)
         results.append(named["result"])
         progress.say(f"Setting {setting} = {value} (its A record names {private_ip}) on the app")
     else:
-        progress.start("appSetting", f"Setting {setting} = {private_ip} on the app")
-    ensured = yield from call(context, "appSetting", "ensure_app_setting", {**payload, "value": value}, options)
+        progress.start(Step.APP_SETTING, f"Setting {setting} = {private_ip} on the app")
+    ensured = yield from call(context, Step.APP_SETTING, ensure_app_setting, {**payload, "value": value}, options)
     results.append(ensured["result"])
-    progress.finish("appSetting", combine_results(results), f"App setting {setting} holds {value}")
+    progress.finish(Step.APP_SETTING, combine_results(results), f"App setting {setting} holds {value}")
 
 
 def _release_gateway(
@@ -239,18 +260,18 @@ def _release_gateway(
     """Last, when the app no longer uses the gateway: its update takes minutes in Azure, and nothing waits on it."""
     app, gateway = payload["spec"]["app"]["name"], payload["spec"]["gateway"]["name"]
     progress.start(
-        "pointToSite", f"Removing app {app}'s root certificate from gateway {gateway}, unused since the move"
+        Step.POINT_TO_SITE, f"Removing app {app}'s root certificate from gateway {gateway}, unused since the move"
     )
     released = yield from _when_gateway_idle(
-        context, progress, "pointToSite", "release_app_certificate", payload, options
+        context, progress, Step.POINT_TO_SITE, release_app_certificate, payload, options
     )
     if released.get("provisioningState") != "Succeeded":
         deadline = options.gateway_deadline_seconds
         yield from wait_provisioned(
-            context, "pointToSite", "gateway", payload, options, deadline, released.get("operation")
+            context, Step.POINT_TO_SITE, "gateway", payload, options, deadline, released.get("operation")
         )
     progress.finish(
-        "pointToSite",
+        Step.POINT_TO_SITE,
         released["result"],
         f"Gateway {gateway} no longer trusts app {app}'s certificate; the gateway itself stays (it may serve others)",
     )
@@ -263,10 +284,12 @@ def _record_failure(
     step: str,
     error: KubelinkError,
     warnings: list[str] | None,
+    options: RunOptions,
 ) -> Flow:
     progress.fail(step, f"Step {step} failed: {error.code}: {error.message}")
     failed = {"spec": spec, "step": step, "error": error.to_json(), "warnings": warnings}
-    yield context.call_activity("record_link_failed", failed)
+    with suppress(StepFailed):  # best effort: the run's Failed output says the same
+        yield from call(context, Step.RECORD, record_link_failed, failed, options)
 
 
 def _failure(step: str, error: KubelinkError) -> Exception:

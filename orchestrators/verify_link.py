@@ -16,9 +16,13 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from activities.drift import record_verification, remediate_link
+from activities.probe import probe_link
+from activities.verify import verify_link_config
 from kubelink.drift import DriftRecord, ProbeOutcome, change_from_json, drift_records, mark_remediated
 from kubelink.errors import PermanentError
 from kubelink.options import RunOptions
+from kubelink.progress import Step
 from orchestrators.flow import Flow, StepFailed, call
 
 bp = df.Blueprint()
@@ -32,12 +36,12 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
     detected_at = context.current_utc_datetime.strftime("%Y-%m-%dT%H:%M:%SZ")
     _status(context, name, "config", f"Checking link {name} against Azure and Kubernetes (read-only)")
     try:
-        checked = yield from call(context, "config", "verify_link_config", {"name": name}, options)
+        checked = yield from call(context, Step.VERIFY, verify_link_config, {"name": name}, options)
         link: dict[str, Any] = checked["result"]
         probe: ProbeOutcome | None = None
         if link["spec"].get("probe"):
             _status(context, name, "probe", f"Probing the private path through app {link['spec']['app']['name']}")
-            probed = yield from call(context, "probe", "probe_link", {"spec": link["spec"]}, options)
+            probed = yield from call(context, Step.PROBE, probe_link, {"spec": link["spec"]}, options)
             probe = ProbeOutcome.from_json(probed["result"])
     except StepFailed as failed:
         return (yield from _record_error(context, name, detected_at, failed.step, failed.error.to_json(), options))
@@ -51,7 +55,7 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
         _status(context, name, "remediate", f"Link {name} drifted; re-provisioning it")
         try:
             started = yield from call(
-                context, "remediate", "remediate_link", {"spec": link["spec"], "options": run.get("options")}, options
+                context, Step.REMEDIATE, remediate_link, {"spec": link["spec"], "options": run.get("options")}, options
             )
         except StepFailed as failed:  # the drift is still worth recording, just not as remediated
             remediation = {"error": failed.error.to_json()}
@@ -62,8 +66,8 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
             records = mark_remediated(records)
     yield from call(
         context,
-        "record",
-        "record_verification",
+        Step.RECORD,
+        record_verification,
         {"name": name, "verifiedAt": detected_at, "records": [r.to_json() for r in records]},
         options,
     )
@@ -89,7 +93,11 @@ def _record_error(
     _status(context, name, "failed", f"Verification of {name} could not finish ({step}): {error['message']}")
     with suppress(StepFailed):  # best effort: the verification's own output still says what went wrong
         yield from call(
-            context, "record", "record_verification", {"name": name, "verifiedAt": verified_at, "error": error}, options
+            context,
+            Step.RECORD,
+            record_verification,
+            {"name": name, "verifiedAt": verified_at, "error": error},
+            options,
         )
     return {"name": name, "verifiedAt": verified_at, "ready": None, "error": error}
 

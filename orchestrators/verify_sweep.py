@@ -3,7 +3,7 @@
 The timer trigger starts it under the fixed id ``verify-sweep`` (one sweep at a time). Each execution
 verifies one batch (``task_all`` over ``verify_link`` sub-orchestrations: no ``*_with_retry`` inside a
 fan-out, SDK issue #603) and then continues as new with the rest, so the history replayed per episode
-stays one batch long however many links there are (durable-protocol.md §5, eternal loops).
+stays one batch long however many links there are (docs/durable.md §5, eternal loops).
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from activities.verify import list_verifiable_links
 from kubelink.options import RunOptions
+from kubelink.progress import Step
 from orchestrators.flow import Flow, call
+from orchestrators.verify_link import verify_link
 
 bp = df.Blueprint()
 
-SWEEP_INSTANCE_ID = "verify-sweep"
 DEFAULT_CONCURRENCY = 10
 
 
@@ -29,7 +31,7 @@ def verify_sweep(context: df.DurableOrchestrationContext) -> Flow:
     tally: dict[str, int] = sweep.get("tally") or {"healthy": 0, "drifted": 0, "failed": 0}
     links: list[str] | None = sweep.get("links")
     if links is None:
-        listed = yield from call(context, "list", "list_verifiable_links", {}, options)
+        listed = yield from call(context, Step.VERIFY, list_verifiable_links, {}, options)
         links = list(listed["result"])
     done: int = sweep.get("done", 0)
     batch = links[done : done + concurrency]
@@ -39,7 +41,7 @@ def verify_sweep(context: df.DurableOrchestrationContext) -> Flow:
     if batch:
         verifications = [
             context.call_sub_orchestrator(
-                "verify_link", {"name": name, "options": sweep.get("options")}, f"{context.instance_id}:{name}"
+                verify_link, {"name": name, "options": sweep.get("options")}, f"{context.instance_id}:{name}"
             )
             for name in batch
         ]

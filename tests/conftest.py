@@ -20,6 +20,8 @@ from local.supervisor import COMPONENTS, Sandbox, World, available_components
 #: What the sandboxes of worlds that ended before the session did granted and refused, per principal
 #: (``record_authorizations``): the least-privilege test reads them with the session world's own.
 AUTHORIZATION_RECORDS: list[dict[str, Any]] = []
+#: the suites that test the local world itself (local/README.md), apart from the product's
+LOCAL_WORLD_SUITES = frozenset({"sandbox", "host", "world"})
 
 
 def record_authorizations(world: World) -> None:
@@ -30,8 +32,13 @@ def record_authorizations(world: World) -> None:
         AUTHORIZATION_RECORDS.append(WorldClient(world.describe()).authorizations())
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``session_last`` run after every other test (they judge what the others did)."""
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the local world's own tests ``local_world`` by their folder, so ``-m`` selects either side alone; run
+    the tests marked ``session_last`` after every other one (they judge what the others did)."""
+    for item in items:
+        parts = item.path.relative_to(item.config.rootpath).parts
+        if len(parts) > 2 and parts[0] == "tests" and parts[1] in LOCAL_WORLD_SUITES:
+            item.add_marker(pytest.mark.local_world)
     items.sort(key=lambda item: item.get_closest_marker("session_last") is not None)
 
 
@@ -102,7 +109,7 @@ def world_env(
 ) -> dict[str, str]:
     """The host's app settings (and its managed identity's variables) as environment variables, for calling product
     code in-process against the world as kubelink's identity."""
-    from kubelink import clients
+    from adapters import clients
 
     settings = _session_world.app_environment()
     for name, value in settings.items():

@@ -8,51 +8,16 @@ plan and drift call the same ``observe_*`` and ``diff_*`` and write nothing, so 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
-
-from kubelink.diff import DiffItem
-
-Action = Literal["create", "update", "none"]
-Result = Literal["created", "updated", "unchanged"]
-
-_RESULTS: dict[Action, Result] = {"create": "created", "update": "updated", "none": "unchanged"}
-
-
-@dataclass(frozen=True)
-class ResourceChange:
-    """What provisioning does (or would do) to one resource: a plan row and an activity's ``result``."""
-
-    step: str
-    resource: str
-    exists: bool
-    changes: tuple[DiffItem, ...]
-
-    @property
-    def action(self) -> Action:
-        if not self.exists:
-            return "create"
-        return "update" if self.changes else "none"
-
-    @property
-    def result(self) -> Result:
-        return _RESULTS[self.action]
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``POST /api/plan`` row: ``{step, resource, action, fields}``."""
-        return {
-            "step": self.step,
-            "resource": self.resource,
-            "action": self.action,
-            "fields": [item.to_json() for item in self.changes],
-        }
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
 class ArmState:
-    """A resource as ARM returns it (REST JSON), or None where ARM answered 404."""
+    """A resource as ARM returns it (REST JSON), or None where ARM answered 404: the base of every ARM-backed
+    state, so ``exists`` and ``provisioning_state`` are read one way."""
 
-    body: Mapping[str, Any] | None
+    body: Mapping[str, Any] | None = field(repr=False)
 
     @property
     def exists(self) -> bool:

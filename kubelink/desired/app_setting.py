@@ -1,4 +1,4 @@
-"""The app setting holding the private address (azure-flow §11).
+"""The app setting holding the private address (docs/azure.md §11).
 
 ``PUT config/appsettings`` replaces *all* settings, so the body is always the listed settings merged with
 ours. Other settings' values are secrets as far as kubelink knows: they are merged, never reported.
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kubelink.diff import DiffItem
+from kubelink.diff import DiffItem, FieldPath
 from kubelink.spec import LinkSpec
 
 
-def setting_field(spec: LinkSpec) -> str:
-    return f"appSettings.{spec.app.setting}"
+def setting_field(spec: LinkSpec) -> FieldPath:
+    return ("appSettings", spec.app.setting)
 
 
 def setting_value(spec: LinkSpec, private_ip: str) -> str:

@@ -1,4 +1,4 @@
-"""A private DNS name for the Service's IP (azure-flow §12): zone, its link to the VNet, and the A record.
+"""A private DNS name for the Service's IP (docs/azure.md §12): zone, its link to the VNet, and the A record.
 
 Pure: states are built from ARM REST JSON, bodies are ARM REST JSON. The zone lives in the VNet's resource
 group. A VNet can be linked to a zone only once, so a link someone else made is adopted as it is (its

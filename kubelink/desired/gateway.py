@@ -3,7 +3,7 @@
 Pure: states are built from ARM REST JSON, bodies are ARM REST JSON. ARM compares names and enums
 case-insensitively, and so does every diff here (``kubelink.diff.diff_fields``).
 
-Ownership, from azure-flow §5 to §8: an existing GatewaySubnet is kept as is (a subnet PUT replaces it); an
+Ownership, from docs/azure.md §5 to §8: an existing GatewaySubnet is kept as is (a subnet PUT replaces it); an
 adopted gateway keeps its own public IP, ipConfigurations, BGP and active-active settings; on the
 point-to-site side kubelink owns the pool and SSTP-only (the platform's requirement for gateway-required
 integration) and needs certificate authentication and the app's root certificate, keeping every other
@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubelink.desired import dig
-from kubelink.diff import DiffItem, diff_fields
+from kubelink.desired import ArmState, dig
+from kubelink.diff import DiffItem, diff_fields, path
 from kubelink.spec import GATEWAY_SUBNET, LinkSpec
 
 SUCCEEDED = "Succeeded"
@@ -36,7 +36,7 @@ def repair(provisioning_state: str | None) -> tuple[DiffItem, ...]:
     per run: the orchestrator fails the link if that operation fails too)."""
     if provisioning_state not in FAILED_STATES:
         return ()
-    return (DiffItem("change", "properties.provisioningState", provisioning_state, SUCCEEDED),)
+    return (DiffItem("change", ("properties", "provisioningState"), provisioning_state, SUCCEEDED),)
 
 
 LEGACY_SKUS = frozenset({f"VpnGw{n}" for n in range(1, 6)})
@@ -49,16 +49,14 @@ P2S = "properties.vpnClientConfiguration"
 
 
 @dataclass(frozen=True)
-class SubnetState:
-    exists: bool
-    address_prefixes: tuple[str, ...] = ()
-    provisioning_state: str | None = None
-
+class SubnetState(ArmState):
     @staticmethod
     def from_arm(body: Mapping[str, Any] | None) -> SubnetState:
-        if body is None:
-            return SubnetState(exists=False)
-        return SubnetState(True, subnet_prefixes(body), dig(body, "properties", "provisioningState"))
+        return SubnetState(body)
+
+    @property
+    def address_prefixes(self) -> tuple[str, ...]:
+        return subnet_prefixes(self.body) if self.body is not None else ()
 
 
 def subnet_prefixes(subnet: Mapping[str, Any]) -> tuple[str, ...]:
@@ -83,17 +81,10 @@ def desired_gateway_subnet(spec: LinkSpec) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class PublicIpState:
-    exists: bool
-    body: Mapping[str, Any] | None = None
-
-    @property
-    def provisioning_state(self) -> str | None:
-        return dig(self.body, "properties", "provisioningState")
-
+class PublicIpState(ArmState):
     @staticmethod
     def from_arm(body: Mapping[str, Any] | None) -> PublicIpState:
-        return PublicIpState(body is not None, body)
+        return PublicIpState(body)
 
 
 def _public_ip_fields(body: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -119,7 +110,7 @@ def diff_public_ip(spec: LinkSpec, state: PublicIpState, gateway: GatewayState) 
 
 
 def zones_for(sku: str) -> list[str] | None:
-    """AZ gateway SKUs get a zone-redundant address (azure-flow §6); other SKUs a regional one."""
+    """AZ gateway SKUs get a zone-redundant address (docs/azure.md §6); other SKUs a regional one."""
     return ["1", "2", "3"] if sku.endswith("AZ") else None
 
 
@@ -172,19 +163,12 @@ def root_certificate_name(spec: LinkSpec) -> str:
 
 
 @dataclass(frozen=True)
-class GatewayState:
-    """The gateway as ARM returns it; its body holds root certificates' data, so it is kept out of reprs."""
-
-    exists: bool
-    body: Mapping[str, Any] | None = field(default=None, repr=False)
+class GatewayState(ArmState):
+    """The gateway as ARM returns it (its body holds root certificates' data: ``ArmState`` keeps it out of reprs)."""
 
     @staticmethod
     def from_arm(body: Mapping[str, Any] | None) -> GatewayState:
-        return GatewayState(body is not None, body)
-
-    @property
-    def provisioning_state(self) -> str | None:
-        return dig(self.body, "properties", "provisioningState")
+        return GatewayState(body)
 
     @property
     def busy(self) -> bool:
@@ -246,7 +230,7 @@ def diff_point_to_site(spec: LinkSpec, state: GatewayState, cert: RootCertificat
         name = root_certificate_name(spec)
         same_name = next((c for c in state.root_certificates if c.name == name), None)
         old = same_name.thumbprint if same_name else None
-        field_name = f"{P2S}.vpnClientRootCertificates[{name}]"
+        field_name = (*path(P2S), "vpnClientRootCertificates", name)
         items.append(DiffItem("change" if old else "add", field_name, old, cert.thumbprint))
     return tuple(items)
 

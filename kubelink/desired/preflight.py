@@ -114,7 +114,7 @@ def check_preflight(spec: LinkSpec, facts: PreflightFacts) -> tuple[FieldError, 
 
 
 def preflight_warnings(spec: LinkSpec, facts: PreflightFacts, today: date) -> list[str]:
-    """Platform retirements of the gateway path (azure-flow §1): reported, not enforced, since Azure's answer after
+    """Platform retirements of the gateway path (docs/azure.md §1): reported, not enforced, since Azure's answer after
     the dates is unconfirmed and Azure has moved such dates before. An existing SSTP gateway gets them too."""
     if spec.integration != "gateway":
         return []
@@ -174,7 +174,7 @@ def _check_new_subnet(field: str, prefix: str, facts: PreflightFacts, vnet: str)
 
 
 def _check_dns_over_gateway(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldError]:
-    """Over point-to-site the app resolves names through the VNet's own DNS servers (azure-flow §12)."""
+    """Over point-to-site the app resolves names through the VNet's own DNS servers (docs/azure.md §12)."""
     if spec.dns and not dig(facts.vnet, "properties", "dhcpOptions", "dnsServers"):
         yield FieldError(
             "dns",

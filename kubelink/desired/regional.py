@@ -1,4 +1,4 @@
-"""Regional ("swift") VNet integration (azure-flow §10), and what moving off gateway-required integration removes.
+"""Regional ("swift") VNet integration (docs/azure.md §10), and what moving off gateway-required integration removes.
 
 Pure: states are built from ARM REST JSON, bodies are ARM REST JSON.
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from kubelink.desired import ArmState, dig
 from kubelink.desired.gateway import GatewayState, repair, root_certificate_name
-from kubelink.diff import DiffItem, diff_fields
+from kubelink.diff import DiffItem, diff_fields, path
 from kubelink.spec import LinkSpec
 
 WEB_DELEGATION = "Microsoft.Web/serverFarms"
@@ -48,7 +48,7 @@ def _service_name(delegation: Mapping[str, Any]) -> str:
 def diff_app_subnet(spec: LinkSpec, state: AppSubnetState) -> tuple[DiffItem, ...]:
     """A missing subnet differs in prefix and delegation; an existing one only in a missing delegation (its prefix
     is checked by pre-flight: a subnet in use cannot be resized), or in a failed last operation (re-sent to repair)."""
-    delegation = DiffItem("add", f"{DELEGATIONS}[{WEB_DELEGATION}]", None, WEB_DELEGATION)
+    delegation = DiffItem("add", (*path(DELEGATIONS), WEB_DELEGATION), None, WEB_DELEGATION)
     if not state.exists:
         assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
         return (*diff_fields({"properties.addressPrefix": spec.app.subnet.prefix}, None), delegation)
@@ -104,7 +104,7 @@ def diff_regional_connection(spec: LinkSpec, state: RegionalState) -> tuple[Diff
         {"properties.subnetResourceId": spec.app_subnet_id}, {"properties.subnetResourceId": state.subnet_id}
     )
     if state.gateway_connection:
-        field = f"virtualNetworkConnections[{spec.network.virtual_network}]"
+        field = ("virtualNetworkConnections", spec.network.virtual_network)
         items += (DiffItem("remove", field, "gateway-required", None),)
     return items
 
@@ -127,7 +127,7 @@ def diff_released_certificate(spec: LinkSpec, gateway: GatewayState) -> tuple[Di
         return ()
     return (
         DiffItem(
-            "remove", f"properties.vpnClientConfiguration.vpnClientRootCertificates[{name}]", kept.thumbprint, None
+            "remove", ("properties", "vpnClientConfiguration", "vpnClientRootCertificates", name), kept.thumbprint, None
         ),
     )
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubelink.desired import dig
-from kubelink.diff import DiffItem
+from kubelink.diff import DiffItem, FieldPath, path
 from kubelink.spec import LinkSpec
 
 INTERNAL = "service.beta.kubernetes.io/azure-load-balancer-internal"
@@ -81,14 +81,14 @@ def desired_service(spec: LinkSpec) -> dict[str, Any]:
 def diff_service(spec: LinkSpec, state: ServiceState) -> tuple[DiffItem, ...]:
     """Owned fields that differ, compared exactly (Kubernetes labels and names are case-sensitive)."""
     items = [
-        _item(f'metadata.annotations["{key}"]', state.annotations.get(key), want)
+        _item(("metadata", "annotations", key), state.annotations.get(key), want)
         for key, want in desired_annotations(spec).items()
     ]
-    items.append(_item("spec.type", state.type, LOAD_BALANCER))
-    items.append(_item("spec.selector", dict(state.selector) or None, dict(spec.kubernetes.selector)))
+    items.append(_item(path("spec.type"), state.type, LOAD_BALANCER))
+    items.append(_item(path("spec.selector"), dict(state.selector) or None, dict(spec.kubernetes.selector)))
     want_ports = _comparable_ports(desired_ports(spec), spec)
     have_ports = _comparable_ports(state.ports, spec)
-    items.append(_item("spec.ports", have_ports or None, want_ports))
+    items.append(_item(path("spec.ports"), have_ports or None, want_ports))
     return tuple(item for item in items if item is not None)
 
 
@@ -127,7 +127,7 @@ def _comparable_ports(ports: Any, spec: LinkSpec) -> list[dict[str, Any]]:
     return sorted(projected, key=lambda p: (p["port"], p["protocol"]))
 
 
-def _item(name: str, have: Any, want: Any) -> DiffItem | None:
+def _item(name: FieldPath, have: Any, want: Any) -> DiffItem | None:
     if have == want:
         return None
     return DiffItem("add" if have is None else "change", name, have, want)

@@ -1,4 +1,4 @@
-"""Gateway-required VNet integration on the app side (azure-flow §9.1, §9.3 to §9.5).
+"""Gateway-required VNet integration on the app side (docs/azure.md §9.1, §9.3 to §9.5).
 
 The app's VNet connection (``sites/{app}/virtualNetworkConnections/{vnet}``) is declared first, so its
 ``certBlob`` can go into the gateway's first PUT; once the gateway trusts it, the VPN client package is
@@ -71,10 +71,12 @@ def diff_app_gateway(spec: LinkSpec, state: AppGatewayState) -> tuple[DiffItem, 
     vnet = spec.network.virtual_network
     items = list(diff_fields({"siteConfig.vnetName": vnet}, {"siteConfig.vnetName": state.app_vnet_name or None}))
     if state.connection.resync_required:
-        items.append(DiffItem("change", "properties.resyncRequired", True, False))
+        items.append(DiffItem("change", ("properties", "resyncRequired"), True, False))
     if not state.gateway_trusts_app:
         cert = state.connection.certificate
         items.append(
-            DiffItem("add", "gateway.vpnClientRootCertificates", None, cert.thumbprint if cert else "app certificate")
+            DiffItem(
+                "add", ("gateway", "vpnClientRootCertificates"), None, cert.thumbprint if cert else "app certificate"
+            )
         )
     return tuple(items)

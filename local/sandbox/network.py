@@ -3,7 +3,7 @@
 Shapes and LRO headers follow the azure-mgmt-network recordings (tests/data/recordings): PUT → 201/200 with
 ``provisioningState: Updating`` and ``Azure-AsyncOperation`` (plus ``Azure-AsyncNotification`` on VNets,
 public IPs and gateways), DELETE and POST actions → 202 with ``Location`` (and ``Azure-AsyncOperation`` where
-recorded). The 400s are those Azure gives for the rules in reference/azure-flow.md.
+recorded). The 400s are those Azure gives for the rules in docs/azure.md.
 """
 
 from __future__ import annotations

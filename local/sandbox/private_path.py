@@ -2,7 +2,7 @@
 
 ``evaluate`` is pure: it judges ``PathFacts`` (what the world looks like from one app) and names the first
 broken part, the way a network that is not wired up fails somewhere specific. ``gather`` reads those facts
-from the sandbox's world. The gateway-required path needs every handshake step of reference/azure-flow.md §9
+from the sandbox's world. The gateway-required path needs every handshake step of docs/azure.md §9
 to have happened in order; the regional path needs a subnet delegated to ``Microsoft.Web/serverFarms``.
 """
 

@@ -239,7 +239,7 @@ def put_connection(cloud: Cloud, req: Request) -> Response:
 
 
 def _check_gateway_integration(world: World, site: Json, vnet_name: str, vnet_id: str) -> None:
-    """App Service's rules for gateway-required integration (reference/azure-flow.md §9.6)."""
+    """App Service's rules for gateway-required integration (docs/azure.md §9.6)."""
     parsed = ids.parse(vnet_id) if vnet_id else None
     if parsed is None or parsed.full_type.lower() != ids.VNET_TYPE.lower():
         raise app_service_bad_request(f"The vnetResourceId '{vnet_id}' is not a virtual network resource id.")

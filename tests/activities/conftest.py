@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from kubelink import clients
+from adapters import clients
 from local.cluster import Cluster
 from local.sandbox import Sandbox, Settings
 from tests.activities.helpers import Arm, kube_api

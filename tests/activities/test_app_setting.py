@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from activities.app_setting import ensure_app_setting
-from kubelink.clients import web_client
+from adapters.clients import web_client
 from tests.activities.helpers import Arm
 from tests.activities.specs import SUBSCRIPTION, payload
 
@@ -21,7 +21,7 @@ def test_setting_is_merged_with_the_others_and_written_once(arm: Arm):
     assert first == {
         "ok": True,
         "result": "created",
-        "changes": [{"field": "appSettings.PrivateAddress", "expected": "10.240.16.25", "actual": None}],
+        "changes": [{"field": "appSettings.PrivateAddress", "op": "add", "expected": "10.240.16.25", "actual": None}],
     }
     assert settings() == {"WEBSITE_NODE_DEFAULT_VERSION": "~20", "Greeting": "hello", "PrivateAddress": "10.240.16.25"}
     (put,) = arm.arm_writes()

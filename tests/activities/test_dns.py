@@ -7,7 +7,7 @@ from typing import Any
 from azure.mgmt.privatedns.models import RecordSet, VirtualNetworkLink
 
 from activities.dns import ensure_dns_link, ensure_dns_record, ensure_dns_zone
-from kubelink.clients import privatedns_client
+from adapters.clients import privatedns_client
 from tests.activities.helpers import Arm, settle
 from tests.activities.specs import SUBSCRIPTION, link_spec, payload
 

@@ -10,7 +10,7 @@ from azure.mgmt.network.models import VirtualNetworkGateway
 
 from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
 from activities.vnet_integration import connect_app_gateway, ensure_app_vnet_connection
-from kubelink.clients import network_client, web_client
+from adapters.clients import network_client, web_client
 from kubelink.desired.gateway import RootCertificate
 from tests.activities.helpers import Arm, root_certificate, settle
 from tests.activities.specs import SUBSCRIPTION, payload

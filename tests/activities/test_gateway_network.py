@@ -14,7 +14,9 @@ def test_missing_gateway_subnet_is_created_once_then_left_alone(arm: Arm):
     first = ensure_gateway_subnet(link)
     assert first["ok"], first
     assert (first["result"], first["provisioningState"]) == ("created", "Updating")
-    assert first["changes"] == [{"field": "properties.addressPrefix", "expected": "10.240.255.0/27", "actual": None}]
+    assert first["changes"] == [
+        {"field": "properties.addressPrefix", "op": "add", "expected": "10.240.255.0/27", "actual": None}
+    ]
     assert first["operation"].startswith(arm.arm)
     (put,) = arm.arm_writes()
     assert put["path"].endswith(GATEWAY_SUBNET_PATH)

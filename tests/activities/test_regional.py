@@ -12,7 +12,7 @@ from azure.mgmt.network.models import Subnet, VirtualNetworkGateway
 from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
 from activities.regional import connect_app_regional, ensure_app_subnet, release_app_certificate
 from activities.vnet_integration import ensure_app_vnet_connection
-from kubelink.clients import network_client, web_client
+from adapters.clients import network_client, web_client
 from tests.activities.helpers import Arm, root_certificate, settle
 from tests.activities.specs import SUBSCRIPTION, payload
 

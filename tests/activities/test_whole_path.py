@@ -72,7 +72,7 @@ def test_a_failed_gateway_is_repaired_by_one_write(arm: Arm):
     repaired = ensure_gateway(link)
     assert (repaired["result"], repaired["pointToSite"]) == ("updated", "unchanged")
     assert repaired["changes"] == [
-        {"field": "properties.provisioningState", "expected": "Succeeded", "actual": "Failed"}
+        {"field": "properties.provisioningState", "op": "change", "expected": "Succeeded", "actual": "Failed"}
     ]
     assert len(arm.arm_writes()) == 1
     assert settle(link, "gateway")["provisioningState"] == "Succeeded"

@@ -79,7 +79,7 @@ def test_fresh_link_provisions_through_transient_faults(kubelink: Kubelink) -> N
         "privateAddress": "10.240.16.25",
         "steps": {step: "created" for step in STEPS},
     }
-    # customStatus moved through the steps in PRODUCT.md's order, never back, and ended with all of them done
+    # customStatus moved through the steps in the README's order, never back, and ended with all of them done
     order = [STEPS.index(s["step"]) for s in seen if s.get("step") in STEPS]
     assert order == sorted(order) and {0, 1} <= set(order)  # the IP and gateway waits are long enough to see
     assert all(set(s["steps"]) == set(STEPS) and s["message"] for s in seen)

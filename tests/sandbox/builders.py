@@ -55,7 +55,7 @@ def gateway_body(
     protocols: tuple[str, ...] = ("SSTP",),
     root_certs: dict[str, str] | None = None,
 ) -> nm.VirtualNetworkGateway:
-    """The gateway kubelink PUTs (reference/azure-flow.md §7 and §8), as REST JSON."""
+    """The gateway kubelink PUTs (docs/azure.md §7 and §8), as REST JSON."""
     props: dict[str, object] = {
         "gatewayType": "Vpn",
         "vpnType": "RouteBased",

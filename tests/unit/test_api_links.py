@@ -20,9 +20,9 @@ import azure.functions as func
 import pytest
 from azure.durable_functions.models.utils import http_utils
 
+from adapters.store import LinkStore
 from api import links
 from kubelink.conditions import READY, Condition
-from kubelink.store import LinkStore
 from local.azurite import Azurite
 from tests.unit.samples import BASE, SUB
 from tests.unit.stub_server import Answer, StubServer, arm_failure, paths
@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def binding(rpc_base: str) -> str:
-    """The durableClient binding JSON the Functions host hands a client function (durable-protocol.md §3.1)."""
+    """The durableClient binding JSON the Functions host hands a client function (docs/durable.md §3)."""
     base = "http://127.0.0.1:7071/runtime/webhooks/durabletask"
     query = f"taskHub={HUB}&connection=Storage&code=K"
     return json.dumps(
@@ -341,7 +341,7 @@ def test_storage_down_is_503(monkeypatch: pytest.MonkeyPatch) -> None:
         f"TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1"
     )
     unreachable = LinkStore(TableServiceClient.from_connection_string(connection, retry_total=0))
-    monkeypatch.setattr("kubelink.store.LinkStore.from_env", lambda: unreachable)
+    monkeypatch.setattr("adapters.store.LinkStore.from_env", lambda: unreachable)
     response = call(links.list_links, req=request("GET", "links"))
     assert response.status_code == 503
     assert answer(response)["error"]["code"] == "ConnectionFailed"
@@ -412,7 +412,7 @@ def test_plan_answers_the_planners_changes(env: None, name: str, monkeypatch: py
         seen.append(spec.name)
         return {"changes": [{"step": "service", "resource": "default/x", "action": "create", "fields": []}]}
 
-    monkeypatch.setattr("kubelink.planning.plan", plan)
+    monkeypatch.setattr("activities.planning.plan", plan)
     response = call(links.plan_link_http, req=request("POST", "plan", spec_body(name)))
     assert response.status_code == 200
     assert answer(response)["changes"][0]["action"] == "create"
@@ -426,7 +426,7 @@ def test_plan_refusals_read_nothing(
     def plan(spec: Any) -> dict[str, Any]:
         raise AssertionError("a refused plan must not read Azure")
 
-    monkeypatch.setattr("kubelink.planning.plan", plan)
+    monkeypatch.setattr("activities.planning.plan", plan)
     monkeypatch.setenv("KUBELINK_ALLOWED_SCOPES", "/subscriptions/00000000-0000-0000-0000-000000000001")
     response = call(links.plan_link_http, req=request("POST", "plan", body or spec_body(name)))
     assert response.status_code == status
@@ -441,7 +441,7 @@ def test_plan_reports_the_platforms_refusal(env: None, name: str, monkeypatch: p
     def plan(spec: Any) -> dict[str, Any]:
         raise refusal
 
-    monkeypatch.setattr("kubelink.planning.plan", plan)
+    monkeypatch.setattr("activities.planning.plan", plan)
     response = call(links.plan_link_http, req=request("POST", "plan", spec_body(name)))
     assert isinstance(refusal, HttpResponseError)
     assert response.status_code == 502
@@ -455,13 +455,13 @@ def test_plan_unreachable_platform_is_503_and_a_bug_is_500(
     def unreachable(spec: Any) -> dict[str, Any]:
         raise ConnectionRefusedError("connection refused")
 
-    monkeypatch.setattr("kubelink.planning.plan", unreachable)
+    monkeypatch.setattr("activities.planning.plan", unreachable)
     assert call(links.plan_link_http, req=request("POST", "plan", spec_body(name))).status_code == 503
 
     def buggy(spec: Any) -> dict[str, Any]:
         raise KeyError("properties")
 
-    monkeypatch.setattr("kubelink.planning.plan", buggy)
+    monkeypatch.setattr("activities.planning.plan", buggy)
     response = call(links.plan_link_http, req=request("POST", "plan", spec_body(name)))
     assert response.status_code == 500
     assert answer(response)["error"] == {
@@ -497,7 +497,7 @@ def test_routes_and_auth_levels() -> None:
 def test_importing_the_app_loads_no_sdk() -> None:
     """function_app is imported on every cold start: no azure.mgmt, kubernetes or tables SDK may come with it."""
     probe = (
-        "import sys, function_app, kubelink.clients, kubelink.store, kubelink.settings, kubelink.validation;"
+        "import sys, function_app, adapters.clients, adapters.store, adapters.settings, kubelink.validation;"
         "print('\\n'.join(sorted(sys.modules)))"
     )
     loaded = subprocess.run(

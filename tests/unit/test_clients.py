@@ -19,8 +19,8 @@ from azure.core.exceptions import (
 from azure.core.rest import HttpRequest
 from azure.identity import CredentialUnavailableError, DefaultAzureCredential
 
-from kubelink import clients
-from kubelink.clients import arm_audience, arm_credential, arm_error
+from adapters import clients
+from adapters.clients import arm_audience, arm_credential, arm_error
 from kubelink.errors import PermanentError, TransientError
 from kubelink.validation import parse_link_spec
 from tests.unit.samples import BASE, KUBECONFIG, SUB

@@ -11,7 +11,7 @@ SETTINGS = {"WEBSITE_NODE_DEFAULT_VERSION": "~20", "Greeting": "hello"}
 def test_absent_setting_is_added_and_others_kept():
     spec = link_spec()
     (change,) = diff_app_setting(spec, SETTINGS, "10.240.16.25")
-    assert (change.op, change.field, change.old, change.new) == (
+    assert (change.op, change.field_text, change.old, change.new) == (
         "add",
         "appSettings.PrivateAddress",
         None,

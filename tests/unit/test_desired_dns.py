@@ -20,9 +20,9 @@ SPEC = link_spec(dns={"zone": "kubelink.internal", "record": "orders"})
 
 
 def test_missing_zone_and_link_are_created_global_with_registration_off():
-    assert [(i.field, i.new) for i in diff_zone(DnsResourceState(None))] == [("location", "global")]
+    assert [(i.field_text, i.new) for i in diff_zone(DnsResourceState(None))] == [("location", "global")]
     missing = link_to_vnet(SPEC, [])
-    assert {i.field: i.new for i in diff_zone_link(SPEC, missing)} == {
+    assert {i.field_text: i.new for i in diff_zone_link(SPEC, missing)} == {
         "properties.virtualNetwork.id": SPEC.vnet_id,
         "properties.registrationEnabled": False,
     }
@@ -47,7 +47,7 @@ def test_someone_elses_link_to_the_vnet_is_adopted_as_it_is():
 
 def test_the_record_names_the_ip_alone_with_ttl_300_keeping_its_metadata():
     assert record_id(SPEC).endswith("/privateDnsZones/kubelink.internal/A/orders")
-    assert {i.field: (i.old, i.new) for i in diff_a_record(ARecordState(None), "10.240.16.25")} == {
+    assert {i.field_text: (i.old, i.new) for i in diff_a_record(ARecordState(None), "10.240.16.25")} == {
         "properties.ttl": (None, 300),
         "properties.aRecords": (None, ["10.240.16.25"]),
     }
@@ -61,7 +61,7 @@ def test_the_record_names_the_ip_alone_with_ttl_300_keeping_its_metadata():
         }
     )
     (item,) = diff_a_record(drifted, "10.240.16.25")
-    assert (item.field, item.old, item.new) == (
+    assert (item.field_text, item.old, item.new) == (
         "properties.aRecords",
         ["10.240.16.99", "10.240.16.25"],
         ["10.240.16.25"],

@@ -59,7 +59,7 @@ def existing_gateway(**p2s: object) -> dict:
 def test_missing_gateway_subnet_is_created_with_the_spec_prefix():
     spec = link_spec()
     (change,) = diff_gateway_subnet(spec, SubnetState.from_arm(None))
-    assert (change.op, change.field, change.new) == ("add", "properties.addressPrefix", "10.240.255.0/27")
+    assert (change.op, change.field_text, change.new) == ("add", "properties.addressPrefix", "10.240.255.0/27")
     assert desired_gateway_subnet(spec) == {"name": "GatewaySubnet", "properties": {"addressPrefix": "10.240.255.0/27"}}
 
 
@@ -72,7 +72,7 @@ def test_existing_gateway_subnet_is_kept_whatever_its_prefix():
 def test_public_ip_is_standard_static_ipv4_and_zone_redundant_for_az_skus():
     spec = link_spec()
     missing = PublicIpState.from_arm(None)
-    assert {c.field for c in diff_public_ip(spec, missing, NO_GATEWAY)} == {
+    assert {c.field_text for c in diff_public_ip(spec, missing, NO_GATEWAY)} == {
         "sku.name",
         "properties.publicIPAllocationMethod",
         "properties.publicIPAddressVersion",
@@ -95,7 +95,7 @@ def test_existing_public_ip_is_compared_case_insensitively_and_fixed_in_place():
     }
     state = PublicIpState.from_arm(body)
     (change,) = diff_public_ip(link_spec(), state, NO_GATEWAY)
-    assert (change.field, change.old, change.new) == ("properties.publicIPAllocationMethod", "Dynamic", "Static")
+    assert (change.field_text, change.old, change.new) == ("properties.publicIPAllocationMethod", "Dynamic", "Static")
     fixed = public_ip_body(link_spec(), state, None)
     assert fixed["tags"] == {"owner": "ops"}
     assert fixed["properties"]["publicIPAllocationMethod"] == "Static"
@@ -141,7 +141,7 @@ def test_missing_gateway_diffs_as_adds_for_gateway_and_point_to_site():
     spec = link_spec()
     assert {c.op for c in diff_gateway(spec, NO_GATEWAY)} == {"add"}
     p2s = diff_point_to_site(spec, NO_GATEWAY, APP_CERT)
-    assert {c.field.rsplit(".", 1)[-1] for c in p2s} == {
+    assert {c.field_text.rsplit(".", 1)[-1] for c in p2s} == {
         "addressPrefixes",
         "vpnClientProtocols",
         "vpnAuthenticationTypes",
@@ -153,7 +153,7 @@ def test_adopted_gateway_is_updated_only_where_it_differs_keeping_others_root_ce
     spec = link_spec()
     state = GatewayState.from_arm(existing_gateway())
     assert diff_gateway(spec, state) == ()
-    changes = {c.field: c for c in diff_point_to_site(spec, state, APP_CERT)}
+    changes = {c.field_text: c for c in diff_point_to_site(spec, state, APP_CERT)}
     assert set(changes) == {
         "properties.vpnClientConfiguration.vpnClientProtocols",
         "properties.vpnClientConfiguration.vpnClientRootCertificates[kubelink-kubelink-demo]",
@@ -183,7 +183,7 @@ def test_app_certificate_already_trusted_under_another_name_is_no_change():
 def test_renewed_certificate_replaces_the_stale_one_of_the_same_name():
     stale = root("kubelink-kubelink-demo", b"0\x82old")
     state = GatewayState.from_arm(existing_gateway(vpnClientRootCertificates=[root("ops-root", OTHER_DER), stale]))
-    change = next(c for c in diff_point_to_site(link_spec(), state, APP_CERT) if "RootCertificates" in c.field)
+    change = next(c for c in diff_point_to_site(link_spec(), state, APP_CERT) if "RootCertificates" in c.field_text)
     assert change.op == "change"
     assert change.old == hashlib.sha1(b"0\x82old").hexdigest().upper()
     certs = gateway_body(link_spec(), state, APP_CERT, None)["properties"]["vpnClientConfiguration"][
@@ -199,8 +199,8 @@ def test_changed_pool_and_sku_are_diffed():
     state = GatewayState.from_arm(existing_gateway(vpnClientAddressPool={"addressPrefixes": ["192.168.0.0/24"]}))
     spec = link_spec(gateway={"sku": "VpnGw2AZ"})
     (sku,) = diff_gateway(spec, state)
-    assert (sku.field, sku.old, sku.new) == ("properties.sku.name", "VpnGw1AZ", "VpnGw2AZ")
-    pool = next(c for c in diff_point_to_site(spec, state, APP_CERT) if "Pool" in c.field)
+    assert (sku.field_text, sku.old, sku.new) == ("properties.sku.name", "VpnGw1AZ", "VpnGw2AZ")
+    pool = next(c for c in diff_point_to_site(spec, state, APP_CERT) if "Pool" in c.field_text)
     assert (pool.old, pool.new) == (["192.168.0.0/24"], ["172.16.100.0/24"])
     assert gateway_body(spec, state, APP_CERT, None)["properties"]["sku"] == {"name": "VpnGw2AZ", "tier": "VpnGw2AZ"}
 

@@ -41,7 +41,7 @@ def adopted(*services: str) -> AppSubnetState:
 
 def test_a_missing_subnet_is_created_delegated_to_app_service():
     missing = AppSubnetState(None)
-    assert [(i.field, i.new) for i in diff_app_subnet(SPEC, missing)] == [
+    assert [(i.field_text, i.new) for i in diff_app_subnet(SPEC, missing)] == [
         ("properties.addressPrefix", "10.240.32.0/27"),
         ("properties.delegations[Microsoft.Web/serverFarms]", "Microsoft.Web/serverFarms"),
     ]
@@ -57,7 +57,7 @@ def test_a_missing_subnet_is_created_delegated_to_app_service():
 def test_an_adopted_subnet_gains_the_delegation_and_loses_nothing():
     state = adopted("Microsoft.ContainerInstance/containerGroups")
     (item,) = diff_app_subnet(SPEC, state)
-    assert item.field == "properties.delegations[Microsoft.Web/serverFarms]"
+    assert item.field_text == "properties.delegations[Microsoft.Web/serverFarms]"
     body = app_subnet_body(SPEC, state)
     props = body["properties"]
     assert props["networkSecurityGroup"] == NSG and props["routeTable"] == {"id": "/subscriptions/x/rt"}
@@ -71,7 +71,7 @@ def test_an_adopted_subnet_gains_the_delegation_and_loses_nothing():
 def test_a_delegated_subnet_is_converged_unless_its_last_operation_failed():
     assert diff_app_subnet(SPEC, adopted("microsoft.web/serverfarms")) == ()
     failed = AppSubnetState({"name": "app-subnet", "properties": {"provisioningState": "Failed"}})
-    assert [i.field for i in diff_app_subnet(SPEC, failed)] == [
+    assert [i.field_text for i in diff_app_subnet(SPEC, failed)] == [
         "properties.delegations[Microsoft.Web/serverFarms]",
         "properties.provisioningState",
     ]
@@ -82,7 +82,7 @@ def test_the_regional_connection_names_the_subnet_and_replaces_a_gateway_connect
     connected = RegionalState.from_arm({"properties": {"subnetResourceId": SPEC.app_subnet_id.upper()}}, None)
     assert diff_regional_connection(SPEC, connected) == ()
     moving = RegionalState.from_arm({"properties": {"subnetResourceId": None}}, {"name": "kube-vnet"})
-    assert [(i.op, i.field) for i in diff_regional_connection(SPEC, moving)] == [
+    assert [(i.op, i.field_text) for i in diff_regional_connection(SPEC, moving)] == [
         ("add", "properties.subnetResourceId"),
         ("remove", "virtualNetworkConnections[kube-vnet]"),
     ]
@@ -103,7 +103,7 @@ def test_only_kubelinks_certificate_for_the_app_is_released():
     )
     (item,) = diff_released_certificate(SPEC, gateway)
     assert (item.op, item.new) == ("remove", None)
-    assert item.field.endswith("vpnClientRootCertificates[kubelink-kubelink-demo]")
+    assert item.field_text.endswith("vpnClientRootCertificates[kubelink-kubelink-demo]")
     body = gateway_without_certificate(SPEC, gateway)
     assert [c["name"] for c in body["properties"]["vpnClientConfiguration"]["vpnClientRootCertificates"]] == ["theirs"]
     released = GatewayState.from_arm(body)

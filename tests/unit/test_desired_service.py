@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from kubelink.desired import ResourceChange
 from kubelink.desired.service import (
     INTERNAL,
     INTERNAL_SUBNET,
@@ -12,6 +11,7 @@ from kubelink.desired.service import (
     diff_service,
     service_patch,
 )
+from kubelink.diff import ResourceChange
 from tests.activities.specs import link_spec
 
 FOREIGN = "prometheus.io/scrape"
@@ -55,10 +55,10 @@ def test_missing_service_is_all_adds_and_a_create():
     spec = link_spec()
     changes = diff_service(spec, ServiceState.from_api(None))
     assert {c.op for c in changes} == {"add"}
-    assert {c.field for c in changes} == {
-        f'metadata.annotations["{INTERNAL}"]',
-        f'metadata.annotations["{INTERNAL_SUBNET}"]',
-        f'metadata.annotations["{IPV4}"]',
+    assert {c.field_text for c in changes} == {
+        f"metadata.annotations[{INTERNAL}]",
+        f"metadata.annotations[{INTERNAL_SUBNET}]",
+        f"metadata.annotations[{IPV4}]",
         "spec.type",
         "spec.selector",
         "spec.ports",
@@ -87,7 +87,7 @@ def test_unwanted_selector_keys_are_nulled_and_extra_ports_deleted_without_touch
     body = observed(selector={"app": "orders", "tier": "old"})
     body["spec"]["ports"].append({"name": "debug", "port": 9000, "targetPort": 9000, "protocol": "TCP", "nodePort": 1})
     state = ServiceState.from_api(body)
-    assert {c.field for c in diff_service(link_spec(), state)} == {"spec.selector", "spec.ports"}
+    assert {c.field_text for c in diff_service(link_spec(), state)} == {"spec.selector", "spec.ports"}
     patch = service_patch(link_spec(), state)
     assert patch == {
         "spec": {
@@ -103,7 +103,7 @@ def test_unwanted_selector_keys_are_nulled_and_extra_ports_deleted_without_touch
 def test_changed_target_port_is_a_change_of_the_ports():
     body = observed(ports=[{"name": "http", "port": 80, "targetPort": 80, "protocol": "TCP", "nodePort": 30080}])
     (change,) = diff_service(link_spec(), ServiceState.from_api(body))
-    assert change.field == "spec.ports"
+    assert change.field_text == "spec.ports"
     assert change.old == [{"port": 80, "targetPort": 80, "protocol": "TCP", "name": "http"}]
     assert change.new == [{"port": 80, "targetPort": 8080, "protocol": "TCP", "name": "http"}]
 
@@ -122,4 +122,4 @@ def test_port_order_and_unnamed_spec_ports_do_not_count_as_drift():
 def test_selector_values_are_case_sensitive():
     body = observed(selector={"app": "Orders"})
     (change,) = diff_service(link_spec(), ServiceState.from_api(body))
-    assert (change.field, change.old, change.new) == ("spec.selector", {"app": "Orders"}, {"app": "orders"})
+    assert (change.field_text, change.old, change.new) == ("spec.selector", {"app": "Orders"}, {"app": "orders"})

@@ -49,7 +49,7 @@ def test_converged_when_connected_trusted_and_named_in_site_config():
 
 def test_every_reason_to_hand_the_package_again_is_a_change():
     state = AppGatewayState(connection(resyncRequired=True), gateway(), None)
-    fields = {c.field: c for c in diff_app_gateway(link_spec(), state)}
+    fields = {c.field_text: c for c in diff_app_gateway(link_spec(), state)}
     assert set(fields) == {"siteConfig.vnetName", "properties.resyncRequired", "gateway.vpnClientRootCertificates"}
     certificate = connection().certificate
     assert certificate is not None

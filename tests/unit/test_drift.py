@@ -1,7 +1,6 @@
 """Drift records and the Ready verdict from check differences and the probe's answer."""
 
-from kubelink.desired import ResourceChange
-from kubelink.diff import DiffItem
+from kubelink.diff import DiffItem, ResourceChange, path
 from kubelink.drift import DriftRecord, ProbeOutcome, change_from_json, drift_records, mark_remediated, verdict
 
 AT = "2026-01-01T00:00:00Z"
@@ -10,7 +9,7 @@ SETTINGS = "/subscriptions/s/resourceGroups/apps-rg/providers/Microsoft.Web/site
 
 def _setting_changed() -> ResourceChange:
     return ResourceChange(
-        "appSetting", SETTINGS, True, (DiffItem("change", "PrivateAddress", "10.9.9.9", "10.240.16.25"),)
+        "appSetting", SETTINGS, True, (DiffItem("change", path("PrivateAddress"), "10.9.9.9", "10.240.16.25"),)
     )
 
 
@@ -20,8 +19,8 @@ def test_one_config_record_per_differing_field() -> None:
         "gw",
         True,
         (
-            DiffItem("add", "rootCertificate", None, "MIIC"),
-            DiffItem("change", "vpnClientProtocols", ["IkeV2"], ["SSTP"]),
+            DiffItem("add", path("rootCertificate"), None, "MIIC"),
+            DiffItem("change", path("vpnClientProtocols"), ["IkeV2"], ["SSTP"]),
         ),
     )
     records = drift_records(
@@ -78,7 +77,9 @@ def test_failed_probe_is_one_connectivity_record_with_status_or_reason() -> None
 
 
 def test_missing_resource_is_one_exists_record_not_one_per_field() -> None:
-    deleted = ResourceChange("service", "default/orders", False, (DiffItem("add", "spec.type", None, "LoadBalancer"),))
+    deleted = ResourceChange(
+        "service", "default/orders", False, (DiffItem("add", path("spec.type"), None, "LoadBalancer"),)
+    )
     (record,) = drift_records("orders", AT, [deleted], None)
     assert (record.resource, record.field, record.expected, record.actual) == ("default/orders", "exists", True, False)
 

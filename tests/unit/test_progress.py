@@ -1,4 +1,4 @@
-"""The status a user follows: customStatus and output shapes of PRODUCT.md, and run timing."""
+"""The status a user follows: customStatus and output shapes of the README ("What a run does"), and run timing."""
 
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ import base64
 
 import pytest
 
-from kubelink import settings
+from adapters import settings
+from adapters.settings import InvalidSetting
 from kubelink.errors import PermanentError
-from kubelink.settings import InvalidSetting
 from kubelink.spec import LinkSpec
 from kubelink.validation import parse_link_spec
 from tests.unit.samples import BASE, KUBECONFIG, SUB

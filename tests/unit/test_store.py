@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.settings import InvalidSetting
+from adapters.store import MAX_PROPERTY_CHARS, LinkNotFound, LinkStore
 from kubelink.conditions import READY, Condition
 from kubelink.drift import DriftRecord
-from kubelink.settings import InvalidSetting
-from kubelink.store import MAX_PROPERTY_CHARS, LinkNotFound, LinkStore
 from local.azurite import Azurite
 
 T0 = datetime(2026, 1, 31, 12, 0, 0, tzinfo=UTC)
@@ -199,7 +199,7 @@ def test_identity_based_storage_uses_the_apps_credential_and_no_key(
     setting: str, value: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """infra/ deploys the identity-based connection (no account key anywhere)."""
-    from kubelink.clients import arm_credential
+    from adapters.clients import arm_credential
 
     monkeypatch.delenv("AzureWebJobsStorage", raising=False)
     monkeypatch.setenv(setting, value)

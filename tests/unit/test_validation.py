@@ -1,4 +1,4 @@
-"""parse_link_spec: every rule of PRODUCT.md's spec table, and a hostile corpus where each body must be refused
+"""parse_link_spec: every rule of the README's spec table, and a hostile corpus where each body must be refused
 naming exactly the bad fields (and only them)."""
 
 from __future__ import annotations

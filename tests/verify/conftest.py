@@ -71,9 +71,9 @@ def kubelink(drift_world: World) -> Kubelink:
 
 @pytest.fixture
 def world_env(drift_world: World, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The host's app settings and managed identity in this process, to call product code (``kubelink.planning``)
+    """The host's app settings and managed identity in this process, to call product code (``activities.planning``)
     in-process as kubelink's identity."""
-    from kubelink import clients
+    from adapters import clients
 
     settings = drift_world.app_environment()
     for name, value in settings.items():

@@ -81,7 +81,7 @@ def service_version(kubelink: Kubelink) -> str | None:
 
 
 def test_plan_writes_nothing_and_matches_what_provisioning_then_does(kubelink: Kubelink, world_env: Any) -> None:
-    from kubelink.planning import plan
+    from activities.planning import plan
 
     kubelink.reset_requests()
     rows = plan(SPEC)["changes"]
@@ -186,7 +186,7 @@ def test_service_deleted_and_recreated_with_a_new_ip(kubelink: Kubelink) -> None
     resource = f"{NAMESPACE}/{SERVICE}"
     moved = record(output, resource, "status.loadBalancer.ingress[0].ip")
     assert (moved["expected"], moved["actual"]) == (address, new_ip)
-    assert record(output, resource, f'metadata.annotations["{IPV4}"]')["actual"] is None
+    assert record(output, resource, f"metadata.annotations[{IPV4}]")["actual"] is None
     connectivity(output)
     remediated(kubelink, output)
 

@@ -69,7 +69,14 @@ def verify_link_config(payload: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "error": error}
     fields = []
     if name.startswith(("drifted-", "fixme-")):
-        fields = [{"field": "appSettings.PrivateAddress", "expected": "10.240.16.25", "actual": "10.240.16.99"}]
+        fields = [
+            {
+                "field": "appSettings.PrivateAddress",
+                "op": "change",
+                "expected": "10.240.16.25",
+                "actual": "10.240.16.99",
+            }
+        ]
     row = {"step": "appSetting", "resource": SETTINGS, "action": "update" if fields else "none", "fields": fields}
     return {"ok": True, "result": {"spec": _spec(name), "privateAddress": "10.240.16.25", "checks": [row]}}
 

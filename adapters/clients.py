@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from kubelink import settings
+from adapters import settings
 from kubelink.errors import KubelinkError, PermanentError, TransientError
 from kubelink.spec import LinkSpec
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kubelink.desired import ResourceChange
 from kubelink.desired.app_setting import setting_value
 from kubelink.desired.gateway import RootCertificate, root_certificate_name
+from kubelink.diff import ResourceChange
 from kubelink.spec import LinkSpec
 
 

@@ -1,4 +1,4 @@
-"""Typed reading of kubelink's app settings (PRODUCT.md "Settings").
+"""Typed reading of kubelink's app settings (README, "Settings").
 
 Each setting is read when it is needed, not all at once, so a bad value of one (say the drift schedule)
 never blocks the others (say starting a link). A bad value raises ``InvalidSetting`` naming the setting

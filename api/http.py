@@ -1,4 +1,4 @@
-"""JSON responses of the HTTP API, errors in PRODUCT.md's shape:
+"""JSON responses of the HTTP API, errors in the README's shape ("HTTP API"):
 ``{"error": {"code", "message", "details": [{"field", "message"}]}}``.
 """
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from adapters.settings import InvalidSetting
 from kubelink.conditions import READY, Condition, get_condition, set_condition
 from kubelink.drift import DriftRecord
 from kubelink.errors import PermanentError, TransientError
-from kubelink.settings import InvalidSetting
 
 if TYPE_CHECKING:
     from azure.data.tables import TableClient, TableServiceClient
@@ -55,7 +55,7 @@ class LinkNotFound(PermanentError):
 
 @dataclass(frozen=True)
 class LinkRecord:
-    """What kubelink knows about one link; ``to_json`` is PRODUCT.md's link record."""
+    """What kubelink knows about one link; ``to_json`` is the README's link record."""
 
     name: str
     spec: dict[str, Any]
@@ -148,16 +148,9 @@ def _drift_entity(record: DriftRecord, index: int) -> dict[str, Any]:
 
 
 def _drift_from_entity(entity: dict[str, Any]) -> DriftRecord:
-    return DriftRecord(
-        link=entity["PartitionKey"],
-        detected_at=entity["detectedAt"],
-        kind=entity["kind"],
-        resource=entity["resource"],
-        field=entity["field"],
-        expected=json.loads(entity["expected"]),
-        actual=json.loads(entity["actual"]),
-        remediated=bool(entity.get("remediated", False)),
-    )
+    """The entity holds the record's JSON, with the link as partition key and the values JSON-encoded."""
+    values = {"expected": json.loads(entity["expected"]), "actual": json.loads(entity["actual"])}
+    return DriftRecord.from_json({**entity, "link": entity["PartitionKey"], **values})
 
 
 class LinkStore:
@@ -318,6 +311,6 @@ def _identity_store_for(endpoint: str) -> LinkStore:
     """One store per table endpoint and process, authenticated as the app's identity."""
     from azure.data.tables import TableServiceClient
 
-    from kubelink.clients import arm_credential
+    from adapters.clients import arm_credential
 
     return LinkStore(TableServiceClient(endpoint=endpoint, credential=arm_credential()))

@@ -14,6 +14,8 @@ import azure.durable_functions as df
 PROVISION_ORCHESTRATOR = "provision_link"
 VERIFY_ORCHESTRATOR = "verify_link"
 SWEEP_ORCHESTRATOR = "verify_sweep"
+#: the drift timer's one sweep at a time
+SWEEP_INSTANCE_ID = "verify-sweep"
 
 #: everything but the terminal states: the Durable extension refuses to start an id in these (NonRunningStates)
 BUSY = frozenset(
