@@ -32,15 +32,38 @@ def _suites_ran_whole(session: pytest.Session) -> list[str]:
     return sorted(str(p.relative_to(REPO)) for p in expected - collected)
 
 
-def _kubelink_record(records: list[dict[str, Any]]) -> tuple[dict[str, set[str]], set[str]]:
+def _kubelink_record(records: list[dict[str, Any]]) -> tuple[dict[str, set[str]], dict[str, str]]:
+    """Roles that granted each action (by lower-cased action), and the refused actions (lower-cased → as ARM
+    spells them)."""
     granted: dict[str, set[str]] = {}
-    refused: set[str] = set()
+    refused: dict[str, str] = {}
     for record in records:
         mine = record.get(KUBELINK, {})
         for action, roles in mine.get("granted", {}).items():
             granted.setdefault(action.lower(), set()).update(roles)
-        refused.update(action.lower() for action in mine.get("refused", {}))
+        refused.update({action.lower(): action for action in mine.get("refused", {})})
     return granted, refused
+
+
+def role_mismatch(role: dict[str, Any], records: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(missing, unused): actions kubelink was refused that the role does not list, and actions the role lists
+    that no sandbox granted kubelink through it."""
+    listed = {a.lower(): a for p in role["permissions"] for a in p["actions"]}
+    granted, refused = _kubelink_record(records)
+    used_through_role = {a for a, roles in granted.items() if role["roleName"] in roles}
+    unused = sorted(listed[a] for a in set(listed) - used_through_role)
+    missing = sorted(refused[a] for a in set(refused) - set(listed) - set(granted))
+    return missing, unused
+
+
+def test_the_judgement_names_missing_and_unused_actions() -> None:
+    role: dict[str, Any] = {"roleName": "r", "permissions": [{"actions": ["A/x/read", "A/y/write"], "notActions": []}]}
+    records: list[dict[str, Any]] = [
+        {KUBELINK: {"granted": {"A/x/read": ["r"], "B/z/read": ["other role"]}, "refused": {"A/w/delete": 2}}},
+        {KUBELINK: {"granted": {}, "refused": {"A/x/read": 1}}, "admin": {"granted": {"A/y/write": ["r"]}}},
+    ]
+    # refused within the role (out of its scope) is not missing; granted to someone else is not used
+    assert role_mismatch(role, records) == (["A/w/delete"], ["A/y/write"])
 
 
 @pytest.mark.session_last
@@ -54,12 +77,7 @@ def test_the_role_lists_exactly_the_actions_kubelink_used(request: pytest.Fixtur
         record_authorizations(session_world)
         records.append(AUTHORIZATION_RECORDS.pop())
     assert records, "no world recorded what kubelink was granted"
-    role = json.loads(ROLE_FILE.read_text())
-    listed = {a.lower(): a for p in role["permissions"] for a in p["actions"]}
-    granted, refused = _kubelink_record(records)
-    used_through_role = {a for a, roles in granted.items() if role["roleName"] in roles}
-    unused = sorted(listed[a] for a in set(listed) - used_through_role)
-    missing = sorted(a for a in refused - set(listed) - set(granted))
+    missing, unused = role_mismatch(json.loads(ROLE_FILE.read_text()), records)
     assert not unused and not missing, (
         f"{ROLE_FILE.relative_to(REPO)} is not exactly what kubelink used.\n"
         f"  missing (refused to kubelink; add them): {json.dumps(missing)}\n"
