@@ -126,7 +126,7 @@ class TokenService:
                 token,
                 self._public_key,
                 algorithms=["RS256"],
-                options={"verify_exp": False, "verify_aud": False, "require": ["exp", "aud", "oid", "tid"]},
+                options={"verify_exp": False, "verify_aud": False, "require": ["exp", "aud", "tid"]},
                 issuer=self.issuer,
             )
         except jwt.InvalidIssuerError:
@@ -137,7 +137,7 @@ class TokenService:
                 f"{self.tenant_id}' to get the token.",
                 "The access token is from the wrong issuer.",
             ) from None
-        except jwt.PyJWTError:
+        except jwt.PyJWTError:  # a bad signature, a malformed token (Azure/azure-powershell#27882)
             raise _unauthorized(
                 "InvalidAuthenticationToken", "The access token is invalid.", "The access token is invalid."
             ) from None
@@ -158,10 +158,14 @@ class TokenService:
                 f"exactly match with one of the allowed audiences {allowed}.",
                 "The access token has been obtained for wrong audience or resource.",
             )
-        principal = self._by_object_id.get(str(claims["oid"]).lower())
-        if principal is None:
+        principal = self._by_object_id.get(str(claims.get("oid", "")).lower())
+        if principal is None:  # message as recorded in Azure/azure-sdk-for-java#1714
             raise _unauthorized(
-                "InvalidAuthenticationToken", "The access token is invalid.", "The access token is invalid."
+                "InvalidAuthenticationToken",
+                "The received access token is not valid: at least one of the claims 'puid' or 'altsecid' or 'oid' "
+                "should be present. If you are accessing as application please make sure service principal is "
+                "properly created in the tenant.",
+                "The access token is invalid.",
             )
         return principal
 
