@@ -24,8 +24,8 @@ param hostingPlan string = 'FlexConsumption'
 param elasticPremiumSku string = 'EP1'
 
 @minLength(1)
-@description('ARM scopes kubelink may touch (/subscriptions/{id} or /subscriptions/{id}/resourceGroups/{rg}): KUBELINK_ALLOWED_SCOPES, and where the role is assigned.')
-param allowedScopes array
+@description('Comma-separated ARM scopes kubelink may touch (/subscriptions/{id} or /subscriptions/{id}/resourceGroups/{rg}): KUBELINK_ALLOWED_SCOPES as it is, and where the role is assigned.')
+param allowedScopes string
 
 @description('NCRONTAB (6 fields) of the drift timer: KUBELINK_VERIFY_SCHEDULE.')
 param verifySchedule string = '0 */15 * * * *'
@@ -53,9 +53,10 @@ param kubeconfig string = ''
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName, application: 'kubelink' }
 var role = loadJsonContent('kubelink-role.json')
+var scopes = split(replace(allowedScopes, ' ', ''), ',')
 // The app settings kubelink reads (README "Settings").
 var kubelinkSettings = {
-  KUBELINK_ALLOWED_SCOPES: join(allowedScopes, ',')
+  KUBELINK_ALLOWED_SCOPES: join(scopes, ',')
   KUBELINK_VERIFY_SCHEDULE: verifySchedule
   KUBELINK_VERIFY_CONCURRENCY: string(verifyConcurrency)
   KUBELINK_POLL_SECONDS: string(pollSeconds)
@@ -110,14 +111,14 @@ resource operatorRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
     description: role.description
     type: 'CustomRole'
     permissions: role.permissions
-    assignableScopes: allowedScopes
+    assignableScopes: scopes
   }
 }
 
 // A scope is /subscriptions/{id} or /subscriptions/{id}/resourceGroups/{rg}; the padding keeps index 4 defined for
 // both, since ARM evaluates a skipped module's scope too.
 module groupAssignments 'modules/group-assignment.bicep' = [
-  for scope in allowedScopes: if (length(split(scope, '/')) > 3) {
+  for scope in scopes: if (length(split(scope, '/')) > 3) {
     name: 'kubelink-operator-${uniqueString(scope)}'
     scope: resourceGroup(split(scope, '/')[2], split('${scope}/resourceGroups/none', '/')[4])
     params: { roleDefinitionId: operatorRole.id, principalId: identity.outputs.principalId }
@@ -125,16 +126,19 @@ module groupAssignments 'modules/group-assignment.bicep' = [
 ]
 
 module subscriptionAssignments 'modules/subscription-assignment.bicep' = [
-  for scope in allowedScopes: if (length(split(scope, '/')) <= 3) {
+  for scope in scopes: if (length(split(scope, '/')) <= 3) {
     name: 'kubelink-operator-${uniqueString(scope)}'
     scope: subscription(split(scope, '/')[2])
     params: { roleDefinitionId: operatorRole.id, principalId: identity.outputs.principalId }
   }
 ]
 
+// Padded like the scopes above: ARM evaluates the scope of the skipped module too.
+var aksIdParts = split('${aksClusterId}/x/x/x/x/x', '/')
+
 module aksAccess 'modules/aks-access.bicep' = if (!empty(aksClusterId)) {
   name: 'kubelink-aks-access'
-  scope: resourceGroup(split(aksClusterId, '/')[2], split(aksClusterId, '/')[4])
+  scope: resourceGroup(aksIdParts[2], aksIdParts[4])
   params: { clusterName: last(split(aksClusterId, '/')), namespace: aksNamespace, principalId: identity.outputs.principalId }
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.network.models import VirtualNetwork
@@ -42,7 +43,8 @@ def test_a_link_outside_the_roles_scope_fails_at_preflight_with_authorization_fa
 
 
 def test_no_token_reaches_a_log_or_the_status(kubelink: Kubelink) -> None:
-    """Tokens are JWTs: none in the world's logs, the host's settings file or any run's status and history."""
+    """Tokens are JWTs: none in the world's logs, the host's settings file or any run's status and history; nor is
+    the identity endpoint's secret."""
     jwt = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
     assert jwt.fullmatch(kubelink.admin.token())  # the pattern does recognise the sandbox's tokens
     assert kubelink.provision(example()).status["runtimeStatus"] == "Completed"
@@ -50,3 +52,5 @@ def test_no_token_reaches_a_log_or_the_status(kubelink: Kubelink) -> None:
     texts["local.settings.json"] = kubelink.world.settings_file.read_text()
     texts["instances"] = json.dumps(kubelink.instances())
     assert {name: jwt.findall(text) for name, text in texts.items() if jwt.search(text)} == {}
+    identity_header = Path(kubelink.world.sandbox.info["identityHeaderFile"]).read_text().strip()
+    assert [name for name, text in texts.items() if identity_header in text] == []  # nor the identity's secret
