@@ -41,8 +41,15 @@ var platformSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 }
-// Flex Consumption takes the runtime from functionAppConfig and refuses these two; Elastic Premium needs them.
-var premiumSettings = flex ? {} : { FUNCTIONS_EXTENSION_VERSION: '~4', FUNCTIONS_WORKER_RUNTIME: 'python' }
+// Flex Consumption takes the runtime from functionAppConfig and refuses these two; Elastic Premium needs them, and
+// runs the package from the same container, read with the identity (an Azure Files content share would need a key).
+var elasticPremiumSettings = {
+  FUNCTIONS_EXTENSION_VERSION: '~4'
+  FUNCTIONS_WORKER_RUNTIME: 'python'
+  WEBSITE_RUN_FROM_PACKAGE: '${deploymentContainerUrl}/kubelink.zip'
+  WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID: identityId
+}
+var premiumSettings = flex ? {} : elasticPremiumSettings
 var appSettings = union(platformSettings, premiumSettings, settings)
 
 // Flex Consumption: the package from the deployment container (read with the identity), Python 3.11.
