@@ -24,6 +24,14 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install -q -r requirements-checkov.txt
 	touch $@
 
+# The Azure CLI in a venv of its own (its pins must not touch .venv): tests/cli drives it against the sandbox.
+AZCLI_VENV := .venv-azcli
+$(AZCLI_VENV)/.installed: requirements-azcli.txt
+	python3 -m venv $(AZCLI_VENV)
+	$(AZCLI_VENV)/bin/pip install -q --upgrade pip
+	$(AZCLI_VENV)/bin/pip install -q -r requirements-azcli.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json | system-packages
 	npm ci --no-audit --no-fund
 	touch $@
@@ -42,7 +50,7 @@ system-packages:
 apiserver: system-packages $(VENV)/.installed
 	$(PY) -m local.cluster
 
-setup: $(VENV)/.installed node_modules/.installed system-packages apiserver
+setup: $(VENV)/.installed $(AZCLI_VENV)/.installed node_modules/.installed system-packages apiserver
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

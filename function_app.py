@@ -21,13 +21,14 @@ from activities import (
     verify,
     vnet_integration,
 )
-from api import links, verify_timer
+from api import links, openapi, verify_timer
 from orchestrators import provision_link, verify_link, verify_sweep
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 for module in (
     links,
+    openapi,
     verify_timer,
     provision_link,
     verify_link,

@@ -18,10 +18,11 @@ from kubelink.desired.app_setting import diff_app_setting, merged_app_settings
 from kubelink.diff import ResourceChange
 from kubelink.errors import TransientError
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.web import WebSiteManagementClient
+
+    from kubelink.spec import LinkSpec
 
 STEP = Step.APP_SETTING
 ACCEPTED_WAIT_SECONDS = 60

@@ -11,19 +11,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from activities.arm import start
 from kubelink.desired import ArmState
 from kubelink.diff import ResourceChange
 from kubelink.errors import KubelinkError
 from kubelink.progress import combine_results
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 log = logging.getLogger("kubelink.activities")
 
 Payload = Mapping[str, Any]
-Body = Callable[[LinkSpec, Payload], dict[str, Any]]
+Body = Callable[["LinkSpec", Payload], dict[str, Any]]
 
 
 def run_activity(
@@ -31,7 +33,9 @@ def run_activity(
 ) -> dict[str, Any]:
     """Run ``body`` under the contract; ``resource`` names what a Kubernetes error is about (ARM errors name
     their request path themselves)."""
-    spec = LinkSpec.from_json(dict(payload["spec"]))
+    from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
+    spec = LinkSpec.from_json(payload["spec"])
     try:
         return {"ok": True, **body(spec, payload)}
     except Exception as exc:

@@ -28,10 +28,11 @@ from kubelink.desired.dns import (
 )
 from kubelink.diff import ResourceChange
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.privatedns import PrivateDnsManagementClient
+
+    from kubelink.spec import LinkSpec
 
 STEP = Step.APP_SETTING
 

@@ -12,7 +12,7 @@ in Durable Functions, and the orchestrator cannot ask whether it is running.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
@@ -23,8 +23,11 @@ from adapters.store import LinkStore
 from kubelink.conditions import READY, Condition
 from kubelink.drift import DriftRecord, verdict
 from kubelink.errors import KubelinkError, PermanentError
+from kubelink.names import provision_instance_id
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec, provision_instance_id
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 STEP = Step.VERIFY
 
@@ -60,6 +63,8 @@ def record_verification(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.durable_client_input(client_name="client")
 async def remediate_link(payload: dict[str, Any], client: df.DurableOrchestrationClient) -> dict[str, Any]:
     """Start ``provision_link`` for a drifted link unless a run of it is active; say which happened."""
+    from kubelink.spec import LinkSpec
+
     spec = LinkSpec.from_json(payload["spec"])
     instance_id = provision_instance_id(spec.name)
     run = {"spec": payload["spec"], "options": payload.get("options")}

@@ -45,12 +45,14 @@ from kubelink.desired.gateway import (
 from kubelink.desired.preflight import REGIONAL_POINTER
 from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError
+from kubelink.names import GATEWAY_SUBNET
 from kubelink.progress import Step
-from kubelink.spec import GATEWAY_SUBNET, LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.web import WebSiteManagementClient
+
+    from kubelink.spec import LinkSpec
 
 GATEWAY = Step.GATEWAY
 POINT_TO_SITE = Step.POINT_TO_SITE

@@ -17,12 +17,14 @@ from kubelink.desired.gateway import GatewayState, PublicIpState, SubnetState
 from kubelink.desired.preflight import PreflightFacts
 from kubelink.desired.regional import AppSubnetState, RegionalState
 from kubelink.desired.vnet_integration import AppGatewayState, VnetConnectionState
-from kubelink.spec import GATEWAY_SUBNET, LinkSpec
+from kubelink.names import GATEWAY_SUBNET
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.privatedns import PrivateDnsManagementClient
     from azure.mgmt.web import WebSiteManagementClient
+
+    from kubelink.spec import LinkSpec
 
 
 def network(spec: LinkSpec) -> NetworkManagementClient:

@@ -13,12 +13,14 @@ assigns it, unless ``loadBalancerIP`` pins it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelink.desired.app_setting import setting_value
 from kubelink.desired.gateway import RootCertificate, root_certificate_name
 from kubelink.diff import ResourceChange
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ user fixes the spec in one go instead of discovering the problems one failed ste
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
@@ -16,7 +16,9 @@ from activities.observe import observe_preflight_facts
 from kubelink.desired.preflight import check_preflight, preflight_warnings
 from kubelink.errors import PermanentError
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 STEP = Step.PREFLIGHT
 

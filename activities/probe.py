@@ -9,7 +9,7 @@ the status, the latency and the kind of failure are kept: never a body, a header
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
@@ -20,7 +20,9 @@ from kubelink.desired import dig
 from kubelink.drift import ProbeOutcome
 from kubelink.errors import PermanentError
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 STEP = Step.PROBE
 #: seconds to connect and to wait for the answer's first byte: a healthy private path answers well within

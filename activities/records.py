@@ -9,7 +9,7 @@ integration itself): a Warning while it does, False once the link is regional.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
@@ -17,7 +17,9 @@ from activities.contract import Payload, run_activity
 from adapters.store import LinkStore
 from kubelink.conditions import READY, Condition, utc_timestamp
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 RETIREMENT = "Retirement"
 

@@ -33,11 +33,12 @@ from kubelink.desired.regional import (
 )
 from kubelink.diff import ResourceChange
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.web import WebSiteManagementClient
+
+    from kubelink.spec import LinkSpec
 
 STEP = Step.VNET_INTEGRATION
 

@@ -9,7 +9,7 @@ out) don't describe the calls, so the API object is held as ``Any``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
@@ -19,7 +19,9 @@ from kubelink.desired.service import ServiceState, desired_service, diff_service
 from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 STEP = Step.SERVICE
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"

@@ -13,7 +13,7 @@ instead of the gateway side, and a link with ``dns`` its zone, VNet link and A r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
@@ -31,7 +31,9 @@ from kubelink.desired.service import ServiceState, diff_service, resource_name
 from kubelink.desired.vnet_integration import AppGatewayState, diff_app_gateway, diff_vnet_connection
 from kubelink.diff import DiffItem, ResourceChange
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 STEP = Step.VERIFY
 #: the Ready reason the HTTP starter sets while a provisioning run is under way

@@ -23,11 +23,12 @@ from kubelink.desired.vnet_integration import (
 from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError, TransientError
 from kubelink.progress import Step
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.web import WebSiteManagementClient
+
+    from kubelink.spec import LinkSpec
 
 STEP = Step.VNET_INTEGRATION
 #: generatevpnclientpackage is short; wait for it inside the activity, but never longer than this

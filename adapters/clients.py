@@ -21,7 +21,6 @@ from urllib.parse import urlsplit
 
 from adapters import settings
 from kubelink.errors import KubelinkError, PermanentError, TransientError
-from kubelink.spec import LinkSpec
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -31,6 +30,8 @@ if TYPE_CHECKING:
     from azure.mgmt.privatedns import PrivateDnsManagementClient
     from azure.mgmt.web import WebSiteManagementClient
     from kubernetes.client import CoreV1Api
+
+    from kubelink.spec import LinkSpec
 
 PUBLIC_ARM_AUDIENCE = "https://management.azure.com"
 # Sovereign clouds whose token audience differs from the ARM host (azure-mgmt-core ``get_arm_endpoints``).

@@ -14,11 +14,13 @@ import ipaddress
 import os
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from kubelink.errors import PermanentError
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 ALLOWED_SCOPES = "KUBELINK_ALLOWED_SCOPES"
 ARM_ENDPOINT = "KUBELINK_ARM_ENDPOINT"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import azure.durable_functions as df
@@ -26,9 +26,12 @@ from adapters.store import LinkRecord, LinkStore
 from api.http import error_response, invalid_spec_response, json_response, kubelink_error_response
 from kubelink.conditions import READY, Condition
 from kubelink.errors import InvalidLinkSpec, KubelinkError
+from kubelink.names import provision_instance_id, verify_instance_id
 from kubelink.options import RunOptions
-from kubelink.spec import LinkSpec, provision_instance_id, verify_instance_id
 from kubelink.validation import is_link_name, parse_link_spec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -145,6 +148,8 @@ async def _verify_link_now(req: func.HttpRequest, client: df.DurableOrchestratio
     record = await _find(name)
     if record is None:
         return _not_found(name)
+    from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
     if refusal := _scope_refusal(LinkSpec.from_json(record.spec)):
         return refusal
     options = _run_options()

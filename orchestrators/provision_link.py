@@ -20,7 +20,7 @@ import json
 from collections.abc import Generator
 from contextlib import suppress
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
@@ -37,8 +37,10 @@ from kubelink.desired.regional import releases_gateway
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
 from kubelink.progress import Progress, Step, combine_results
-from kubelink.spec import LinkSpec
 from orchestrators.flow import Activity, Flow, Outcome, StepFailed, call, sleep, wait_provisioned
+
+if TYPE_CHECKING:
+    pass
 
 bp = df.Blueprint()
 
@@ -60,6 +62,8 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
         private_ip = yield from _service(context, progress, payload, options)
         releases = False
         if spec["integration"] == "regional":
+            from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
             facts = checked.get("facts") or {}
             releases = releases_gateway(LinkSpec.from_json(spec), bool(facts["appGatewayConnection"]))
             yield from _regional(context, progress, payload, options, releases)
@@ -233,9 +237,11 @@ def _app_setting(
     private_ip: str,
     options: RunOptions,
 ) -> Flow:
+    from kubelink.spec import LinkSpec
+
     spec = payload["spec"]
-    setting = spec["app"].get("setting", "PrivateAddress")
-    value = setting_value(LinkSpec.from_json(spec), private_ip)
+    link = LinkSpec.from_json(spec)
+    setting, value = link.app.setting, setting_value(link, private_ip)
     results = []
     if spec.get("dns"):
         zone, vnet = spec["dns"]["zone"], spec["network"]["virtualNetwork"]

@@ -7,9 +7,12 @@ ours. Other settings' values are secrets as far as kubelink knows: they are merg
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from kubelink.diff import DiffItem, FieldPath
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 
 def setting_field(spec: LinkSpec) -> FieldPath:

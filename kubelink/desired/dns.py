@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelink.desired import ArmState, dig
 from kubelink.desired.gateway import repair
 from kubelink.diff import DiffItem, diff_fields
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 GLOBAL = "global"
 TTL = 300

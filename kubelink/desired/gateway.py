@@ -18,11 +18,14 @@ import copy
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelink.desired import ArmState, dig
 from kubelink.diff import DiffItem, diff_fields, path
-from kubelink.spec import GATEWAY_SUBNET, LinkSpec
+from kubelink.names import GATEWAY_SUBNET
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 SUCCEEDED = "Succeeded"
 #: a resource in one of these states is being written by someone: never write to it, wait
@@ -39,7 +42,6 @@ def repair(provisioning_state: str | None) -> tuple[DiffItem, ...]:
     return (DiffItem("change", ("properties", "provisioningState"), provisioning_state, SUCCEEDED),)
 
 
-LEGACY_SKUS = frozenset({f"VpnGw{n}" for n in range(1, 6)})
 SSTP = "SSTP"
 CERTIFICATE = "Certificate"
 P2S = "properties.vpnClientConfiguration"

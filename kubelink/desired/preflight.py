@@ -10,12 +10,15 @@ import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelink.desired import dig
-from kubelink.desired.gateway import LEGACY_SKUS, GatewayState, subnet_prefixes
+from kubelink.desired.gateway import GatewayState, subnet_prefixes
 from kubelink.errors import FieldError
-from kubelink.spec import GATEWAY_SUBNET, LinkSpec
+from kubelink.names import GATEWAY_SUBNET, LEGACY_GATEWAY_SKUS
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 #: plan tiers without VNet integration of either kind (App Service needs Basic or higher; Consumption has none)
 NO_INTEGRATION_TIERS = frozenset({"free", "shared", "dynamic"})
@@ -259,7 +262,7 @@ def _check_app(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldError]:
 def _check_gateway(spec: LinkSpec, gateway: GatewayState) -> Iterator[FieldError]:
     sku, gw = spec.gateway.sku, spec.gateway.name
     if not gateway.exists:
-        if sku in LEGACY_SKUS:
+        if sku in LEGACY_GATEWAY_SKUS:
             yield FieldError(
                 "gateway.sku", f"{sku} can no longer be created; use {sku}AZ (a legacy SKU only adopts a gateway)"
             )

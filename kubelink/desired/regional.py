@@ -14,12 +14,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelink.desired import ArmState, dig
 from kubelink.desired.gateway import GatewayState, repair, root_certificate_name
 from kubelink.diff import DiffItem, diff_fields, path
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 WEB_DELEGATION = "Microsoft.Web/serverFarms"
 DELEGATIONS = "properties.delegations"

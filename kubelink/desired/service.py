@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelink.desired import dig
 from kubelink.diff import DiffItem, FieldPath, path
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 INTERNAL = "service.beta.kubernetes.io/azure-load-balancer-internal"
 INTERNAL_SUBNET = "service.beta.kubernetes.io/azure-load-balancer-internal-subnet"

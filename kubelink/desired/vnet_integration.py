@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubelink.desired import dig
 from kubelink.desired.gateway import GatewayState, RootCertificate, root_certificate_name
 from kubelink.diff import DiffItem, diff_fields
-from kubelink.spec import LinkSpec
+
+if TYPE_CHECKING:
+    from kubelink.spec import LinkSpec
 
 
 @dataclass(frozen=True)

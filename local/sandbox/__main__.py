@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--ilb-delay-seconds", type=float, default=Settings.ilb_delay_seconds, help="before an ILB IP is set"
     )
+    parser.add_argument(
+        "--list-page-size", type=int, default=Settings.list_page_size, help="entries per page of a list answer"
+    )
     parser.add_argument("--site-port-base", type=int, default=0, help="first web app port (0: any free port)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -35,7 +38,10 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(name)s %(message)s"
     )
     settings = Settings(
-        lro_seconds=args.lro_seconds, gateway_seconds=args.gateway_seconds, ilb_delay_seconds=args.ilb_delay_seconds
+        lro_seconds=args.lro_seconds,
+        gateway_seconds=args.gateway_seconds,
+        ilb_delay_seconds=args.ilb_delay_seconds,
+        list_page_size=args.list_page_size,
     )
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -22,8 +22,10 @@ class Settings:
     lro_seconds: float = 0.5
     gateway_seconds: float = 3.0
     ilb_delay_seconds: float = 1.0
-    #: Upper bound for the ``Retry-After`` the sandbox suggests on 202 answers.
+    #: Upper bound for the ``Retry-After`` the sandbox suggests on 202 answers and running operations' polls.
     max_retry_after: int = 10
+    #: Entries per page of a list answer; the rest is behind ``nextLink`` (local/sandbox/listing.py).
+    list_page_size: int = 100
 
 
 class Cloud:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import re
 import time
 import uuid
 from typing import Any
 
-from . import errors, ids, ipam
+from . import errors, ids, ipam, listing
 from .cloud import Cloud
 from .errors import ArmError, bad_request
 from .ids import GATEWAY_SUBNET, PIP_TYPE, SITE_TYPE, SUBNET_TYPE, VNET_TYPE, WEB_DELEGATION
@@ -33,6 +34,23 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9](?:[\w.-]{0,78}\w)?$")
 _AZ_SKUS = {f"VpnGw{n}AZ" for n in range(1, 6)}
 _LEGACY_SKUS = {f"VpnGw{n}" for n in range(1, 6)} | {"Standard", "HighPerformance"}
 _PROTOCOLS = {"ikev2": "IkeV2", "sstp": "SSTP", "openvpn": "OpenVPN"}
+#: Gateway properties the sandbox computes or validates itself (everything else in a PUT is echoed).
+_GATEWAY_COMPUTED = {
+    "provisioningState",
+    "resourceGuid",
+    "ipConfigurations",
+    "sku",
+    "gatewayType",
+    "vpnType",
+    "vpnClientConfiguration",
+    "bgpSettings",
+    "enableBgp",
+    "activeActive",
+    "enablePrivateIpAddress",
+    "vpnGatewayGeneration",
+    "packetCaptureDiagnosticState",
+    "inboundDnsForwardingEndpoint",
+}
 
 router = Router()
 
@@ -55,6 +73,12 @@ def check_name(name: str) -> None:
         )
 
 
+def sent_tags(body: Json) -> Json:
+    """ARM echoes ``tags`` only when the request carried them (azure-mgmt-network 19.0.0's VNet PUT without
+    tags answers without the key; the az CLI's ``"tags": {}`` comes back as ``{}``)."""
+    return {"tags": body["tags"] or {}} if "tags" in body else {}
+
+
 def require_location(body: Json) -> str:
     location = body.get("location")
     if not isinstance(location, str) or not location:
@@ -69,12 +93,23 @@ def ensure_idle(cloud: Cloud, req: Request, resource_id: str) -> None:
         raise errors.another_operation_in_progress(resource_id, cloud.status_url(req, running))
 
 
-def accepted_put(cloud: Cloud, req: Request, stored: Json, created: bool, *, duration: float | None = None) -> Response:
-    """Store ``stored`` as Updating, start its operation, answer 201/200 + ``Azure-AsyncOperation``."""
+def accepted_put(
+    cloud: Cloud,
+    req: Request,
+    stored: Json,
+    created: bool,
+    *,
+    duration: float | None = None,
+    answer_only: Json | None = None,
+) -> Response:
+    """Store ``stored`` as Updating, start its operation, answer 201/200 + ``Azure-AsyncOperation``
+    (``answer_only``: properties the first answer shows but the resource does not keep)."""
     cloud.world.put(stored)
     op = cloud.begin(req, stored["id"], "put", duration=duration)
     headers = cloud.lro_headers(req, op, notification=_top_level(stored["id"]))
-    return json_response(201 if created else 200, render(cloud.world, stored), headers)
+    view = render(cloud.world, stored)
+    view["properties"].update(answer_only or {})
+    return json_response(201 if created else 200, view, headers)
 
 
 def accepted_delete(cloud: Cloud, req: Request, resource_id: str, *, duration: float | None = None) -> Response:
@@ -219,7 +254,7 @@ def put_vnet(cloud: Cloud, req: Request) -> Response:
         "etag": etag(),
         "type": VNET_TYPE,
         "location": location,
-        "tags": body.get("tags") or {},
+        **sent_tags(body),
         "properties": {
             "provisioningState": "Updating",
             "resourceGuid": existing["properties"]["resourceGuid"] if existing else str(uuid.uuid4()),
@@ -228,12 +263,105 @@ def put_vnet(cloud: Cloud, req: Request) -> Response:
             "enableDdosProtection": bool(props.get("enableDdosProtection", False)),
         },
     }
-    if props.get("dhcpOptions"):
-        stored["properties"]["dhcpOptions"] = props["dhcpOptions"]
+    if isinstance(props.get("dhcpOptions"), dict):
+        # az CLI sends ``"dhcpOptions": {}``; the recorded answer is ``{"dnsServers": []}``
+        stored["properties"]["dhcpOptions"] = {"dnsServers": [], **props["dhcpOptions"]}
+    for passthrough in ("enableVmProtection", "encryption", "privateEndpointVNetPolicies", "ddosProtectionPlan"):
+        if passthrough in props:
+            stored["properties"][passthrough] = props[passthrough]
     cloud.world.remove(vnet_id)
     for subnet in subnets:
         cloud.world.put(subnet)
     return accepted_put(cloud, req, stored, existing is None)
+
+
+@router.route("GET", NET + "/virtualNetworks")
+@router.route("GET", SUB + r"/providers/Microsoft\.Network/virtualNetworks")
+def list_vnets(cloud: Cloud, req: Request) -> Response:
+    """Resource-group and subscription lists (azure-mgmt-network 19.0.0's test_virtual_networks), paged."""
+    return _list(cloud, req, VNET_TYPE)
+
+
+@router.route("GET", NET + "/publicIPAddresses")
+@router.route("GET", SUB + r"/providers/Microsoft\.Network/publicIPAddresses")
+def list_pips(cloud: Cloud, req: Request) -> Response:
+    return _list(cloud, req, PIP_TYPE)
+
+
+def _list(cloud: Cloud, req: Request, full_type: str) -> Response:
+    rg = req.params.get("rg")
+    if rg:
+        cloud.require_group(rg)
+    found = [render(cloud.world, r) for r in listing.in_scope(cloud.world, full_type, rg)]
+    return listing.page(req, found, cloud.settings.list_page_size)
+
+
+@router.route("PATCH", NET + rf"/virtualNetworks/(?P<vnet>{NAME})")
+def update_vnet_tags(cloud: Cloud, req: Request) -> Response:
+    """``VirtualNetworks_UpdateTags``: synchronous, the whole VNet back (REST spec: 200 only)."""
+    vnet = _vnet(cloud, req)
+    ensure_idle(cloud, req, vnet["id"])
+    _replace_tags(vnet, req)
+    return json_response(200, render(cloud.world, vnet))
+
+
+def _replace_tags(resource: Json, req: Request) -> None:
+    tags = req.json_object().get("tags")
+    if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+        raise bad_request("InvalidRequestFormat", "Cannot parse the request: tags must be an object of strings.")
+    resource["tags"] = dict(tags)
+    resource["etag"] = etag()
+
+
+@router.route("DELETE", NET + rf"/virtualNetworks/(?P<vnet>{NAME})")
+def delete_vnet(cloud: Cloud, req: Request) -> Response:
+    """202 + both URLs (the recorded VNet DELETE); refused while a subnet is in use."""
+    rg, name = req.params["rg"], req.params["vnet"]
+    cloud.require_group(rg)
+    vnet_id = network_id(cloud, rg, "virtualNetworks", name)
+    if cloud.world.get(vnet_id) is None:
+        return Response(204)
+    ensure_idle(cloud, req, vnet_id)
+    for subnet in cloud.world.children(vnet_id, "subnets"):
+        users = subnet_users(cloud.world, subnet["id"])
+        if users:
+            raise bad_request(
+                "InUseSubnetCannotBeDeleted",
+                f"Subnet {subnet['name']} is in use by {users[0]} and cannot be deleted. In order to delete the "
+                "subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.",
+            )
+    return accepted_delete(cloud, req, vnet_id)
+
+
+@router.route("GET", NET + rf"/virtualNetworks/(?P<vnet>{NAME})/CheckIPAddressAvailability")
+def check_ip_address_availability(cloud: Cloud, req: Request) -> Response:
+    """``{"available", "isPlatformReserved"}`` (recorded), plus up to five free neighbours when taken."""
+    vnet = _vnet(cloud, req)
+    address = req.query.get("ipAddress", "")
+    if not ipam.is_ipv4(address):
+        raise bad_request("InvalidIPAddressFormat", f"The IP address {address} is not formatted correctly.")
+    for subnet in cloud.world.children(vnet["id"], "subnets"):
+        for prefix in subnet_prefixes(subnet):
+            if ipaddress.IPv4Address(address) not in prefix:
+                continue
+            taken = _taken_addresses(cloud.world, subnet["id"])
+            if not ipam.is_usable(prefix, address):
+                return json_response(200, {"available": False, "isPlatformReserved": True})
+            if address not in taken:
+                return json_response(200, {"available": True, "isPlatformReserved": False})
+            free = [str(ip) for ip in ipam.usable_hosts(prefix) if str(ip) not in taken][:5]
+            return json_response(200, {"available": False, "availableIPAddresses": free, "isPlatformReserved": False})
+    raise bad_request(
+        "PrivateIPAddressNotInAnySubnet",
+        f"Private static IP address {address} does not belong to the range of any subnet in virtual network "
+        f"{vnet['id']}.",
+    )
+
+
+def _taken_addresses(world: World, subnet_id: str) -> set[str]:
+    """Addresses in use in a subnet that the sandbox knows: internal load balancer IPs."""
+    allocations = world.extra.get("ilb", {}).get("allocations", {})
+    return {a["ip"] for a in allocations.values() if ids.key(a["subnetId"]) == ids.key(subnet_id)}
 
 
 # --- subnets -------------------------------------------------------------------------------------------
@@ -479,7 +607,7 @@ def put_pip(cloud: Cloud, req: Request) -> Response:
         "id": pip_id,
         "etag": etag(),
         "location": location,
-        "tags": body.get("tags") or {},
+        **sent_tags(body),
         "properties": properties,
         "type": PIP_TYPE,
         "sku": {"name": sku_name, "tier": sku.get("tier", "Regional")},
@@ -547,6 +675,17 @@ def list_gateways(cloud: Cloud, req: Request) -> Response:
     return json_response(200, {"value": found})
 
 
+@router.route("PATCH", NET + rf"/virtualNetworkGateways/(?P<gw>{NAME})")
+def update_gateway_tags(cloud: Cloud, req: Request) -> Response:
+    """``VirtualNetworkGateways_UpdateTags`` is long-running in the REST spec (200/202): it answers like a PUT."""
+    gw = _gateway(cloud, req)
+    ensure_idle(cloud, req, gw["id"])
+    _replace_tags(gw, req)
+    gw["properties"]["provisioningState"] = "Updating"
+    op = cloud.begin(req, gw["id"], "put")
+    return json_response(200, render(cloud.world, gw), cloud.lro_headers(req, op, notification=True))
+
+
 @router.route("PUT", NET + rf"/virtualNetworkGateways/(?P<gw>{NAME})")
 def put_gateway(cloud: Cloud, req: Request) -> Response:
     gw_id = _gw_id(cloud, req)
@@ -585,16 +724,41 @@ def put_gateway(cloud: Cloud, req: Request) -> Response:
         )
     if existing is not None and existing["properties"].get("bgpSettings"):
         properties["bgpSettings"] = existing["properties"]["bgpSettings"]
+    else:  # until it is up, as recorded: ASN 0 and no addresses yet
+        properties["bgpSettings"] = {
+            "asn": 0,
+            "peerWeight": 0,
+            "bgpPeeringAddresses": [
+                {"ipconfigurationId": c["id"], "defaultBgpIpAddresses": [], "customBgpIpAddresses": []}
+                for c in ip_configs
+            ],
+        }
+    # Properties the sandbox does not model come back as sent (customRoutes, enableDnsForwarding, natRules, …).
+    for name, value in props.items():
+        if name not in _GATEWAY_COMPUTED:
+            properties[name] = value
     stored = {
         "name": name,
         "id": gw_id,
         "etag": etag(),
         "type": GW_TYPE,
         "location": location,
-        "tags": body.get("tags") or {},
+        **sent_tags(body),
         "properties": properties,
     }
-    return accepted_put(cloud, req, stored, existing is None, duration=cloud.settings.gateway_seconds)
+    answer_only: Json = {}
+    if "vpnClientConfiguration" not in properties:
+        # recorded: the PUT's answer shows an empty point-to-site configuration the gateway's GET then omits
+        answer_only["vpnClientConfiguration"] = {
+            "vpnClientProtocols": ["IkeV2"] if sku["name"] == "Basic" else ["OpenVPN", "IkeV2"],
+            "vpnClientRootCertificates": [],
+            "vpnClientRevokedCertificates": [],
+            "radiusServers": [],
+            "vpnClientIpsecPolicies": [],
+        }
+    return accepted_put(
+        cloud, req, stored, existing is None, duration=cloud.settings.gateway_seconds, answer_only=answer_only
+    )
 
 
 def _gateway_sku(gw_id: str, props: Json, existing: Json | None) -> Json:
@@ -841,8 +1005,17 @@ def get_vpn_client_connection_health(cloud: Cloud, req: Request) -> Response:
 @router.route("GET", SUB + rf"/providers/Microsoft\.Network/locations/(?P<loc>{NAME})/operations/(?P<op>{NAME})")
 @router.route("GET", RG + rf"/providers/Microsoft\.Network/privateDnsOperationStatuses/(?P<op>{NAME})")
 def operation_status(cloud: Cloud, req: Request) -> Response:
+    """A running operation's poll carries ``Retry-After`` (azure-powershell's recordings keep it, e.g. 10 s; the
+    Python SDK and az CLI recorders filter it out). Private DNS answers 202 with both URLs while running
+    (the az CLI private DNS link recording), network 200."""
     op = _operation(cloud, req)
-    return json_response(200, op.status_body())
+    if op.status != "InProgress":
+        return json_response(200, op.status_body())
+    headers = {"Retry-After": str(cloud.retry_after(op))}
+    if op.style == "network":
+        return json_response(200, op.status_body(), headers)
+    headers.update({"Azure-AsyncOperation": cloud.status_url(req, op), "Location": cloud.result_url(req, op)})
+    return json_response(202, op.status_body(), headers)
 
 
 @router.route("GET", SUB + rf"/providers/Microsoft\.Network/locations/(?P<loc>{NAME})/operationResults/(?P<op>{NAME})")

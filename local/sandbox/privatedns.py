@@ -12,7 +12,7 @@ from . import errors, ids
 from .cloud import Cloud
 from .errors import ArmError, bad_request
 from .ipam import is_ipv4
-from .network import ensure_idle
+from .network import ensure_idle, sent_tags
 from .routing import NAME, Request, Response, Router, json_response, provider
 from .state import CompletionHook, Json, Operation, World, public
 
@@ -71,8 +71,9 @@ def check_preconditions(req: Request, existing: Json | None) -> None:
 
 
 def _accepted(cloud: Cloud, req: Request, resource_id: str, kind: str) -> Response:
+    """202 with body ``{}`` and both URLs (the az CLI zone and link recordings, tests/data/recordings/azure-cli)."""
     op = cloud.begin(req, resource_id, kind, style="privatedns")
-    return Response(202, b"", cloud.lro_headers(req, op, location=True))
+    return json_response(202, {}, cloud.lro_headers(req, op, location=True))
 
 
 # --- zones ---------------------------------------------------------------------------------------------
@@ -100,7 +101,7 @@ def put_zone(cloud: Cloud, req: Request) -> Response:
             "type": ids.ZONE_TYPE,
             "etag": str(uuid.uuid4()),
             "location": "global",
-            "tags": body.get("tags") or {},
+            **sent_tags(body),
             "properties": {
                 "maxNumberOfRecordSets": 25000,
                 "maxNumberOfVirtualNetworkLinks": 1000,
@@ -180,7 +181,7 @@ def put_link(cloud: Cloud, req: Request) -> Response:
             "type": ids.ZONE_LINK_TYPE,
             "etag": str(uuid.uuid4()),
             "location": "global",
-            "tags": body.get("tags") or {},
+            **sent_tags(body),
             "properties": {
                 "virtualNetwork": {"id": vnet["id"]},
                 "registrationEnabled": bool(props.get("registrationEnabled", False)),

@@ -35,6 +35,8 @@ from .state import Json, World
 OPERATIONS_FILE = Path(__file__).with_name("provider_operations.json")
 ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
 ROLE_DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
+#: Tenant-level lists ARM filters by the caller's access instead of authorising at a scope.
+TENANT_LISTS = frozenset({"/subscriptions", "/tenants"})
 _VERBS = {"GET": "read", "HEAD": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}
 _OPERATION_STATUS = re.compile(
     r"^/subscriptions/[^/]+/providers/[^/]+/locations/[^/]+/(?:operations|operationResults)/(?P<op>[^/]+)$",
@@ -53,7 +55,10 @@ def derived_action(method: str, path: str) -> str:
     """The action ARM's naming rule gives a request, spelled as in the path."""
     segments = [s for s in path.split("/") if s]
     marks = [i for i, s in enumerate(segments) if s.lower() == "providers"]
-    if marks:
+    if marks and len(segments) - marks[-1] <= 2 and method != "POST":
+        # ``…/providers`` and ``…/providers/{namespace}`` are the registry of resource providers itself
+        namespace, rest = "Microsoft.Resources", segments
+    elif marks:
         namespace, rest = segments[marks[-1] + 1], segments[marks[-1] + 2 :]
     else:
         namespace, rest = "Microsoft.Resources", segments
@@ -109,6 +114,8 @@ class Authorizer:
     def check(self, principal: Principal, method: str, path: str) -> str:
         """The action, when granted; otherwise ARM's 403 (the world's lock is held by the caller)."""
         action = action_for(method, path)
+        if path.rstrip("/").lower() in TENANT_LISTS and method == "GET":
+            return action  # lists only what the caller may see (the handler asks ``sees``), never refused
         scope = scope_for(path, self.world)
         roles = self.granting_roles(principal, action, scope)
         with self._lock:
@@ -144,6 +151,19 @@ class Authorizer:
             f"have permission to perform action '{linked_action}' on the linked scope(s) '{linked_id}' or the "
             "linked scope(s) are invalid.",
         )
+
+    def sees(self, principal: Principal | None, scope: str) -> bool:
+        """Whether a tenant-level list shows ``scope`` to the principal: it holds a role at, above or below it
+        (ARM's Subscriptions - List answers "the subscriptions the caller has access to")."""
+        if principal is None:
+            return False
+        for assignment in self.world.of_type(ROLE_ASSIGNMENT_TYPE):
+            props = assignment["properties"]
+            if props["principalId"].lower() == principal.object_id.lower() and (
+                applies(props["scope"], scope) or applies(scope, props["scope"])
+            ):
+                return True
+        return False
 
     def granting_roles(self, principal: Principal, action: str, scope: str) -> list[str]:
         """Names of the roles, assigned to the principal at or above ``scope``, that grant ``action``."""

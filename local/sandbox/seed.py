@@ -10,7 +10,7 @@ from typing import Any
 from . import ids
 from .authorization import assignment_resource, definition_id, definition_resource
 from .identity import Principal
-from .state import World
+from .state import Json, World
 
 DEFAULT_SEED = Path(__file__).with_name("seed.json")
 REPO = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ def load_seed(path: Path, state_file: Path | None) -> World:
     for vnet in seed.get("virtualNetworks", []):
         _add_vnet(world, vnet)
     for plan in seed.get("serverFarms", []):
-        _add_plan(world, plan)
+        add_plan(world, plan)
     for site in seed.get("sites", []):
         _add_site(world, site)
     for cluster in seed.get("managedClusters", []):
@@ -63,6 +63,11 @@ def _guid(world: World, name: str) -> str:
     return str(uuid.uuid5(uuid.UUID(world.subscription_id), name))
 
 
+def tenant_id(world: World) -> str:
+    """The directory the subscription belongs to (stable per subscription)."""
+    return _guid(world, "tenant")
+
+
 def _add_vnet(world: World, spec: dict[str, Any]) -> None:
     vnet_id = ids.provider_id(
         world.subscription_id, spec["resourceGroup"], "Microsoft.Network", "virtualNetworks", spec["name"]
@@ -74,7 +79,6 @@ def _add_vnet(world: World, spec: dict[str, Any]) -> None:
             "etag": f'W/"{_guid(world, vnet_id)}"',
             "type": ids.VNET_TYPE,
             "location": world.location,
-            "tags": {},
             "properties": {
                 "provisioningState": "Succeeded",
                 "resourceGuid": _guid(world, vnet_id + "#guid"),
@@ -103,12 +107,13 @@ def _add_vnet(world: World, spec: dict[str, Any]) -> None:
         )
 
 
-def _add_plan(world: World, spec: dict[str, Any]) -> None:
+def add_plan(world: World, spec: dict[str, Any]) -> Json:
+    """An App Service plan from ``{resourceGroup, name, sku: {name, tier}, reserved?}`` (also App Service's PUT)."""
     plan_id = ids.provider_id(
         world.subscription_id, spec["resourceGroup"], "Microsoft.Web", "serverfarms", spec["name"]
     )
     reserved = bool(spec.get("reserved", False))
-    world.put(
+    return world.put(
         {
             "id": plan_id,
             "name": spec["name"],
@@ -154,7 +159,6 @@ def _add_site(world: World, spec: dict[str, Any]) -> None:
             "type": ids.SITE_TYPE,
             "kind": spec.get("kind", "app,linux" if reserved else "app"),
             "location": world.location,
-            "tags": {},
             "properties": {
                 "name": spec["name"],
                 "state": "Running",
@@ -211,7 +215,7 @@ def _add_cluster(world: World, spec: dict[str, Any]) -> None:
             "identity": {
                 "type": "SystemAssigned",
                 "principalId": _guid(world, cluster_id + "#mi"),
-                "tenantId": _guid(world, "tenant"),
+                "tenantId": tenant_id(world),
             },
             "properties": {
                 "provisioningState": "Succeeded",

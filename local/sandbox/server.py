@@ -263,7 +263,9 @@ class Sandbox:
         """Answer one ARM request; the flag says whether an injected fault answered it.
 
         As ARM does: authenticate (401), then authorise the action over its scope (403), and only then let the
-        resource provider (or an injected fault) answer."""
+        resource provider (or an injected fault) answer. The cloud's metadata endpoint is anonymous, as in Azure."""
+        if req.method == "GET" and req.path.rstrip("/").lower() == "/metadata/endpoints":
+            return json_response(200, resources.cloud_metadata(req.base_url)), False
         req.principal = self.token_service.authenticate(req.headers.get("authorization", ""))
         parts = req.path.split("/")
         if len(parts) > 2 and parts[1].lower() == "subscriptions" and parts[2].lower() != self.subscription_id.lower():

@@ -159,6 +159,10 @@ class World:
 
     def _finish(self, op: Operation) -> None:
         op.status = op.outcome
+        group = next((g for g in self.groups.values() if ids.key(g["id"]) == ids.key(op.resource_id)), None)
+        if group is not None:
+            self._finish_group(op, group)
+            return
         resource = self.get(op.resource_id)
         if resource is None:
             return
@@ -175,6 +179,14 @@ class World:
             hook = self.hooks.get(resource.get("type", "").lower())
             if hook is not None:
                 hook(self, resource, op)
+
+    def _finish_group(self, op: Operation, group: Json) -> None:
+        """A group's deletion removes the group and everything in it."""
+        if op.kind == "delete" and op.outcome == "Succeeded":
+            self.remove(group["id"])
+            del self.groups[group["name"].lower()]
+        else:
+            group["properties"]["provisioningState"] = "Succeeded"
 
     # --- persistence -----------------------------------------------------------------------------------
 

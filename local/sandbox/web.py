@@ -9,8 +9,11 @@ needs a subnet delegated to ``Microsoft.Web/serverFarms``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 from . import errors, ids
@@ -18,6 +21,7 @@ from .cloud import Cloud
 from .errors import ArmError, app_service_bad_request
 from .private_path import resync_required
 from .routing import NAME, Request, Response, Router, json_response, provider
+from .seed import add_plan
 from .state import Json, World, public
 from .tls import app_certificate
 
@@ -29,6 +33,9 @@ _PACKAGE_RE = re.compile(r"/vpnclientpackages/([0-9a-f]{32})/")
 _NO_VNET_TIERS = {"free", "shared"}
 
 router = Router()
+
+#: Properties real answers carry besides the ones the sandbox models (web_shapes.json says where they are from).
+SHAPES: Json = json.loads(Path(__file__).with_name("web_shapes.json").read_text())
 
 
 def _site(cloud: Cloud, req: Request) -> Json:
@@ -47,10 +54,67 @@ def _plan_of(world: World, site: Json) -> Json:
 
 
 def render_site(site: Json) -> Json:
+    """The site as App Service answers: the recorded property set, the sandbox's values over it.
+
+    ``siteConfig`` inside a site is an object of nulls (the real config is read from ``config/web``)."""
     view = public(site)
-    view["properties"]["outboundVnetRouting"] = dict(view["properties"].get("outboundVnetRouting") or {})
-    view["properties"]["siteConfig"] = None
+    props = view["properties"]
+    hosts = props.get("enabledHostNames") or []
+    ssl_states = [
+        {
+            "name": host,
+            "sslState": "Disabled",
+            "ipBasedSslResult": None,
+            "virtualIP": None,
+            "thumbprint": None,
+            "toUpdate": None,
+            "toUpdateIpBasedSsl": None,
+            "ipBasedSslState": "NotConfigured",
+            "hostType": "Repository" if ".scm." in host else "Standard",
+        }
+        for host in hosts
+    ]
+    view["properties"] = {
+        **SHAPES["site"],
+        **_stamp_properties(site),
+        "hostNameSslStates": ssl_states,
+        "repositorySiteName": site["name"],
+        "kind": site.get("kind"),
+        "tags": site.get("tags"),
+        **props,
+        "outboundVnetRouting": dict(props.get("outboundVnetRouting") or {}),
+        "siteConfig": dict(SHAPES["siteConfigInSite"]),
+    }
     return view
+
+
+#: The scale unit ("stamp") the sandbox's apps live on; its name is the sandbox's own, shaped like Azure's.
+STAMP = "waws-prod-am2-001"
+
+
+def _web_space(resource: Json) -> str:
+    return f"{resource['properties']['resourceGroup']}-WestEuropewebspace"
+
+
+def _stamp_properties(site: Json) -> Json:
+    """What App Service derives from where the app runs (loopback here: the apps' servers are local)."""
+    name, sub = site["name"], site["id"].split("/")[2]
+    return {
+        "webSpace": _web_space(site),
+        "selfLink": f"https://{STAMP}.api.azurewebsites.windows.net:454/subscriptions/{sub}/webspaces/"
+        f"{_web_space(site)}/sites/{name}",
+        "deploymentId": name,
+        "homeStamp": STAMP,
+        "ftpUsername": f"{name}\\${name}",
+        "ftpsHostName": f"ftps://{STAMP}.ftp.azurewebsites.windows.net/site/wwwroot",
+        "inProgressOperationId": None,
+        "inboundIpAddress": "127.0.0.1",
+        "possibleInboundIpAddresses": "127.0.0.1",
+        "outboundIpAddresses": "127.0.0.1",
+        "possibleOutboundIpAddresses": "127.0.0.1",
+        "lastModifiedTimeUtc": site.get("_modified", "2026-01-01T00:00:00"),
+        "customDomainVerificationId": hashlib.sha256(site["id"].lower().encode()).hexdigest().upper(),
+    }
 
 
 def _config_resource(site: Json, name: str, properties: Json) -> Json:
@@ -58,6 +122,19 @@ def _config_resource(site: Json, name: str, properties: Json) -> Json:
         "id": f"{site['id']}/config/{name}",
         "name": name,
         "type": "Microsoft.Web/sites/config",
+        "location": "West Europe",
+        "properties": properties,
+    }
+
+
+def _site_config_view(site: Json, *, written: bool) -> Json:
+    """``config/web``: GET answers ``…/config/web`` named after the app, type ``sites/config``; a PUT or PATCH
+    answers with the *site's* id and type (azure-mgmt-web 2.0.0 recording, tests/data/recordings)."""
+    properties = {**SHAPES["siteConfig"], "publishingUsername": f"${site['name']}", **site["_siteConfig"]}
+    return {
+        "id": site["id"] if written else f"{site['id']}/config/web",
+        "name": site["name"],
+        "type": ids.SITE_TYPE if written else "Microsoft.Web/sites/config",
         "location": "West Europe",
         "properties": properties,
     }
@@ -97,10 +174,115 @@ def get_plan(cloud: Cloud, req: Request) -> Response:
     plan = cloud.world.get(ids.provider_id(cloud.subscription_id, rg, "Microsoft.Web", "serverfarms", name))
     if plan is None:
         raise errors.resource_not_found(ids.PLAN_TYPE, name, rg)
-    return json_response(200, public(plan))
+    return json_response(200, render_plan(plan))
+
+
+def render_plan(plan: Json, *, written: str | None = None) -> Json:
+    """The plan as App Service answers; a PUT's and PATCH's answer also carry ``properties.sku``, and a PATCH's
+    has no ``location`` (azure-mgmt-web 2.0.0's plan recording)."""
+    view = public(plan)
+    farm = int(hashlib.sha256(plan["id"].lower().encode()).hexdigest()[:5], 16)
+    view["properties"] = {
+        **SHAPES["plan"],
+        "serverFarmId": farm,
+        "name": plan["name"],
+        "kind": plan.get("kind"),
+        "subscription": plan["id"].split("/")[2],
+        "webSpace": _web_space(plan),
+        "mdmId": f"{STAMP}_{farm}",
+        "tags": plan.get("tags"),
+        **view["properties"],
+    }
+    if written:
+        view["properties"]["sku"] = dict(plan["sku"])
+    if written == "PATCH":
+        view.pop("location", None)
+    return view
+
+
+@router.route("PUT", WEB + rf"/serverfarms/(?P<plan>{NAME})")
+@router.route("PATCH", WEB + rf"/serverfarms/(?P<plan>{NAME})")
+def put_plan(cloud: Cloud, req: Request) -> Response:
+    """Create a plan, or change an existing one's SKU and tags: synchronous 200 either way (recorded)."""
+    rg, name = req.params["rg"], req.params["plan"]
+    cloud.require_group(rg)
+    body = req.json_object()
+    existing = cloud.world.get(ids.provider_id(cloud.subscription_id, rg, "Microsoft.Web", "serverfarms", name))
+    sku = body.get("sku") or (existing["sku"] if existing else None)
+    if not isinstance(sku, dict) or not sku.get("name"):
+        raise app_service_bad_request("The parameter sku has an invalid value: a plan needs a SKU name.")
+    tier = str(sku.get("tier") or sku["name"])
+    reserved = bool(
+        (body.get("properties") or {}).get("reserved", existing["properties"]["reserved"] if existing else False)
+    )
+    plan = add_plan(
+        cloud.world,
+        {
+            "resourceGroup": rg,
+            "name": existing["name"] if existing else name,
+            "sku": {"name": sku["name"], "tier": tier},
+            "reserved": reserved,
+        },
+    )
+    if existing is not None:
+        plan["properties"]["numberOfSites"] = existing["properties"]["numberOfSites"]
+    if "tags" in body or (existing and "tags" in existing):
+        plan["tags"] = dict(body.get("tags") or (existing or {}).get("tags") or {})
+    return json_response(200, render_plan(plan, written=req.method))
+
+
+@router.route("DELETE", WEB + rf"/serverfarms/(?P<plan>{NAME})")
+def delete_plan(cloud: Cloud, req: Request) -> Response:
+    """200 (azure-mgmt-web 2.0.0's recording); refused while apps are on the plan, 204 when there is none."""
+    rg, name = req.params["rg"], req.params["plan"]
+    cloud.require_group(rg)
+    plan_id = ids.provider_id(cloud.subscription_id, rg, "Microsoft.Web", "serverfarms", name)
+    if cloud.world.get(plan_id) is None:
+        return Response(204)
+    apps = [
+        s["name"]
+        for s in cloud.world.of_type(ids.SITE_TYPE)
+        if ids.key(s["properties"]["serverFarmId"]) == ids.key(plan_id)
+    ]
+    if apps:
+        raise ArmError(
+            409,
+            "Conflict",
+            f"Server farm '{name}' cannot be deleted because it has web app(s) {', '.join(apps)} assigned to it.",
+            app_service=True,
+        )
+    cloud.world.remove(plan_id)
+    return Response(200)
 
 
 # --- app settings and site config ----------------------------------------------------------------------
+
+
+def _slot_config_names(site: Json) -> Json:
+    """``SlotConfigNamesResource`` (Microsoft.Web REST spec): the setting names that stay with a slot."""
+    names = site.get("_slotConfigNames") or {}
+    return _config_resource(
+        site,
+        "slotConfigNames",
+        {key: names.get(key) for key in ("connectionStringNames", "appSettingNames", "azureStorageConfigNames")},
+    )
+
+
+@router.route("GET", SITE + "/config/slotConfigNames")
+def get_slot_config_names(cloud: Cloud, req: Request) -> Response:
+    """Read by ``az webapp config appsettings set`` before it writes."""
+    return json_response(200, _slot_config_names(_site(cloud, req)))
+
+
+@router.route("PUT", SITE + "/config/slotConfigNames")
+def put_slot_config_names(cloud: Cloud, req: Request) -> Response:
+    site = _site(cloud, req)
+    props = req.json_object().get("properties") or {}
+    for key, value in props.items():
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise app_service_bad_request(f"The parameter {key} has an invalid value: a list of names.")
+    site["_slotConfigNames"] = {k: v for k, v in props.items() if v is not None}
+    return json_response(200, _slot_config_names(site))
 
 
 @router.route("POST", SITE + "/config/appsettings/list")
@@ -123,7 +305,7 @@ def put_app_settings(cloud: Cloud, req: Request) -> Response:
 @router.route("GET", SITE + "/config/web")
 def get_site_config(cloud: Cloud, req: Request) -> Response:
     site = _site(cloud, req)
-    return json_response(200, _config_resource(site, "web", dict(site["_siteConfig"])))
+    return json_response(200, _site_config_view(site, written=False))
 
 
 #: Site config fields a client may set (``vnetName`` is App Service's to set, after a VPN package hand-off).
@@ -142,7 +324,7 @@ def update_site_config(cloud: Cloud, req: Request) -> Response:
             site["_siteConfig"][name] = value
     if "vnetRouteAllEnabled" in props:
         site["properties"]["vnetRouteAllEnabled"] = bool(props["vnetRouteAllEnabled"])
-    return json_response(200, _config_resource(site, "web", dict(site["_siteConfig"])))
+    return json_response(200, _site_config_view(site, written=True))
 
 
 # --- gateway-required VNet integration -----------------------------------------------------------------
@@ -356,11 +538,13 @@ def _set_regional(site: Json, subnet_id: str | None, world: World) -> None:
 
 
 def _swift_resource(world: World, site: Json) -> Json:
+    """Answered under ``…/config/virtualNetwork`` with type ``sites/config``, whatever path was called
+    (the az CLI recording of ``webapp vnet-integration add``: local/sandbox/README.md, "Recorded answers")."""
     tier = _plan_of(world, site)["sku"]["tier"]
     return {
-        "id": f"{site['id']}/networkConfig/virtualNetwork",
+        "id": f"{site['id']}/config/virtualNetwork",
         "name": "virtualNetwork",
-        "type": "Microsoft.Web/sites/networkConfig",
+        "type": "Microsoft.Web/sites/config",
         "location": "West Europe",
         "properties": {
             "subnetResourceId": site["properties"].get("virtualNetworkSubnetId"),

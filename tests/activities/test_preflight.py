@@ -29,6 +29,7 @@ def test_every_problem_is_reported_at_once_before_any_write(arm: Arm):
         payload(
             gateway={"clientAddressPool": "10.240.200.0/24", "gatewaySubnetPrefix": "10.240.16.0/27"},
             app={"name": "kubelink-linux"},
+            kubernetes={"loadBalancerIP": None},  # else validation already refuses it inside that prefix
         )
     )
     assert refused["ok"] is False

@@ -124,7 +124,13 @@ def test_a_deleted_service_is_a_permanent_error(namespace: str):
 
 
 def test_kubernetes_rejections_are_permanent_and_carry_its_reason(namespace: str):
-    rejected = ensure_service(link(namespace, ports=[{"name": "http", "port": 80, "targetPort": "Not_A_Port_Name"}]))
+    # valid as a link spec, refused by this apiserver (v1.20: a LoadBalancer Service may not mix protocols
+    # unless the MixedProtocolLBService feature gate, alpha and off by default, is on)
+    mixed = [
+        {"name": "dns", "port": 53, "targetPort": 53, "protocol": "UDP"},
+        {"name": "dns-tcp", "port": 53, "targetPort": 53, "protocol": "TCP"},
+    ]
+    rejected = ensure_service(link(namespace, ports=mixed))
     assert rejected["ok"] is False
     assert (rejected["error"]["code"], rejected["error"]["transient"]) == ("Invalid", False)
     assert rejected["error"]["step"] == "service"

@@ -76,7 +76,9 @@ def test_gateway_subnet_prefix_must_lie_inside_the_vnet_and_miss_other_subnets()
         "outside the address space"
         in problems(link_spec(gateway={"gatewaySubnetPrefix": "10.250.0.0/27"}))["gateway.gatewaySubnetPrefix"][0]
     )
-    found = problems(link_spec(gateway={"gatewaySubnetPrefix": "10.240.16.0/27"}))
+    # (the example pins loadBalancerIP 10.240.16.25, which validation already keeps out of the GatewaySubnet)
+    overlapping = link_spec(gateway={"gatewaySubnetPrefix": "10.240.16.0/27"}, kubernetes={"loadBalancerIP": None})
+    found = problems(overlapping)
     assert found == {"gateway.gatewaySubnetPrefix": ["10.240.16.0/27 overlaps subnet ilb-subnet (10.240.16.0/24)"]}
     assert (
         "has no GatewaySubnet"

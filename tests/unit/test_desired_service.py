@@ -109,14 +109,17 @@ def test_changed_target_port_is_a_change_of_the_ports():
 
 
 def test_port_order_and_unnamed_spec_ports_do_not_count_as_drift():
-    spec = link_spec(kubernetes={"ports": [{"port": 443, "targetPort": "https"}, {"port": 80, "targetPort": 8080}]})
+    ports = [{"name": "a", "port": 443, "targetPort": "https"}, {"name": "b", "port": 80, "targetPort": 8080}]
     body = observed(
         ports=[
             {"name": "b", "port": 80, "targetPort": 8080, "protocol": "TCP", "nodePort": 30001},
             {"name": "a", "port": 443, "targetPort": "https", "protocol": "TCP", "nodePort": 30002},
         ]
     )
-    assert diff_service(spec, ServiceState.from_api(body)) == ()
+    assert diff_service(link_spec(kubernetes={"ports": ports}), ServiceState.from_api(body)) == ()
+    # a single port may be unnamed in the spec (only a multi-port Service must name them): any name is kept
+    unnamed = link_spec(kubernetes={"ports": [{"port": 80, "targetPort": 8080}]})
+    assert diff_service(unnamed, ServiceState.from_api(observed(ports=[body["spec"]["ports"][0]]))) == ()
 
 
 def test_selector_values_are_case_sensitive():

@@ -466,6 +466,22 @@ CORPUS: list[tuple[str, object, set[str]]] = [
         ),
         {"kubernetes.aksCluster"},
     ),
+    # a requirement of the path or of a multi-port Service is named whatever else is bad
+    (
+        "no pool and a bad name",
+        body(lambda d: (d.pop("gateway"), d.update(name="X"))),
+        {"name", "gateway.clientAddressPool"},
+    ),
+    (
+        "no subnet and a bad port",
+        body(lambda d: (d["app"].pop("subnet"), put("kubernetes.ports.0.port", 0)(d)), REGIONAL),
+        {"app.subnet", "kubernetes.ports[0].port"},
+    ),
+    (
+        "unnamed port beside a bad one",
+        body(put("kubernetes.ports", [{"name": "a", "port": 0, "targetPort": 80}, {"port": 81, "targetPort": 81}])),
+        {"kubernetes.ports[0].port", "kubernetes.ports[1].name"},
+    ),
     # many at once: every one is named
     (
         "everything wrong",
