@@ -21,7 +21,7 @@ import pytest
 from local.supervisor import World
 from local.world_client import WorldClient
 from tests.cli.identity import IdentityEndpoint
-from tests.conftest import require_apiserver, require_component
+from tests.conftest import record_authorizations, require_apiserver, require_component
 from tests.example import example_link
 
 AZ = Path(__file__).resolve().parents[2] / ".venv-azcli" / "bin" / "az"
@@ -106,6 +106,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
         client = WorldClient(world.describe())
         with IdentityEndpoint(client) as identity:
             yield Session(world, Az(root / "azure", client.ca_bundle, identity), identity)
+        record_authorizations(world)  # kubelink adopts what the CLI made: its actions count too
     finally:
         world.stop()
 
