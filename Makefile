@@ -5,16 +5,19 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 # checkov (the offline Bicep scan of infra/) pins many packages of its own: it gets a venv of its own.
 CHECKOV_VENV := .venv-checkov
-# Go 1.19 and rsync build kube-apiserver; etcd-server runs next to it; nodejs/npm run Azurite (if node is missing).
-APT_PACKAGES := golang-go rsync etcd-server
+# Go 1.19 and rsync build kube-apiserver; etcd-server runs next to it; nodejs/npm run Azurite (if node is missing);
+# chromium and chromium-driver run the status page's browser test (headless, no browser download).
+APT_PACKAGES := golang-go rsync etcd-server chromium chromium-driver
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: setup system-packages apiserver lint test run demo bench
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The last step installs this checkout (editable) for the `kubelink` command: .venv/bin/kubelink.
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements-dev.txt
+	$(PIP) install -q -e .
 	touch $@
 
 # Created once and reused until requirements-checkov.txt changes (pip also caches the wheels).
@@ -66,7 +69,9 @@ run: setup
 demo: setup
 	$(PY) -m local.demo
 
-# Figures, not tests: provisioning (requests, writes, polls, notice lag) and a 1,000-link verification sweep.
+# Figures, not tests: provisioning (requests, writes, polls, notice lag), a 1,000-link verification sweep, and
+# what the per-resource lease costs links writing one app at once.
 bench: setup
 	$(PY) -m benchmarks.provision
 	$(PY) -m benchmarks.sweep
+	$(PY) -m benchmarks.concurrent_links

@@ -21,7 +21,7 @@ from activities import (
     verify,
     vnet_integration,
 )
-from api import links, openapi, verify_timer
+from api import links, openapi, status, verify_timer
 from orchestrators import provision_link, verify_link, verify_sweep
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -29,6 +29,7 @@ app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 for module in (
     links,
     openapi,
+    status,
     verify_timer,
     provision_link,
     verify_link,

@@ -2,7 +2,10 @@
 name that survives a new IP, instead of the IP itself.
 
 Zone and link writes are long-running (started here, polled by the orchestrator through
-``observe_provisioning``); the record set is written synchronously. The zone goes in the VNet's resource group.
+``observe_provisioning``); the record set is written synchronously, and only over what was read: private DNS
+takes ``If-Match: <etag>`` (``If-None-Match: *`` for a new record set) and answers 412 when the record changed
+meanwhile, so a concurrent writer's change is read again instead of overwritten (README "Concurrent links").
+The zone goes in the VNet's resource group.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import azure.durable_functions as df
 
 from activities.contract import Payload, outcome, run_activity, started
 from activities.observe import observe_a_record, observe_dns_link, observe_dns_zone, private_dns
+from kubelink.desired import dig
 from kubelink.desired.dns import (
     ARecordState,
     DnsResourceState,
@@ -27,6 +31,7 @@ from kubelink.desired.dns import (
     zone_link_body,
 )
 from kubelink.diff import ResourceChange
+from kubelink.errors import TransientError
 from kubelink.progress import Step
 
 if TYPE_CHECKING:
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
     from kubelink.spec import LinkSpec
 
 STEP = Step.APP_SETTING
+RECORD_ATTEMPTS = 5  # reads and conditional writes of the record set before giving up to a durable retry
 
 bp = df.Blueprint()
 
@@ -110,14 +116,43 @@ def ensure_dns_record(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ensure_dns_record(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    assert spec.dns is not None, "only a link with dns has a record"
     ip = str(payload["value"])
     dns = private_dns(spec)
-    state = observe_a_record(spec, dns)
-    change = _record_change(spec, state, ip)
-    if change.changes:
-        from azure.mgmt.privatedns.models import RecordSet
+    for _ in range(RECORD_ATTEMPTS):
+        state = observe_a_record(spec, dns)
+        change = _record_change(spec, state, ip)
+        if not change.changes or put_record_over(dns, spec, state, ip):
+            return outcome(change)
+    raise TransientError(
+        "RecordSetContention",
+        f"the A record {record_id(spec)} kept changing while kubelink wrote it",
+        step=STEP,
+        resource=record_id(spec),
+    )
 
-        rg, zone = spec.network.resource_group, spec.dns.zone
-        dns.record_sets.create_or_update(rg, zone, "A", spec.dns.record, RecordSet(a_record_body(state, ip)))
-    return outcome(change)
+
+def put_record_over(dns: PrivateDnsManagementClient, spec: LinkSpec, state: ARecordState, ip: str) -> bool:
+    """PUT the record set as ``state`` (what was read) with kubelink's TTL and ``ip``, only if it is still what
+    was read: If-Match its ETag, or If-None-Match: * when it did not exist. False when ARM answers 412."""
+    from azure.core import MatchConditions
+    from azure.core.exceptions import HttpResponseError
+    from azure.mgmt.privatedns.models import RecordSet
+
+    assert spec.dns is not None, "only a link with dns has a record"
+    rg, zone = spec.network.resource_group, spec.dns.zone
+    condition = MatchConditions.IfNotModified if state.exists else MatchConditions.IfMissing
+    try:
+        dns.record_sets.create_or_update(
+            rg,
+            zone,
+            "A",
+            spec.dns.record,
+            RecordSet(a_record_body(state, ip)),
+            etag=dig(state.body, "etag"),
+            match_condition=condition,
+        )
+    except HttpResponseError as exc:
+        if exc.status_code != 412:
+            raise
+        return False
+    return True

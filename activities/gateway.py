@@ -3,7 +3,9 @@
 Every write here is a long-running ARM operation: it is started with ``polling=False`` and the activity
 returns ``provisioningState`` (and the operation's status URL); the orchestrator polls
 ``observe_provisioning`` between durable timers. A gateway that is being written by anyone is never
-written to (``result: "busy"``): a second PUT would start another 20-60 minute update, or a 409.
+written to (``result: "busy"``): a second PUT would start another 20-60 minute update, or a 409. Links of
+several apps share a gateway: its read → merge → PUT runs under the gateway's lease (``adapters.lease``), so
+two of them never each PUT a certificate list without the other's.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from activities.observe import (
     observe_vnet,
     observe_vnet_connection,
 )
+from adapters.lease import exclusive
 from kubelink.desired import dig
 from kubelink.desired.gateway import (
     FAILED_STATES,
@@ -174,7 +177,12 @@ def ensure_gateway(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ensure_gateway(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    net = network(spec)
+    with exclusive(spec.gateway_id):  # another link's app may be adding its certificate right now
+        return _write_gateway(spec, network(spec))
+
+
+def _write_gateway(spec: LinkSpec, net: NetworkManagementClient) -> dict[str, Any]:
+    """Read → merge → PUT (started: the operation makes the gateway busy, so the next writer waits for it)."""
     state = observe_gateway(spec, net)
     if state.busy:
         busy = {"result": "busy", "pointToSite": "unchanged", "changes": []}

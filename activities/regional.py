@@ -19,6 +19,7 @@ import azure.durable_functions as df
 from activities.arm import start
 from activities.contract import Payload, explained, outcome, run_activity, started
 from activities.observe import network, observe_app_subnet, observe_gateway, observe_regional, web
+from adapters.lease import exclusive
 from kubelink.desired.gateway import SUCCEEDED, GatewayState
 from kubelink.desired.regional import (
     AppSubnetState,
@@ -95,14 +96,15 @@ def ensure_app_subnet(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ensure_app_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
+    assert spec.app.subnet and spec.app_subnet_id, "regional integration needs app.subnet (validated)"
     from azure.mgmt.network.models import Subnet
 
     net = network(spec)
-    state = observe_app_subnet(spec, net)
-    rg, vnet, name = spec.network.resource_group, spec.network.virtual_network, spec.app.subnet.name
-    body = Subnet(app_subnet_body(spec, state))
-    return started(_subnet_change(spec, state), state, net.subnets.begin_create_or_update, rg, vnet, name, body)
+    with exclusive(spec.app_subnet_id):  # a subnet PUT replaces its delegations: one writer at a time
+        state = observe_app_subnet(spec, net)
+        rg, vnet, name = spec.network.resource_group, spec.network.virtual_network, spec.app.subnet.name
+        body = Subnet(app_subnet_body(spec, state))
+        return started(_subnet_change(spec, state), state, net.subnets.begin_create_or_update, rg, vnet, name, body)
 
 
 @bp.activity_trigger(input_name="payload")
@@ -141,7 +143,11 @@ def release_app_certificate(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _release_app_certificate(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    net = network(spec)
+    with exclusive(spec.gateway_id):  # the same lease as every other writer of the gateway
+        return _write_gateway_without_certificate(spec, network(spec))
+
+
+def _write_gateway_without_certificate(spec: LinkSpec, net: NetworkManagementClient) -> dict[str, Any]:
     state = observe_gateway(spec, net)
     change = _release_change(spec, state)
     if not change.changes:

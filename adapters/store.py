@@ -153,6 +153,14 @@ def _drift_from_entity(entity: dict[str, Any]) -> DriftRecord:
     return DriftRecord.from_json({**entity, "link": entity["PartitionKey"], **values})
 
 
+def storage_connection() -> str:
+    """``AzureWebJobsStorage``: the account of the task hub, the link records and the leases (``adapters.lease``)."""
+    connection = os.environ.get(STORAGE_SETTING, "").strip()
+    if not connection:
+        raise InvalidSetting(STORAGE_SETTING, "is not set: kubelink keeps its link records in that storage account")
+    return connection
+
+
 class LinkStore:
     """The two tables of one storage account. Thread-safe for the calls it makes; create one per process."""
 

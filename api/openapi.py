@@ -299,6 +299,25 @@ _PATHS: dict[str, Any] = {
             },
         },
     },
+    "/api/status": {
+        "get": {
+            "operationId": "status_page",
+            "summary": "The read-only status page: every link, its Ready condition and drift timeline (README)",
+            "description": "One HTML document with its script and style inline (allowed by hash in its "
+            "Content-Security-Policy); it refreshes itself from GET /api/links and GET /api/links/{name}/drift, "
+            "passing on the key it was opened with as x-functions-key.",
+            "parameters": [
+                {
+                    "name": "refresh",
+                    "in": "query",
+                    "description": "Seconds between the page's refreshes (default 10, at least 1), read by the "
+                    "page itself",
+                    "schema": _STRING,
+                }
+            ],
+            "responses": {"200": {"description": "The page", "content": {"text/html": {"schema": _STRING}}}},
+        }
+    },
     "/api/openapi.json": {
         "get": {
             "operationId": "openapi_json",

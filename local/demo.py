@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from rich.console import Console
 
-from local.world_client import RunNotStarted, WorldClient
+from kubelink_cli.client import ApiError
+from kubelink_cli.render import follow_run
+from local.world_client import WorldClient
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "link.json"
@@ -69,12 +72,13 @@ class Demo:
         self.client = WorldClient(world)
         self.host = self.client.host
         self.timeout = timeout
+        self.console = Console()
         self.link: dict[str, Any] = json.loads(EXAMPLE.read_text())
         self.name: str = self.link["name"]
 
     def run(self) -> None:
         say(f"\n1. POST {self.host}/api/links with {EXAMPLE.relative_to(REPO)} (link {self.name!r})")
-        status = self.follow(self.start("/api/links", self.link), self.print_steps)
+        status = self.follow_steps(self.start("/api/links", self.link))
         if status["runtimeStatus"] != "Completed":
             raise DemoFailed(f"provisioning ended {status['runtimeStatus']}: {json.dumps(status.get('output'))}")
         say(f"\n2. Output:\n{_indent(status['output'])}")
@@ -105,7 +109,7 @@ class Demo:
         """The same link re-submitted with ``integration: regional`` (README "Which integration path?")."""
         moved = {**self.link, "integration": "regional", "app": {**self.link["app"], "subnet": REGIONAL_SUBNET}}
         say(f"\n7. Today's path: POST the same link with integration regional, app.subnet {REGIONAL_SUBNET}")
-        status = self.follow(self.start("/api/links", moved), self.print_steps)
+        status = self.follow_steps(self.start("/api/links", moved))
         if status["runtimeStatus"] != "Completed":
             raise DemoFailed(f"moving to regional ended {status['runtimeStatus']}: {json.dumps(status.get('output'))}")
         say(f"   output:\n{_indent(status['output'])}")
@@ -117,7 +121,7 @@ class Demo:
         """POST a starter; its 202 check-status body gives the status URL to follow."""
         try:
             uri = self.client.start(path, body)
-        except RunNotStarted as refused:
+        except ApiError as refused:
             raise DemoFailed(str(refused)) from None
         say(f"   202 Accepted; following {uri}")
         return uri
@@ -129,9 +133,13 @@ class Demo:
         except TimeoutError as late:
             raise DemoFailed(str(late)) from None
 
-    def print_steps(self, custom: dict[str, Any]) -> None:
-        states = " ".join(f"{step}={state}" for step, state in custom.get("steps", {}).items())
-        say(f"   [{custom.get('step') or '-':15}] {custom.get('message')}  ({states})")
+    def follow_steps(self, uri: str) -> dict[str, Any]:
+        """Follow a provisioning run the way ``kubelink apply --wait`` does: its steps live in a terminal, a line
+        per change in a log."""
+        try:
+            return follow_run(self.client, uri, self.console, self.timeout).status
+        except TimeoutError as late:
+            raise DemoFailed(str(late)) from None
 
     def probe(self, number: int = 3) -> None:
         app, path = self.link["app"]["name"], self.link["probe"]["path"]

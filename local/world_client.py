@@ -1,5 +1,6 @@
-"""A running local world as a script or a test drives it: kubelink's HTTP API (start a run, follow its status URL
-as a client would), the sandbox's control API (request log, faults) and real SDK clients acting as people.
+"""A running local world as a script or a test drives it: kubelink's HTTP API (``kubelink_cli.client``, the
+client the ``kubelink`` command uses), the sandbox's control API (request log, faults) and real SDK clients
+acting as people.
 
 The demo, the benchmarks and the end-to-end suites all use it, so they follow runs and count writes one way.
 """
@@ -9,14 +10,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
+
+from kubelink_cli.client import KubelinkClient
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken, AccessTokenInfo
 
-TERMINAL = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
 #: ARM POST actions that only read: every other non-GET request changes Azure
 READ_ACTIONS = ("/list", "/listclusterusercredential", "/getvpnclientconnectionhealth")
 ARM_SCOPE = "https://management.azure.com/.default"
@@ -65,94 +67,21 @@ class SandboxCredential:
         self.http.close()
 
 
-class RunNotStarted(Exception):
-    """A starter did not answer 202: the response says why."""
-
-    def __init__(self, path: str, response: requests.Response) -> None:
-        super().__init__(f"POST {path} answered {response.status_code}: {response.text}")
-        self.response = response
-
-
-class Run(NamedTuple):
-    """A finished run: its last status, and every distinct customStatus seen while following it."""
-
-    status: dict[str, Any]
-    seen: list[dict[str, Any]]
-
-
-class WorldClient:
-    """The world described by ``world.json`` (``World.describe()``), trusting the sandbox's CA explicitly."""
+class WorldClient(KubelinkClient):
+    """The world described by ``world.json`` (``World.describe()``): kubelink's API through the ``kubelink``
+    command's own client, and the sandbox, trusting the sandbox's CA explicitly."""
 
     def __init__(self, world: Mapping[str, Any]) -> None:
-        self.host: str = world.get("host") or ""  # absent for a sandbox without a Functions host
+        http = requests.Session()
+        http.trust_env = False  # a machine-wide REQUESTS_CA_BUNDLE would override ``verify``
+        http.verify = world["caBundle"]
+        super().__init__(world.get("host") or "", session=http)  # no host for a sandbox without a Functions host
         self.arm: str = world["arm"]
         self.ca_bundle: str = world["caBundle"]
         self.subscription_id: str = world["subscriptionId"]
         self.sites: dict[str, str] = dict(world.get("sites") or {})
-        self.http = requests.Session()
-        self.http.trust_env = False  # a machine-wide REQUESTS_CA_BUNDLE would override ``verify``
-        self.http.verify = self.ca_bundle
         #: The sandbox's ``admin`` (Owner of the subscription): who the SDK clients and ``arm_call`` act as.
         self.admin = SandboxCredential(self.arm, self.ca_bundle, "admin")
-
-    # --- kubelink's HTTP API ----------------------------------------------------------------------
-
-    def post(self, path: str, body: Any = None) -> requests.Response:
-        return self.http.post(f"{self.host}{path}", json=body, timeout=60)
-
-    def get(self, path: str) -> Any:
-        """GET a JSON answer that must be 200."""
-        response = self.http.get(f"{self.host}{path}", timeout=60)
-        if response.status_code != 200:
-            raise RuntimeError(f"GET {path} answered {response.status_code}: {response.text}")
-        return response.json()
-
-    def start(self, path: str, body: Any = None) -> str:
-        """POST a starter; its 202 check-status body gives the status URL to follow."""
-        response = self.post(path, body)
-        if response.status_code != 202:
-            raise RunNotStarted(path, response)
-        uri: str = response.json()["statusQueryGetUri"]
-        return uri
-
-    def follow(
-        self,
-        uri: str,
-        timeout: float = 180,
-        on_change: Callable[[dict[str, Any]], None] | None = None,
-        interval: float = 0.25,
-    ) -> Run:
-        """Poll the status URL until the run ends, as the Durable HTTP API asks: 202 + ``Location`` while it
-        runs, 200 once it has ended. ``on_change`` sees each new customStatus."""
-        seen: list[dict[str, Any]] = []
-        deadline = time.monotonic() + timeout
-        while True:
-            response = self.http.get(uri, timeout=60)
-            status: dict[str, Any] = response.json()
-            custom = status.get("customStatus")
-            if custom and (not seen or seen[-1] != custom):
-                seen.append(custom)
-                if on_change:
-                    on_change(custom)
-            ended = status["runtimeStatus"] in TERMINAL
-            if response.status_code != (200 if ended else 202) or not (ended or response.headers.get("Location")):
-                raise RuntimeError(f"{uri} answered {response.status_code} for a {status['runtimeStatus']} run")
-            if ended:
-                return Run(status, seen)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{uri} still {status['runtimeStatus']} after {timeout:.0f} s: {status}")
-            time.sleep(interval)
-
-    def completed(self, path: str, body: Any = None, timeout: float = 180) -> dict[str, Any]:
-        """Start a run, follow it, and return its output; a run that does not complete is an error."""
-        status = self.follow(self.start(path, body), timeout).status
-        if status["runtimeStatus"] != "Completed":
-            raise RuntimeError(f"{path} ended {status['runtimeStatus']}: {status.get('output')}")
-        output: dict[str, Any] = status["output"]
-        return output
-
-    def instance_status_uri(self, instance_id: str) -> str:
-        return f"{self.host}/runtime/webhooks/durabletask/instances/{instance_id}"
 
     # --- the sandbox ----------------------------------------------------------------------------
 

@@ -60,7 +60,8 @@ def render_zone(cloud: Cloud, zone: Json) -> Json:
 
 
 def check_preconditions(req: Request, existing: Json | None) -> None:
-    """Honour ``If-None-Match: *`` (create only) and ``If-Match: <etag>`` (optimistic concurrency)."""
+    """Honour ``If-None-Match: *`` (create only) and ``If-Match: <etag>`` (optimistic concurrency), as the private
+    DNS REST spec 2024-06-01 declares them on zones, links and record sets (README "Protocol")."""
     if req.headers.get("if-none-match") == "*" and existing is not None:
         raise ArmError(412, "PreconditionFailed", "The resource already exists and If-None-Match: * was given.")
     wanted = req.headers.get("if-match")

@@ -29,13 +29,24 @@ def load_seed(path: Path, state_file: Path | None) -> World:
         _add_site(world, site)
     for cluster in seed.get("managedClusters", []):
         _add_cluster(world, cluster)
-    _add_access(world, seed)
+    _add_access(world, _with_identity(seed))
     return world
+
+
+IDENTITY_SECTIONS = ("tenantId", "principals", "appIdentity", "roleDefinitions", "roleAssignments")
+
+
+def _with_identity(seed: dict[str, Any]) -> dict[str, Any]:
+    """A seed without principals of its own (a test's world) gets the default seed's tenant, principals and access."""
+    if "principals" in seed:
+        return seed
+    default = json.loads(DEFAULT_SEED.read_text())
+    return {**seed, **{k: default[k] for k in IDENTITY_SECTIONS}}
 
 
 def principals(seed_file: Path) -> tuple[str, list[Principal], str]:
     """The seed's tenant, its principals, and the one the app's identity endpoint speaks for."""
-    seed = json.loads(seed_file.read_text())
+    seed = _with_identity(json.loads(seed_file.read_text()))
     return seed["tenantId"], [Principal.from_seed(p) for p in seed["principals"]], seed["appIdentity"]
 
 

@@ -1,10 +1,12 @@
 """A fresh sandbox per test (in-process, real HTTPS, seeded world) and the environment activities read.
 
 Activities are called in-process as plain functions, with ``KUBELINK_ARM_ENDPOINT`` and
-``REQUESTS_CA_BUNDLE`` pointing at the sandbox and App Service's managed-identity variables naming its token
-service, so the product's ``DefaultAzureCredential`` acts as kubelink's identity. Tests that touch Kubernetes
-also request ``cluster`` (the session's kube-apiserver): the sandbox then runs its ILB controller against it, and
-``KUBELINK_KUBECONFIG`` holds the cluster's kubeconfig.
+``REQUESTS_CA_BUNDLE`` pointing at the sandbox, ``AzureWebJobsStorage`` at the session's Azurite (where the
+writers of shared resources take their leases) and App Service's managed-identity variables naming the sandbox's
+token service, so the product's ``DefaultAzureCredential`` acts as kubelink's identity. Tests that touch
+Kubernetes also request ``cluster`` (the session's kube-apiserver): the sandbox then runs its ILB controller
+against it, and ``KUBELINK_KUBECONFIG`` holds the cluster's kubeconfig. A module may define a ``sandbox_seed`` fixture (a seed
+file) for a world other than the default.
 """
 
 from __future__ import annotations
@@ -19,16 +21,22 @@ from typing import Any
 import pytest
 
 from adapters import clients
+from local.azurite import Azurite
 from local.cluster import Cluster
 from local.sandbox import Sandbox, Settings
+from local.sandbox.seed import DEFAULT_SEED
 from tests.activities.helpers import Arm, kube_api
 
 
 @pytest.fixture
-def arm(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Arm]:
+def arm(
+    tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, azurite: Azurite
+) -> Iterator[Arm]:
+    monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
     kubeconfig = request.getfixturevalue("cluster").kubeconfig if "cluster" in request.fixturenames else None
+    seed = request.getfixturevalue("sandbox_seed") if "sandbox_seed" in request.fixturenames else DEFAULT_SEED
     settings = Settings(lro_seconds=0.2, gateway_seconds=1.0, ilb_delay_seconds=0.2)
-    with Sandbox(tmp_path / "sandbox", kubeconfig=kubeconfig, settings=settings) as sandbox:
+    with Sandbox(tmp_path / "sandbox", kubeconfig=kubeconfig, settings=settings, seed=seed) as sandbox:
         monkeypatch.setenv("KUBELINK_ARM_ENDPOINT", sandbox.arm_url)
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(sandbox.ca_bundle))
         for name, value in sandbox.app_identity_environment().items():  # kubelink's identity, as App Service

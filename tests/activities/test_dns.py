@@ -6,7 +6,8 @@ from typing import Any
 
 from azure.mgmt.privatedns.models import RecordSet, VirtualNetworkLink
 
-from activities.dns import ensure_dns_link, ensure_dns_record, ensure_dns_zone
+from activities.dns import ensure_dns_link, ensure_dns_record, ensure_dns_zone, put_record_over
+from activities.observe import observe_a_record
 from adapters.clients import privatedns_client
 from tests.activities.helpers import Arm, settle
 from tests.activities.specs import SUBSCRIPTION, link_spec, payload
@@ -92,3 +93,25 @@ def test_the_record_names_the_ip_and_a_changed_one_is_put_back_keeping_its_metad
     assert {c["field"] for c in repaired["changes"]} == {"properties.ttl", "properties.aRecords"}
     now = records.get("kube-rg", "kubelink.internal", "A", "orders").as_dict()["properties"]
     assert (now["ttl"], now["aRecords"], now["metadata"]) == (300, [{"ipv4Address": "10.240.16.25"}], {"owner": "ops"})
+
+
+def test_a_record_set_changed_since_it_was_read_is_read_again_never_overwritten(arm: Arm):
+    """Private DNS's ETags (If-Match; If-None-Match: * for a new record set): a write over a stale read gets 412."""
+    link = {**zoned(arm), "value": "10.240.16.25"}
+    spec, dns = link_spec(dns=DNS), privatedns_client(SUBSCRIPTION)
+    never_seen = observe_a_record(spec, dns)
+    assert ensure_dns_record(link)["result"] == "created"
+    assert put_record_over(dns, spec, never_seen, "10.240.16.26") is False, "If-None-Match: * on an existing one"
+
+    stale = observe_a_record(spec, dns)
+    ours = [{"ipv4Address": "10.240.16.25"}]
+    theirs = RecordSet({"properties": {"ttl": 300, "metadata": {"owner": "ops"}, "aRecords": ours}})
+    dns.record_sets.create_or_update("kube-rg", "kubelink.internal", "A", "orders", theirs)
+    assert put_record_over(dns, spec, stale, "10.240.16.26") is False, "If-Match with the etag read before theirs"
+    kept = dns.record_sets.get("kube-rg", "kubelink.internal", "A", "orders").as_dict()["properties"]
+    assert (kept["aRecords"], kept["metadata"]) == (ours, {"owner": "ops"})
+
+    moved = ensure_dns_record({**link, "value": "10.240.16.26"})
+    assert moved["result"] == "updated"
+    now = dns.record_sets.get("kube-rg", "kubelink.internal", "A", "orders").as_dict()["properties"]
+    assert (now["aRecords"], now["metadata"]) == ([{"ipv4Address": "10.240.16.26"}], {"owner": "ops"})

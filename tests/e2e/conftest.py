@@ -13,8 +13,9 @@ import requests
 import yaml
 from azure.mgmt.web import WebSiteManagementClient
 
+from kubelink_cli.client import Run
 from local.supervisor import World
-from local.world_client import Run, WorldClient
+from local.world_client import WorldClient
 from tests.conftest import record_authorizations, require_apiserver, require_component
 from tests.example import example_link
 

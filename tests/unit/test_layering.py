@@ -26,6 +26,8 @@ RULES: dict[str, set[str]] = {
     "activities": {"orchestrators", "api", "local", "function_app", "tests"},
     "orchestrators": {"api", "local", "function_app", "tests"},
     "api": {"local", "function_app", "tests"},
+    # the command-line client speaks HTTP only: it ships alone (pyproject.toml) and imports nothing of the app
+    "kubelink_cli": {"kubelink", "activities", "orchestrators", "api", "adapters", "local", "function_app", "tests"},
 }
 
 
