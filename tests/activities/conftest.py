@@ -5,8 +5,8 @@ Activities are called in-process as plain functions, with ``KUBELINK_ARM_ENDPOIN
 writers of shared resources take their leases) and App Service's managed-identity variables naming the sandbox's
 token service, so the product's ``DefaultAzureCredential`` acts as kubelink's identity. Tests that touch
 Kubernetes also request ``cluster`` (the session's kube-apiserver): the sandbox then runs its ILB controller
-against it, and ``KUBELINK_KUBECONFIG`` holds the cluster's kubeconfig. A module may define a ``sandbox_seed`` fixture (a seed
-file) for a world other than the default.
+against it, and ``KUBELINK_KUBECONFIG`` holds the cluster's kubeconfig. A module may define a ``sandbox_seed``
+fixture (a seed file) for a world other than the default.
 """
 
 from __future__ import annotations
