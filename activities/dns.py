@@ -86,7 +86,7 @@ def _ensure_dns_zone(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     assert spec.dns is not None, "only a link with dns has a zone"
     dns = private_dns(spec)
     state = observe_dns_zone(spec, dns)
-    rg, zone = spec.network.resource_group, spec.dns.zone
+    rg, zone = spec.dns_resource_group, spec.dns.zone
     body = PrivateZone(zone_body())
     return started(_zone_change(spec, state), state, dns.private_zones.begin_create_or_update, rg, zone, body)
 
@@ -103,7 +103,7 @@ def _ensure_dns_link(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     assert spec.dns is not None, "only a link with dns has a zone link"
     dns = private_dns(spec)
     state = observe_dns_link(spec, dns)
-    rg, zone, name = spec.network.resource_group, spec.dns.zone, state.name or link_name(spec)
+    rg, zone, name = spec.dns_resource_group, spec.dns.zone, state.name or link_name(spec)
     body = VirtualNetworkLink(zone_link_body(spec))
     begin = dns.virtual_network_links.begin_create_or_update
     return started(_link_change(spec, state), state, begin, rg, zone, name, body)
@@ -139,7 +139,7 @@ def put_record_over(dns: PrivateDnsManagementClient, spec: LinkSpec, state: ARec
     from azure.mgmt.privatedns.models import RecordSet
 
     assert spec.dns is not None, "only a link with dns has a record"
-    rg, zone = spec.network.resource_group, spec.dns.zone
+    rg, zone = spec.dns_resource_group, spec.dns.zone
     condition = MatchConditions.IfNotModified if state.exists else MatchConditions.IfMissing
     try:
         dns.record_sets.create_or_update(

@@ -25,9 +25,11 @@ from activities.observe import (
     observe_gateway,
     observe_gateway_subnet,
     observe_public_ip,
+    observe_region_zones,
     observe_vnet,
     observe_vnet_connection,
 )
+from activities.private_link import observe_endpoint, observe_endpoint_subnet
 from adapters.lease import exclusive
 from kubelink.desired import dig
 from kubelink.desired.gateway import (
@@ -163,7 +165,8 @@ def _ensure_public_ip(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     location = dig(state.body, "location") or _vnet_location(spec, net)
     from azure.mgmt.network.models import PublicIPAddress
 
-    body = PublicIPAddress(public_ip_body(spec, state, location))
+    zones = observe_region_zones(spec, location) if state.body is None else ()
+    body = PublicIPAddress(public_ip_body(spec, state, location, zones))
     rg, name = spec.network.resource_group, spec.gateway.public_ip_name
     started = start(net.public_ip_addresses.begin_create_or_update, rg, name, body)
     return {**outcome(change), **started}
@@ -220,6 +223,8 @@ PROVISIONED: dict[str, Callable[[LinkSpec], Provisioned]] = {
     "appSubnet": observe_app_subnet,
     "dnsZone": observe_dns_zone,
     "dnsLink": observe_dns_link,
+    "endpointSubnet": observe_endpoint_subnet,
+    "privateEndpoint": observe_endpoint,
 }
 
 

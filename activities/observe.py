@@ -14,8 +14,9 @@ from activities.arm import read
 from kubelink.desired import dig
 from kubelink.desired.dns import ARecordState, DnsResourceState, link_to_vnet
 from kubelink.desired.gateway import GatewayState, PublicIpState, SubnetState
-from kubelink.desired.preflight import PreflightFacts
-from kubelink.desired.regional import AppSubnetState, RegionalState
+from kubelink.desired.peering import VnetRef, app_vnet, integration_vnet
+from kubelink.desired.preflight import PreflightFacts, written_groups
+from kubelink.desired.regional import WEB_DELEGATION, AppSubnetState, RegionalState, delegation_for
 from kubelink.desired.vnet_integration import AppGatewayState, VnetConnectionState
 from kubelink.names import GATEWAY_SUBNET
 
@@ -42,7 +43,7 @@ def web(spec: LinkSpec) -> WebSiteManagementClient:
 def private_dns(spec: LinkSpec) -> PrivateDnsManagementClient:
     from adapters.clients import privatedns_client
 
-    return privatedns_client(spec.subscription_id)
+    return privatedns_client(spec.dns_rg_id.split("/")[2])
 
 
 def observe_vnet(spec: LinkSpec, net: NetworkManagementClient | None = None) -> dict[str, Any] | None:
@@ -88,11 +89,40 @@ def observe_app_gateway(
     )
 
 
-def observe_app_subnet(spec: LinkSpec, net: NetworkManagementClient | None = None) -> AppSubnetState:
+def observe_app_subnet(
+    spec: LinkSpec, net: NetworkManagementClient | None = None, service: str = WEB_DELEGATION
+) -> AppSubnetState:
+    """The app's integration subnet, in its own VNet when it has one (``app.virtualNetwork``); ``service`` is the
+    delegation the app needs (``observe_app_delegation``)."""
     assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
-    net = net or network(spec)
-    rg, vnet = spec.network.resource_group, spec.network.virtual_network
-    return AppSubnetState(read(net.subnets.get, rg, vnet, spec.app.subnet.name))
+    vnet = integration_vnet(spec)
+    net = network_of(spec, vnet, net)
+    return AppSubnetState(read(net.subnets.get, vnet.resource_group, vnet.name, spec.app.subnet.name), service)
+
+
+def network_of(spec: LinkSpec, vnet: VnetRef, net: NetworkManagementClient | None = None) -> NetworkManagementClient:
+    """A network client for ``vnet``'s subscription (``net`` when that is the link's own)."""
+    from adapters.clients import network_client
+
+    if vnet.subscription_id.lower() == spec.subscription_id.lower():
+        return net or network(spec)
+    return network_client(vnet.subscription_id)
+
+
+def observe_app_vnet(spec: LinkSpec) -> dict[str, Any] | None:
+    """The app's own VNet (``app.virtualNetwork``), None where ARM answered 404 or the link has none."""
+    vnet = app_vnet(spec)
+    if vnet is None:
+        return None
+    return read(network_of(spec, vnet).virtual_networks.get, vnet.resource_group, vnet.name)
+
+
+def observe_app_delegation(spec: LinkSpec, client: WebSiteManagementClient | None = None) -> str:
+    """The delegation the app's integration subnet needs, from its plan (Flex Consumption or any other)."""
+    client = client or web(spec)
+    app = read(client.web_apps.get, spec.app.resource_group, spec.app.name)
+    plan = _read_plan(client, dig(app, "properties", "serverFarmId")) if app else None
+    return delegation_for(dig(plan, "sku", "tier"))
 
 
 def observe_regional(spec: LinkSpec, client: WebSiteManagementClient | None = None) -> RegionalState:
@@ -106,7 +136,7 @@ def observe_regional(spec: LinkSpec, client: WebSiteManagementClient | None = No
 def observe_dns_zone(spec: LinkSpec, dns: PrivateDnsManagementClient | None = None) -> DnsResourceState:
     assert spec.dns is not None, "only a link with dns has a zone"
     dns = dns or private_dns(spec)
-    return DnsResourceState(read(dns.private_zones.get, spec.network.resource_group, spec.dns.zone))
+    return DnsResourceState(read(dns.private_zones.get, spec.dns_resource_group, spec.dns.zone))
 
 
 def observe_dns_link(spec: LinkSpec, dns: PrivateDnsManagementClient | None = None) -> DnsResourceState:
@@ -117,7 +147,7 @@ def observe_dns_link(spec: LinkSpec, dns: PrivateDnsManagementClient | None = No
     dns = dns or private_dns(spec)
     try:
         links = [
-            dict(link.as_dict()) for link in dns.virtual_network_links.list(spec.network.resource_group, spec.dns.zone)
+            dict(link.as_dict()) for link in dns.virtual_network_links.list(spec.dns_resource_group, spec.dns.zone)
         ]
     except ResourceNotFoundError:  # no zone yet: no link either
         links = []
@@ -127,7 +157,7 @@ def observe_dns_link(spec: LinkSpec, dns: PrivateDnsManagementClient | None = No
 def observe_a_record(spec: LinkSpec, dns: PrivateDnsManagementClient | None = None) -> ARecordState:
     assert spec.dns is not None, "only a link with dns has a record"
     dns = dns or private_dns(spec)
-    rg, zone = spec.network.resource_group, spec.dns.zone
+    rg, zone = spec.dns_resource_group, spec.dns.zone
     return ARecordState(read(dns.record_sets.get, rg, zone, "A", spec.dns.record))
 
 
@@ -154,7 +184,31 @@ def observe_preflight_facts(spec: LinkSpec) -> PreflightFacts:
         plan=plan,
         gateway=observe_gateway(spec, net) if spec.integration == "gateway" else None,
         app_vnet_connections=connections,
+        groups=observe_written_groups(spec),
+        app_vnet=observe_app_vnet(spec),
     )
+
+
+def observe_region_zones(spec: LinkSpec, location: str | None) -> tuple[str, ...]:
+    """The logical availability zones of ``location`` in the link's subscription (none where the region has none)."""
+    from adapters.clients import subscription_client
+
+    wanted = str(location or "").replace(" ", "").lower()
+    for region in subscription_client().subscriptions.list_locations(spec.subscription_id):
+        if str(region.name).lower() == wanted:
+            return tuple(str(m.logical_zone) for m in region.availability_zone_mappings or ())
+    return ()
+
+
+def observe_written_groups(spec: LinkSpec) -> dict[str, dict[str, Any] | None]:
+    """The resource groups a run would write into (for their ``managedBy``)."""
+    from adapters.clients import resource_client
+
+    found: dict[str, dict[str, Any] | None] = {}
+    for _, group_id in written_groups(spec):
+        _, _, subscription, _, group = group_id.split("/")
+        found[group_id.lower()] = read(resource_client(subscription).resource_groups.get, group)
+    return found
 
 
 def _read_plan(client: WebSiteManagementClient, plan_id: str | None) -> dict[str, Any] | None:

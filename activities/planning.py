@@ -45,8 +45,9 @@ def planned_changes(spec: LinkSpec) -> list[ResourceChange]:
     from activities.app_setting import plan_app_setting
     from activities.dns import dns_changes
     from activities.observe import network, web
-    from activities.regional import plan_regional
+    from activities.regional import plan_regional, routing_change
     from activities.service import plan_service
+    from kubelink.desired.regional import needs_route_all
 
     client, net = web(spec), network(spec)
     changes = [plan_service(spec)]
@@ -54,7 +55,17 @@ def planned_changes(spec: LinkSpec) -> list[ResourceChange]:
         changes += _gateway_path(spec, net, client)
     else:
         changes += plan_regional(spec, net, client)
+        if spec.integration == "regional" and spec.app.virtual_network is not None:
+            from activities.peering import peering_changes
+
+            changes += peering_changes(spec)
+        if spec.integration == "privateLink":
+            from activities.private_link import endpoint_changes
+
+            changes += endpoint_changes(spec)
     address = _address(spec)
+    if spec.integration != "gateway" and needs_route_all(address):
+        changes.append(routing_change(spec, address, client))
     if spec.dns:
         changes += dns_changes(spec, address)
     changes.append(plan_app_setting(spec, setting_value(spec, address), client))
@@ -62,8 +73,14 @@ def planned_changes(spec: LinkSpec) -> list[ResourceChange]:
 
 
 def _address(spec: LinkSpec) -> str:
-    """The Service's (pinned or assigned) address, or words for it before Azure assigns one."""
+    """The Service's (pinned or assigned) address, or words for it before Azure assigns one; on the private-link
+    path, the private endpoint's."""
     from activities.service import observe_service
+
+    if spec.integration == "privateLink":
+        from activities.private_link import observe_endpoint
+
+        return observe_endpoint(spec).ip or f"the private IP of private endpoint kubelink-{spec.name}"
 
     address = spec.kubernetes.load_balancer_ip or observe_service(spec).ingress_ip
     return address or f"the private IP Azure gives Service {spec.kubernetes.namespace}/{spec.kubernetes.service}"

@@ -13,7 +13,12 @@ import azure.durable_functions as df
 
 from activities.contract import Payload, run_activity
 from activities.observe import observe_preflight_facts
-from kubelink.desired.preflight import check_preflight, preflight_warnings
+from kubelink.desired.preflight import (
+    MANAGED_GROUP_CODE,
+    check_managed_groups,
+    check_preflight,
+    preflight_warnings,
+)
 from kubelink.errors import PermanentError
 from kubelink.progress import Step
 
@@ -37,7 +42,7 @@ def _preflight(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     if problems:
         summary = "; ".join(f"{p.field}: {p.message}" for p in problems)
         raise PermanentError(
-            "PreflightFailed",
+            MANAGED_GROUP_CODE if check_managed_groups(spec, facts) else "PreflightFailed",
             f"link {spec.name} cannot be provisioned: {summary}",
             step=STEP,
             details=problems,

@@ -16,21 +16,33 @@ from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
-from activities.arm import start
+from activities.arm import read, start
 from activities.contract import Payload, explained, outcome, run_activity, started
-from activities.observe import network, observe_app_subnet, observe_gateway, observe_regional, web
+from activities.observe import (
+    network,
+    network_of,
+    observe_app_delegation,
+    observe_app_subnet,
+    observe_gateway,
+    observe_regional,
+    web,
+)
 from adapters.lease import exclusive
 from kubelink.desired.gateway import SUCCEEDED, GatewayState
+from kubelink.desired.peering import integration_vnet
 from kubelink.desired.regional import (
     AppSubnetState,
     RegionalState,
+    RoutingState,
     app_subnet_body,
+    diff_app_routing,
     diff_app_subnet,
     diff_regional_connection,
     diff_released_certificate,
     gateway_without_certificate,
     regional_connection_body,
     releases_gateway,
+    route_all_config,
 )
 from kubelink.diff import ResourceChange
 from kubelink.progress import Step
@@ -53,22 +65,27 @@ def regional_changes(
     spec: LinkSpec, net: NetworkManagementClient | None = None, client: WebSiteManagementClient | None = None
 ) -> list[ResourceChange]:
     """The delegated subnet and the app's regional connection (verification's rows)."""
-    return _regional_rows(spec, observe_regional(spec, client), net)
+    client = client or web(spec)
+    return _regional_rows(spec, observe_regional(spec, client), net, client)
 
 
 def plan_regional(
     spec: LinkSpec, net: NetworkManagementClient | None = None, client: WebSiteManagementClient | None = None
 ) -> list[ResourceChange]:
     """``regional_changes``, and for a link leaving the gateway path, its certificate to release."""
+    client = client or web(spec)
     state = observe_regional(spec, client)
-    rows = _regional_rows(spec, state, net)
+    rows = _regional_rows(spec, state, net, client)
     if releases_gateway(spec, state.gateway_connection):
         rows.append(_release_change(spec, observe_gateway(spec, net)))
     return rows
 
 
-def _regional_rows(spec: LinkSpec, state: RegionalState, net: NetworkManagementClient | None) -> list[ResourceChange]:
-    return [_subnet_change(spec, observe_app_subnet(spec, net)), _connection_change(spec, state)]
+def _regional_rows(
+    spec: LinkSpec, state: RegionalState, net: NetworkManagementClient | None, client: WebSiteManagementClient
+) -> list[ResourceChange]:
+    subnet = observe_app_subnet(spec, net, observe_app_delegation(spec, client))
+    return [_subnet_change(spec, subnet), _connection_change(spec, state)]
 
 
 def _subnet_change(spec: LinkSpec, state: AppSubnetState) -> ResourceChange:
@@ -86,12 +103,25 @@ def _release_change(spec: LinkSpec, gateway: GatewayState) -> ResourceChange:
     return ResourceChange(Step.POINT_TO_SITE, spec.gateway_id, True, diff_released_certificate(spec, gateway))
 
 
+def routing_change(
+    spec: LinkSpec, address: str | None, client: WebSiteManagementClient | None = None
+) -> ResourceChange:
+    """Route all, where the private address is not RFC 1918 (plan and verification's row)."""
+    client = client or web(spec)
+    app = spec.app
+    site = read(client.web_apps.get, app.resource_group, app.name)
+    config = read(client.web_apps.get_configuration, app.resource_group, app.name)
+    state = RoutingState.from_arm(site, config)
+    return ResourceChange(STEP, f"{spec.app_id}/config/web", True, diff_app_routing(address, state))
+
+
 # --- activities -------------------------------------------------------------------------------------
 
 
 @bp.activity_trigger(input_name="payload")
 def ensure_app_subnet(payload: dict[str, Any]) -> dict[str, Any]:
-    """Create the subnet delegated to ``Microsoft.Web/serverFarms``, or add the delegation to an adopted one."""
+    """Create the subnet delegated to ``Microsoft.Web/serverFarms`` (``Microsoft.App/environments`` for a Flex
+    Consumption app), or add the delegation to an adopted one."""
     return run_activity(STEP, payload, _ensure_app_subnet)
 
 
@@ -99,12 +129,15 @@ def _ensure_app_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     assert spec.app.subnet and spec.app_subnet_id, "regional integration needs app.subnet (validated)"
     from azure.mgmt.network.models import Subnet
 
-    net = network(spec)
+    vnet = integration_vnet(spec)
+    net = network_of(spec, vnet)
+    delegation = observe_app_delegation(spec)
     with exclusive(spec.app_subnet_id):  # a subnet PUT replaces its delegations: one writer at a time
-        state = observe_app_subnet(spec, net)
-        rg, vnet, name = spec.network.resource_group, spec.network.virtual_network, spec.app.subnet.name
+        state = observe_app_subnet(spec, net, delegation)
+        rg, vnet_name, name = vnet.resource_group, vnet.name, spec.app.subnet.name
         body = Subnet(app_subnet_body(spec, state))
-        return started(_subnet_change(spec, state), state, net.subnets.begin_create_or_update, rg, vnet, name, body)
+        begin = net.subnets.begin_create_or_update
+        return started(_subnet_change(spec, state), state, begin, rg, vnet_name, name, body)
 
 
 @bp.activity_trigger(input_name="payload")
@@ -132,6 +165,23 @@ def _connect_app_regional(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
             client.web_apps.create_or_update_swift_virtual_network_connection_with_check(
                 app.resource_group, app.name, envelope
             )
+    return outcome(change)
+
+
+@bp.activity_trigger(input_name="payload")
+def ensure_app_routing(payload: dict[str, Any]) -> dict[str, Any]:
+    """``{"spec", "value"}``: turn on route all when ``value`` (the private address) is not RFC 1918, else nothing."""
+    return run_activity(STEP, payload, _ensure_app_routing)
+
+
+def _ensure_app_routing(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    client = web(spec)
+    change = routing_change(spec, str(payload["value"]), client)
+    if change.changes:
+        from azure.mgmt.web.models import SiteConfigResource
+
+        body = SiteConfigResource(route_all_config())
+        client.web_apps.update_configuration(spec.app.resource_group, spec.app.name, body)
     return outcome(change)
 
 

@@ -88,6 +88,11 @@ def _observe_service_ip(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     return {"ip": None, "warnings": _warnings(core, spec)}
 
 
+def service_warnings(spec: LinkSpec) -> list[str]:
+    """The Service's recent Warning events (why the cloud has not done what its annotations ask)."""
+    return _warnings(_core(spec), spec)
+
+
 def _warnings(core: Any, spec: LinkSpec) -> list[str]:
     k = spec.kubernetes
     response = core.list_namespaced_event(

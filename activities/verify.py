@@ -20,13 +20,16 @@ import azure.durable_functions as df
 from activities.contract import Payload, run_activity
 from activities.dns import dns_changes
 from activities.observe import network, observe_app_gateway, observe_app_settings, web
-from activities.regional import regional_changes
+from activities.peering import peering_changes
+from activities.private_link import endpoint_changes
+from activities.regional import regional_changes, routing_change
 from activities.service import observe_service
 from activities.vnet_integration import connection_id
 from adapters.clients import arm_error
 from adapters.store import LinkNotFound, LinkRecord, LinkStore
 from kubelink.desired.app_setting import diff_app_setting, setting_value
 from kubelink.desired.gateway import FAILED_STATES, SUCCEEDED, GatewayState, diff_gateway, diff_point_to_site
+from kubelink.desired.regional import needs_route_all
 from kubelink.desired.service import ServiceState, diff_service, resource_name
 from kubelink.desired.vnet_integration import AppGatewayState, diff_app_gateway, diff_vnet_connection
 from kubelink.diff import DiffItem, ResourceChange
@@ -80,12 +83,20 @@ def verify_link_config(payload: dict[str, Any]) -> dict[str, Any]:
 def check_link(spec: LinkSpec, private_address: str | None) -> list[dict[str, Any]]:
     """Every check of README "Drift" except the probe, as plan rows (``ResourceChange.to_json``)."""
     client = web(spec)
-    changes = [service_check(spec, observe_service(spec), private_address)]
+    # on the private-link path the private address is the endpoint's, not the Service's
+    service_ip = None if spec.integration == "privateLink" else private_address
+    changes = [service_check(spec, observe_service(spec), service_ip)]
     if spec.integration == "gateway":
         app_gateway = observe_app_gateway(spec, client, network(spec))
         changes += gateway_checks(spec, app_gateway)
     else:
         changes += regional_changes(spec, network(spec), client)
+        if spec.integration == "regional" and spec.app.virtual_network is not None:
+            changes += peering_changes(spec)
+        if spec.integration == "privateLink":
+            changes += endpoint_changes(spec, ip=private_address)
+        if needs_route_all(private_address):
+            changes.append(routing_change(spec, private_address, client))
     if private_address is not None:
         if spec.dns:
             changes += dns_changes(spec, private_address)

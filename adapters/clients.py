@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from azure.mgmt.containerservice import ContainerServiceClient
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.privatedns import PrivateDnsManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+    from azure.mgmt.resource.subscriptions import SubscriptionClient
     from azure.mgmt.web import WebSiteManagementClient
     from kubernetes.client import CoreV1Api
 
@@ -113,6 +115,21 @@ def privatedns_client(subscription_id: str) -> PrivateDnsManagementClient:
     from azure.mgmt.privatedns import PrivateDnsManagementClient
 
     return PrivateDnsManagementClient(subscription_id=subscription_id, **_arm_options())
+
+
+def resource_client(subscription_id: str) -> ResourceManagementClient:
+    """Resource groups (their ``managedBy``), api-version 2025-04-01 (azure-mgmt-resource 26)."""
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    return ResourceManagementClient(subscription_id=subscription_id, **_arm_options())
+
+
+def subscription_client() -> SubscriptionClient:
+    """The subscription's locations and their availability zones, api-version 2022-12-01
+    (azure-mgmt-resource-subscriptions 1)."""
+    from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+    return SubscriptionClient(**_arm_options())
 
 
 def _retry_policy() -> RetryPolicy:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-Integration = Literal["gateway", "regional"]
+Integration = Literal["gateway", "regional", "privateLink"]
 INTEGRATIONS: tuple[Integration, ...] = get_args(Integration)
 DEFAULT_INTEGRATION: Integration = "gateway"
 

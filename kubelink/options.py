@@ -15,6 +15,8 @@ class RunOptions:
     poll_seconds: float = 60
     service_ip_deadline_seconds: float = 15 * 60
     gateway_deadline_seconds: float = 90 * 60
+    #: a peering turns Connected seconds after its second side exists (the wait covers a slow PUT of either)
+    peering_deadline_seconds: float = 15 * 60
     retry_first_seconds: float = 5
     retry_max_seconds: float = 300
     retry_attempts: int = 6

@@ -375,6 +375,7 @@ Selector = Annotated[
 GatewaySubnetPrefix = Annotated[str, _cidr(29, "(/27 recommended)")]
 ClientAddressPool = Annotated[str, _cidr(32, check=_private_pool)]
 AppSubnetPrefix = Annotated[str, _cidr(28, "(/26 recommended): App Service needs one address per instance")]
+EndpointSubnetPrefix = Annotated[str, _cidr(29, "(a private endpoint takes one address)")]
 ProbePath = Annotated[str, Rule(_probe_path, {"type": "string", "pattern": f"^{_PROBE_PATH}$", "maxLength": 2048})]
 DnsZone = Annotated[str, Rule(_dns_zone, {"type": "string", "pattern": r"^[A-Za-z0-9.-]+$", "maxLength": 253})]
 DnsRecord = Annotated[str, Rule(_dns_record, {"type": "string", "pattern": r"^(?:@|[A-Za-z0-9-]+)$"})]
@@ -593,6 +594,12 @@ class SubnetSpec(Section):
     prefix: AppSubnetPrefix = Field(description="Its CIDR inside the VNet, /28 or larger (/26 recommended).")
 
 
+class VirtualNetworkSpec(Section):
+    subscription_id: Guid | None = Field(None, description="Default: the link's `subscriptionId`.")
+    resource_group: ResourceGroup = Field(description="The resource group of the app's own VNet.")
+    name: VnetName = Field(description="The app's own integration VNet.")
+
+
 class AppSpec(Section):
     resource_group: ResourceGroup = Field(description="The App Service app's resource group.")
     name: SiteName = Field(description="The App Service app.")
@@ -601,8 +608,21 @@ class AppSpec(Section):
     )
     subnet: SubnetSpec | None = Field(
         None,
-        description="The subnet delegated to `Microsoft.Web/serverFarms` for regional integration; required with "
-        "`integration: regional`.",
+        description="The subnet delegated to `Microsoft.Web/serverFarms` (Flex Consumption: "
+        "`Microsoft.App/environments`) for regional integration, in `app.virtualNetwork` when given; required with "
+        "`integration: regional` and `privateLink`.",
+    )
+    virtual_network: VirtualNetworkSpec | None = Field(
+        None,
+        description="The app's own integration VNet when it is not the cluster's: peered with the cluster's both ways "
+        "(`regional`), or holding the private endpoint (`privateLink`, required).",
+    )
+
+
+class PrivateLinkSpec(Section):
+    endpoint_subnet: SubnetSpec = Field(
+        description="`{name, prefix}` of the private endpoint's subnet in `app.virtualNetwork` (not `app.subnet`; "
+        "no delegation), /29 or larger."
     )
 
 
@@ -627,6 +647,12 @@ class DnsSpec(Section):
 REQUIRED_BY_INTEGRATION: dict[names.Integration, tuple[tuple[str, ...], ...]] = {
     "gateway": (("gateway", "clientAddressPool"),),
     "regional": (("app", "subnet"),),
+    "privateLink": (
+        ("app", "subnet"),
+        ("app", "virtualNetwork"),
+        ("kubernetes", "aksCluster"),
+        ("privateLink", "endpointSubnet"),
+    ),
 }
 
 
@@ -670,6 +696,16 @@ class LinkSpec(Section):
     remediate: bool = Field(False, description="When drift is found, re-run provisioning for this link.")
     dns: DnsSpec | None = Field(
         None, description="A private DNS zone and A record for the private IP; the app setting then holds the name."
+    )
+    private_link: PrivateLinkSpec | None = Field(
+        None, description="The private endpoint's subnet (`integration: privateLink`, required there)."
+    )
+    allow_managed_resource_groups: tuple[ResourceGroup, ...] = Field(
+        (),
+        strict=False,  # a JSON array
+        max_length=10,
+        description="Resource groups managed by something else (`managedBy`, e.g. AKS's `MC_…`) that a run may write "
+        "into all the same: an explicit opt-in per group; otherwise pre-flight refuses (`ManagedResourceGroup`).",
     )
 
     @classmethod
@@ -737,18 +773,54 @@ class LinkSpec(Section):
         )
 
     @property
+    def app_vnet_id(self) -> str:
+        """The app's integration VNet: its own (``app.virtualNetwork``) when given, else the cluster's."""
+        own = self.app.virtual_network
+        if own is None:
+            return self.vnet_id
+        return (
+            f"/subscriptions/{own.subscription_id or self.subscription_id}/resourceGroups/{own.resource_group}"
+            f"/providers/Microsoft.Network/virtualNetworks/{own.name}"
+        )
+
+    @property
     def app_subnet_id(self) -> str | None:
-        return f"{self.vnet_id}/subnets/{self.app.subnet.name}" if self.app.subnet else None
+        return f"{self.app_vnet_id}/subnets/{self.app.subnet.name}" if self.app.subnet else None
+
+    @property
+    def private_link_service_name(self) -> str:
+        """The Private Link Service AKS makes for the link's Service (``azure-pls-name``)."""
+        return f"kubelink-{self.name}"
+
+    @property
+    def private_endpoint_id(self) -> str:
+        """The private endpoint lives beside the app's VNet (its resource group and subscription)."""
+        group = self.app_vnet_id.split("/providers/")[0]
+        return f"{group}/providers/Microsoft.Network/privateEndpoints/kubelink-{self.name}"
+
+    @property
+    def endpoint_subnet_id(self) -> str | None:
+        return f"{self.app_vnet_id}/subnets/{self.private_link.endpoint_subnet.name}" if self.private_link else None
+
+    @property
+    def dns_rg_id(self) -> str:
+        """The private DNS zone lives beside the app's integration VNet (the scope the link already writes)."""
+        return self.app_vnet_id.split("/providers/")[0]
+
+    @property
+    def dns_resource_group(self) -> str:
+        return self.dns_rg_id.split("/")[4]
 
     @property
     def dns_zone_id(self) -> str | None:
-        """The private DNS zone lives in the VNet's resource group (the scope the link already touches)."""
-        return f"{self.network_rg_id}/providers/Microsoft.Network/privateDnsZones/{self.dns.zone}" if self.dns else None
+        return f"{self.dns_rg_id}/providers/Microsoft.Network/privateDnsZones/{self.dns.zone}" if self.dns else None
 
     @property
     def scopes(self) -> tuple[str, ...]:
         """Every ARM scope this link touches, for the ``KUBELINK_ALLOWED_SCOPES`` check."""
         scopes = [self.network_rg_id, f"/subscriptions/{self.subscription_id}/resourceGroups/{self.app.resource_group}"]
+        if self.app.virtual_network is not None:
+            scopes.append(self.app_vnet_id.split("/providers/")[0])
         if self.kubernetes.aks_cluster:
             scopes.append(self.kubernetes.aks_cluster)
         return tuple(scopes)

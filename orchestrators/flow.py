@@ -37,6 +37,11 @@ class Outcome(TypedDict):
     ip: NotRequired[str | None]
     warnings: NotRequired[list[str]]
     facts: NotRequired[dict[str, Any]]
+    connected: NotRequired[bool]
+    states: NotRequired[list[str]]
+    id: NotRequired[str | None]
+    status: NotRequired[str | None]
+    message: NotRequired[str]
     #: a failed long-running operation's own error (``observe_provisioning``), not a failure of the call
     error: NotRequired[dict[str, Any] | None]
 

@@ -27,13 +27,20 @@ import azure.durable_functions as df
 from activities.app_setting import ensure_app_setting
 from activities.dns import ensure_dns_link, ensure_dns_record, ensure_dns_zone
 from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
+from activities.peering import ensure_peerings, observe_peerings
 from activities.preflight import preflight
+from activities.private_link import (
+    ensure_endpoint_subnet,
+    ensure_private_endpoint,
+    observe_private_endpoint,
+    observe_private_link_service,
+)
 from activities.records import record_link_failed, record_link_ready
-from activities.regional import connect_app_regional, ensure_app_subnet, release_app_certificate
+from activities.regional import connect_app_regional, ensure_app_routing, ensure_app_subnet, release_app_certificate
 from activities.service import ensure_service, observe_service_ip
 from activities.vnet_integration import connect_app_gateway, ensure_app_vnet_connection
 from kubelink.desired.app_setting import setting_value
-from kubelink.desired.regional import releases_gateway
+from kubelink.desired.regional import delegation_for, releases_gateway
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
 from kubelink.progress import Progress, Step, combine_results
@@ -61,12 +68,16 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
             progress.say(f"Pre-flight passed.{_caution(warnings)}")
         private_ip = yield from _service(context, progress, payload, options)
         releases = False
-        if spec["integration"] == "regional":
+        facts = checked.get("facts") or {}
+        delegation = delegation_for(facts.get("appPlanTier"))
+        if spec["integration"] == "privateLink":
+            private_ip = yield from _private_link(context, progress, payload, options)
+            yield from _regional(context, progress, {**payload, "value": private_ip}, options, False, delegation)
+        elif spec["integration"] == "regional":
             from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
 
-            facts = checked.get("facts") or {}
             releases = releases_gateway(LinkSpec.from_json(spec), bool(facts["appGatewayConnection"]))
-            yield from _regional(context, progress, payload, options, releases)
+            yield from _regional(context, progress, {**payload, "value": private_ip}, options, releases, delegation)
         else:
             yield from _gateway(context, progress, payload, options)
             yield from _vnet_integration(context, progress, payload, options)
@@ -205,6 +216,7 @@ def _regional(
     payload: dict[str, Any],
     options: RunOptions,
     releases: bool,
+    delegation: str,
 ) -> Flow:
     """``gateway`` and ``pointToSite`` are done with nothing to do ('unchanged'), except that a link leaving the
     gateway path keeps ``pointToSite`` pending for the release at the end."""
@@ -216,18 +228,98 @@ def _regional(
     progress.start(
         Step.VNET_INTEGRATION,
         f"Regional integration needs no VPN gateway: ensuring subnet {subnet['name']} ({subnet['prefix']}) "
-        "delegated to Microsoft.Web/serverFarms",
+        f"delegated to {delegation}",
     )
+    peered = progress.results.get(Step.VNET_INTEGRATION, "unchanged")  # the private endpoint's, on that path
+    if spec["app"].get("virtualNetwork") and spec["integration"] == "regional":
+        peered = yield from _peerings(context, progress, payload, options)
     subnet_step = (Step.VNET_INTEGRATION, ensure_app_subnet)
     ensured = yield from _provisioned(context, *subnet_step, "appSubnet", payload, options)
     replacing = " in place of its gateway-required connection" if releases else ""
     progress.say(f"Connecting app {app} to virtual network {vnet} through subnet {subnet['name']}{replacing}")
     connected = yield from call(context, Step.VNET_INTEGRATION, connect_app_regional, payload, options)
+    # outside RFC 1918 the private address needs route all (README "Outbound routing"); else nothing is written
+    routed = yield from call(context, Step.VNET_INTEGRATION, ensure_app_routing, payload, options)
     progress.finish(
         Step.VNET_INTEGRATION,
-        combine_results([ensured["result"], connected["result"]]),
+        combine_results([peered, ensured["result"], connected["result"], routed["result"]]),
         f"App {app} is connected to virtual network {vnet} through subnet {subnet['name']} (regional integration)",
     )
+
+
+def _private_link(
+    context: df.DurableOrchestrationContext, progress: Progress, payload: dict[str, Any], options: RunOptions
+) -> Flow:
+    """The Private Link Service AKS makes from the Service's annotations (waited for), the endpoint subnet and the
+    private endpoint in the app's VNet, and the wait for the connection's approval; returns the endpoint's IP."""
+    spec = payload["spec"]
+    pls, own = f"kubelink-{spec['name']}", spec["app"]["virtualNetwork"]["name"]
+    progress.finish(Step.GATEWAY, "unchanged", "The private-link path needs no VPN gateway")
+    progress.finish(Step.POINT_TO_SITE, "unchanged", "The private-link path needs no point-to-site configuration")
+    progress.start(Step.VNET_INTEGRATION, f"Waiting for AKS to make Private Link Service {pls} for the Service")
+    deadline = context.current_utc_datetime + timedelta(seconds=options.service_ip_deadline_seconds)
+    while True:
+        seen: Outcome = yield from call(context, Step.VNET_INTEGRATION, observe_private_link_service, payload, options)
+        if seen.get("id"):
+            break
+        if context.current_utc_datetime >= deadline:
+            events = "; ".join(seen.get("warnings") or []) or "no Warning events"
+            error = PermanentError(
+                "PrivateLinkServiceTimeout",
+                f"AKS made no Private Link Service {pls} after {options.service_ip_deadline_seconds:.0f} s "
+                f"(the Service's events: {events})",
+                step=Step.VNET_INTEGRATION,
+            )
+            raise StepFailed(Step.VNET_INTEGRATION, error)
+        yield from sleep(context, options.poll_seconds)
+    progress.say(f"Ensuring the private endpoint's subnet and private endpoint kubelink-{spec['name']} in {own}")
+    subnet = yield from _provisioned(
+        context, Step.VNET_INTEGRATION, ensure_endpoint_subnet, "endpointSubnet", payload, options
+    )
+    with_service = {**payload, "serviceId": seen["id"]}
+    endpoint = yield from _provisioned(
+        context, Step.VNET_INTEGRATION, ensure_private_endpoint, "privateEndpoint", with_service, options
+    )
+    deadline = context.current_utc_datetime + timedelta(seconds=options.service_ip_deadline_seconds)
+    while True:
+        state: Outcome = yield from call(context, Step.VNET_INTEGRATION, observe_private_endpoint, payload, options)
+        if state.get("status") == "Approved" and state.get("ip"):
+            break
+        if state.get("status") == "Rejected" or context.current_utc_datetime >= deadline:
+            code = "PrivateEndpointRejected" if state.get("status") == "Rejected" else "PrivateEndpointPending"
+            error = PermanentError(code, str(state.get("message")), step=Step.VNET_INTEGRATION)
+            raise StepFailed(Step.VNET_INTEGRATION, error)
+        progress.say(f"Waiting for the connection to {pls} to be approved ({state.get('status')})")
+        yield from sleep(context, options.poll_seconds)
+    progress.results[Step.VNET_INTEGRATION] = combine_results([subnet["result"], endpoint["result"]])
+    progress.say(f"Private endpoint kubelink-{spec['name']} is Approved at {state['ip']}")
+    return str(state["ip"])
+
+
+def _peerings(
+    context: df.DurableOrchestrationContext, progress: Progress, payload: dict[str, Any], options: RunOptions
+) -> Flow:
+    """Both sides of the peering between the app's VNet and the cluster's, then the wait for ``Connected``."""
+    spec = payload["spec"]
+    own, vnet = spec["app"]["virtualNetwork"]["name"], spec["network"]["virtualNetwork"]
+    progress.say(f"Peering the app's virtual network {own} with the cluster's {vnet}, both ways")
+    ensured: Outcome = yield from call(context, Step.VNET_INTEGRATION, ensure_peerings, payload, options)
+    deadline = context.current_utc_datetime + timedelta(seconds=options.peering_deadline_seconds)
+    while True:
+        seen: Outcome = yield from call(context, Step.VNET_INTEGRATION, observe_peerings, payload, options)
+        if seen["connected"]:
+            return str(ensured["result"])
+        states = " and ".join(f"{side} {state}" for side, state in zip((own, vnet), seen["states"], strict=True))
+        if context.current_utc_datetime >= deadline:
+            error = PermanentError(
+                "PeeringNotConnected",
+                f"the peering between {own} and {vnet} is not Connected after "
+                f"{options.peering_deadline_seconds:.0f} s (peerings of {states})",
+                step=Step.VNET_INTEGRATION,
+            )
+            raise StepFailed(Step.VNET_INTEGRATION, error)
+        progress.say(f"Waiting for the peering to be Connected (peerings of {states})")
+        yield from sleep(context, options.poll_seconds)
 
 
 def _app_setting(

@@ -33,12 +33,12 @@ class DnsResourceState(ArmState):
 
 def link_name(spec: LinkSpec) -> str:
     """The name of a link kubelink creates (ARM allows 80 characters)."""
-    return f"kubelink-{spec.network.virtual_network}"[:80]
+    return f"kubelink-{spec.app_vnet_id.rsplit('/', 1)[-1]}"[:80]
 
 
 def link_to_vnet(spec: LinkSpec, links: Iterable[Mapping[str, Any]]) -> DnsResourceState:
     """The zone's link to the link's VNet, whoever made it."""
-    vnet = spec.vnet_id.lower()
+    vnet = spec.app_vnet_id.lower()
     found = next((link for link in links if str(dig(link, "properties", "virtualNetwork", "id")).lower() == vnet), None)
     return DnsResourceState(found)
 
@@ -65,7 +65,7 @@ def zone_body() -> dict[str, Any]:
 def diff_zone_link(spec: LinkSpec, state: DnsResourceState) -> tuple[DiffItem, ...]:
     if not state.exists:
         return diff_fields(
-            {"properties.virtualNetwork.id": spec.vnet_id, "properties.registrationEnabled": False}, None
+            {"properties.virtualNetwork.id": spec.app_vnet_id, "properties.registrationEnabled": False}, None
         )
     return repair(state.provisioning_state)
 
@@ -73,7 +73,7 @@ def diff_zone_link(spec: LinkSpec, state: DnsResourceState) -> tuple[DiffItem, .
 def zone_link_body(spec: LinkSpec) -> dict[str, Any]:
     return {
         "location": GLOBAL,
-        "properties": {"virtualNetwork": {"id": spec.vnet_id}, "registrationEnabled": False},
+        "properties": {"virtualNetwork": {"id": spec.app_vnet_id}, "registrationEnabled": False},
     }
 
 

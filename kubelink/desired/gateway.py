@@ -16,7 +16,7 @@ import base64
 import binascii
 import copy
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -111,16 +111,21 @@ def diff_public_ip(spec: LinkSpec, state: PublicIpState, gateway: GatewayState) 
     return diff_fields(_PUBLIC_IP_FIELDS, _public_ip_fields(state.body))
 
 
-def zones_for(sku: str) -> list[str] | None:
-    """AZ gateway SKUs get a zone-redundant address (docs/azure.md §6); other SKUs a regional one."""
-    return ["1", "2", "3"] if sku.endswith("AZ") else None
+def zones_for(sku: str, region_zones: Sequence[str]) -> list[str] | None:
+    """AZ gateway SKUs get an address redundant across the region's zones; in a region without zones, and for other
+    SKUs, a regional one: zonal addresses can only be created where the region has zones, and AZ gateways deploy
+    regionally there (README "Regions and zones")."""
+    return list(region_zones) if sku.endswith("AZ") and region_zones else None
 
 
-def public_ip_body(spec: LinkSpec, state: PublicIpState, location: str | None) -> dict[str, Any]:
-    """A fresh address, or the observed one with only the differing owned fields changed."""
+def public_ip_body(
+    spec: LinkSpec, state: PublicIpState, location: str | None, region_zones: Sequence[str] = ()
+) -> dict[str, Any]:
+    """A fresh address (zones from ``region_zones``, the location's availability zones), or the observed one with
+    only the differing owned fields changed (zones cannot change on an existing address)."""
     if state.body is None:
         body: dict[str, Any] = {"location": location, "sku": {"name": "Standard", "tier": "Regional"}, "properties": {}}
-        zones = zones_for(spec.gateway.sku)
+        zones = zones_for(spec.gateway.sku, region_zones)
         if zones:
             body["zones"] = zones
     else:
@@ -190,8 +195,10 @@ class GatewayState(ArmState):
 
 
 def generation_for(sku: str) -> str:
-    """Generation2 only where Generation1 does not exist (VpnGw4/5 and their AZ twins)."""
-    return "Generation2" if sku.removesuffix("AZ") in {"VpnGw4", "VpnGw5"} else "Generation1"
+    """Generation2 wherever the SKU has it (VpnGw2 to VpnGw5 and their AZ twins), since gateways on Standard public
+    IPs move to Generation2 (gateway-sku-consolidation.md); Generation1 only for Basic and VpnGw1(AZ), which exist in
+    no other generation (README "Regions and zones"). An adopted gateway keeps its own generation."""
+    return "Generation2" if sku.removesuffix("AZ") in {"VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5"} else "Generation1"
 
 
 def _gateway_fields(body: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from kubelink.desired import dig
 from kubelink.desired.gateway import GatewayState, subnet_prefixes
+from kubelink.desired.peering import overlaps
+from kubelink.desired.regional import APP_SERVICE_DELEGATIONS, delegation_for
 from kubelink.errors import FieldError
 from kubelink.names import GATEWAY_SUBNET, LEGACY_GATEWAY_SKUS
 
@@ -48,6 +50,10 @@ class PreflightFacts:
     plan: Mapping[str, Any] | None
     gateway: GatewayState | None
     app_vnet_connections: tuple[Mapping[str, Any], ...] = ()
+    #: the resource groups the run would write into (``written_groups``), by lower-cased id; None where 404
+    groups: Mapping[str, Mapping[str, Any] | None] = field(default_factory=dict)
+    #: the app's own VNet (``app.virtualNetwork``), None where 404 or not given
+    app_vnet: Mapping[str, Any] | None = None
 
     @property
     def address_space(self) -> tuple[str, ...]:
@@ -89,8 +95,51 @@ class PreflightFacts:
         }
 
 
+MANAGED_GROUP_CODE = "ManagedResourceGroup"
+
+
+def written_groups(spec: LinkSpec) -> tuple[tuple[str, str], ...]:
+    """``(spec field, resource group id)`` for every group a run writes into: the VNet's (subnets, gateway, public
+    IP, DNS zone, a peering), the app's (its settings and VNet integration) and the app's own VNet's."""
+    subscription = f"/subscriptions/{spec.subscription_id}/resourceGroups/"
+    candidates = [("app.resourceGroup", subscription + spec.app.resource_group)]
+    if spec.integration != "privateLink":  # that path only reads the cluster's side: AKS writes the PLS there
+        candidates.insert(0, ("network.resourceGroup", subscription + spec.network.resource_group))
+    own = spec.app.virtual_network
+    if own is not None:
+        where = f"/subscriptions/{own.subscription_id or spec.subscription_id}/resourceGroups/{own.resource_group}"
+        candidates.append(("app.virtualNetwork.resourceGroup", where))
+    found: dict[str, tuple[str, str]] = {}
+    for path, group_id in candidates:
+        found.setdefault(group_id.lower(), (path, group_id))
+    return tuple(found.values())
+
+
+def check_managed_groups(spec: LinkSpec, facts: PreflightFacts) -> tuple[FieldError, ...]:
+    """A group managed by something else (``managedBy``, e.g. AKS's node resource group ``MC_…``) is not kubelink's
+    to write into: AKS calls modifying its resources unsupported, and may deny it outright (AKS FAQ,
+    node-resource-group-lockdown.md). The supported way into such a cluster is a Private Link Service."""
+    problems = []
+    allowed = {g.lower() for g in spec.allow_managed_resource_groups}
+    for path, group_id in written_groups(spec):
+        owner = dig(facts.groups.get(group_id.lower()), "managedBy")
+        group = group_id.rsplit("/", 1)[-1]
+        if owner and group.lower() not in allowed:
+            problems.append(
+                FieldError(
+                    path,
+                    f"resource group {group} is managed by {owner}; kubelink does not write "
+                    "into a managed resource group (modifying AKS's node resource group is unsupported). Use "
+                    "integration: privateLink, which reaches the cluster through a Private Link Service and writes "
+                    f"only into the app's own virtual network (or, at your own risk, list {group} in "
+                    "allowManagedResourceGroups; Azure's own deny assignment, where there is one, still refuses)",
+                )
+            )
+    return tuple(problems)
+
+
 def check_preflight(spec: LinkSpec, facts: PreflightFacts) -> tuple[FieldError, ...]:
-    problems: list[FieldError] = []
+    problems: list[FieldError] = list(check_managed_groups(spec, facts))
     if facts.vnet is None:
         problems.append(
             FieldError(
@@ -103,6 +152,8 @@ def check_preflight(spec: LinkSpec, facts: PreflightFacts) -> tuple[FieldError, 
         problems += _check_pool(spec, facts)
         problems += _check_gateway_subnet(spec, facts)
         problems += _check_dns_over_gateway(spec, facts)
+    elif spec.app.virtual_network is not None:
+        problems += _check_app_vnet(spec, facts)
     else:
         problems += _check_app_subnet(spec, facts)
     if facts.app is None:
@@ -188,14 +239,76 @@ def _check_dns_over_gateway(spec: LinkSpec, facts: PreflightFacts) -> Iterator[F
         )
 
 
-def _check_app_subnet(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldError]:
+def _check_app_vnet(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldError]:
+    """The app's own VNet: it exists, is in the app's region (regional integration needs that), and its address
+    space overlaps none of the cluster VNet's (peering refuses overlaps); the app's subnet is then checked in it."""
+    own = spec.app.virtual_network
+    assert own is not None, "only a link with app.virtualNetwork"
+    if facts.app_vnet is None:
+        yield FieldError(
+            "app.virtualNetwork.name", f"virtual network {own.name} not found in resource group {own.resource_group}"
+        )
+        return
+    where, app_where = dig(facts.app_vnet, "location"), dig(facts.app, "location")
+    if where and app_where and _region(where) != _region(app_where):
+        yield FieldError(
+            "app.virtualNetwork.name",
+            f"virtual network {own.name} is in {where} and app {spec.app.name} in {app_where}; regional integration "
+            "needs the app and its integration VNet in the same region (peering then reaches the cluster's VNet in "
+            "any region)",
+        )
+    theirs = dig(facts.app_vnet, "properties", "addressSpace", "addressPrefixes") or []
+    peered = spec.integration == "regional"  # a private endpoint needs no peering: overlaps are fine there
+    for mine, other in overlaps(facts.address_space, theirs) if peered else ():
+        yield FieldError(
+            "app.virtualNetwork.name",
+            f"the address space {other} of virtual network {own.name} overlaps {mine} of virtual network "
+            f"{spec.network.virtual_network}; VNets whose address spaces overlap cannot be peered "
+            "(VnetAddressSpacesOverlap): use integration: privateLink, which needs no peering",
+        )
+    in_own = replace(facts, vnet=facts.app_vnet)
+    yield from _check_app_subnet(spec, in_own, own.name)
+    if spec.private_link is not None:
+        yield from _check_endpoint_subnet(spec, in_own, own.name)
+
+
+def _check_endpoint_subnet(spec: LinkSpec, facts: PreflightFacts, vnet: str) -> Iterator[FieldError]:
+    """The private endpoint's subnet: a new one must fit the app's VNet; an existing one must have the spec's prefix
+    and no delegation (Azure refuses private endpoints in a delegated subnet)."""
+    assert spec.private_link is not None
+    subnet = spec.private_link.endpoint_subnet
+    existing = facts.subnet(subnet.name)
+    field = "privateLink.endpointSubnet"
+    if existing is None:
+        if spec.app.subnet is not None and any(_overlapping(subnet.prefix, [spec.app.subnet.prefix])):
+            yield FieldError(f"{field}.prefix", f"{subnet.prefix} overlaps app.subnet.prefix {spec.app.subnet.prefix}")
+        yield from _check_new_subnet(f"{field}.prefix", subnet.prefix, facts, vnet)
+        return
+    if _network(subnet.prefix) not in [_network(p) for p in subnet_prefixes(existing)]:
+        yield FieldError(
+            f"{field}.prefix",
+            f"subnet {subnet.name} exists with prefix {', '.join(subnet_prefixes(existing))}; set "
+            f"{field}.prefix to it to adopt the subnet",
+        )
+    if dig(existing, "properties", "delegations"):
+        yield FieldError(
+            f"{field}.name", f"subnet {subnet.name} is delegated; a private endpoint needs a subnet without delegations"
+        )
+
+
+def _region(name: str) -> str:
+    """``West Europe`` and ``westeurope`` are the same region."""
+    return name.replace(" ", "").lower()
+
+
+def _check_app_subnet(spec: LinkSpec, facts: PreflightFacts, vnet: str | None = None) -> Iterator[FieldError]:
     """A new delegated subnet must fit the VNet; an existing one is adopted when it has the spec's prefix and
     nothing else in it (App Service needs a subnet of its own)."""
     assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
     name, prefix = spec.app.subnet.name, spec.app.subnet.prefix
     existing = facts.subnet(name)
     if existing is None:
-        yield from _check_new_subnet("app.subnet.prefix", prefix, facts, spec.network.virtual_network)
+        yield from _check_new_subnet("app.subnet.prefix", prefix, facts, vnet or spec.network.virtual_network)
         return
     have = subnet_prefixes(existing)
     if _network(prefix) not in [_network(p) for p in have]:
@@ -204,6 +317,16 @@ def _check_app_subnet(spec: LinkSpec, facts: PreflightFacts) -> Iterator[FieldEr
             f"subnet {name} exists with prefix {', '.join(have)}; set app.subnet.prefix to it to adopt the subnet "
             "(a subnet's range can't change while something uses it)",
         )
+    needed = delegation_for(dig(facts.plan, "sku", "tier"))
+    for delegation in dig(existing, "properties", "delegations") or []:
+        service = str(dig(delegation, "properties", "serviceName") or delegation.get("serviceName") or "")
+        if service.lower() != needed.lower() and service.lower() in {d.lower() for d in APP_SERVICE_DELEGATIONS}:
+            yield FieldError(
+                "app.subnet.name",
+                f"subnet {name} is delegated to {service}; app {spec.app.name} "
+                f"({dig(facts.plan, 'sku', 'tier') or 'its plan'}) needs it delegated to {needed} instead: remove "
+                "that delegation or choose another subnet",
+            )
     users = dig(existing, "properties", "ipConfigurations") or []
     if users:
         yield FieldError(

@@ -12,6 +12,7 @@ certificate for the app (``kubelink-{app}``) are removed; the gateway and everyo
 from __future__ import annotations
 
 import copy
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,22 +25,35 @@ if TYPE_CHECKING:
     from kubelink.spec import LinkSpec
 
 WEB_DELEGATION = "Microsoft.Web/serverFarms"
+#: Flex Consumption apps integrate through a subnet delegated here instead (azure-functions/flex-consumption-plan.md)
+FLEX_DELEGATION = "Microsoft.App/environments"
+APP_SERVICE_DELEGATIONS = (WEB_DELEGATION, FLEX_DELEGATION)
 DELEGATIONS = "properties.delegations"
+#: the name of kubelink's delegation on a subnet that already has one called ``delegation``
+_SECOND_NAME = {WEB_DELEGATION: "webServerFarms", FLEX_DELEGATION: "appEnvironments"}
+
+
+def delegation_for(plan_tier: str | None) -> str:
+    """The service an app's integration subnet must be delegated to, by its plan's tier (FC1 is ``FlexConsumption``)."""
+    return FLEX_DELEGATION if str(plan_tier or "").lower() == "flexconsumption" else WEB_DELEGATION
 
 
 # --- the app's delegated subnet -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
 class AppSubnetState(ArmState):
-    """The subnet named ``app.subnet.name``."""
+    """The subnet named ``app.subnet.name``, and the delegation the app needs on it (``service``)."""
+
+    service: str = WEB_DELEGATION
 
     @property
     def delegations(self) -> tuple[Mapping[str, Any], ...]:
         return tuple(dig(self.body, "properties", "delegations") or ())
 
     @property
-    def delegated_to_web(self) -> bool:
-        return any(_service_name(d).lower() == WEB_DELEGATION.lower() for d in self.delegations)
+    def delegated(self) -> bool:
+        return any(_service_name(d).lower() == self.service.lower() for d in self.delegations)
 
 
 def _service_name(delegation: Mapping[str, Any]) -> str:
@@ -50,11 +64,11 @@ def _service_name(delegation: Mapping[str, Any]) -> str:
 def diff_app_subnet(spec: LinkSpec, state: AppSubnetState) -> tuple[DiffItem, ...]:
     """A missing subnet differs in prefix and delegation; an existing one only in a missing delegation (its prefix
     is checked by pre-flight: a subnet in use cannot be resized), or in a failed last operation (re-sent to repair)."""
-    delegation = DiffItem("add", (*path(DELEGATIONS), WEB_DELEGATION), None, WEB_DELEGATION)
+    delegation = DiffItem("add", (*path(DELEGATIONS), state.service), None, state.service)
     if not state.exists:
         assert spec.app.subnet is not None, "regional integration needs app.subnet (validated)"
         return (*diff_fields({"properties.addressPrefix": spec.app.subnet.prefix}, None), delegation)
-    return (() if state.delegated_to_web else (delegation,)) + repair(state.provisioning_state)
+    return (() if state.delegated else (delegation,)) + repair(state.provisioning_state)
 
 
 def app_subnet_body(spec: LinkSpec, state: AppSubnetState) -> dict[str, Any]:
@@ -65,12 +79,12 @@ def app_subnet_body(spec: LinkSpec, state: AppSubnetState) -> dict[str, Any]:
     else:
         body = copy.deepcopy(dict(state.body))
     props = body.setdefault("properties", {})
-    if not state.delegated_to_web:
+    if not state.delegated:
         taken = {str(d.get("name")) for d in state.delegations}
-        name = "delegation" if "delegation" not in taken else "webServerFarms"
+        name = "delegation" if "delegation" not in taken else _SECOND_NAME.get(state.service, "appService")
         props["delegations"] = [
             *state.delegations,
-            {"name": name, "properties": {"serviceName": WEB_DELEGATION}},
+            {"name": name, "properties": {"serviceName": state.service}},
         ]
     return body
 
@@ -109,6 +123,51 @@ def diff_regional_connection(spec: LinkSpec, state: RegionalState) -> tuple[Diff
         field = ("virtualNetworkConnections", spec.network.virtual_network)
         items += (DiffItem("remove", field, "gateway-required", None),)
     return items
+
+
+# --- outbound routing: what enters the VNet ------------------------------------------------------------
+
+#: Without "route all" only these (RFC 1918) destinations enter the integration VNet (overview-vnet-integration.md)
+RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+ROUTE_ALL = "properties.outboundVnetRouting.applicationTraffic"
+
+
+def needs_route_all(address: str | None) -> bool:
+    """True for an IPv4 address outside RFC 1918 (a VNet may use any space); False for a name or a private IP."""
+    try:
+        ip = ipaddress.IPv4Address(str(address))
+    except ValueError:
+        return False
+    return not any(ip in network for network in RFC1918)
+
+
+@dataclass(frozen=True)
+class RoutingState:
+    """Whether the app routes its application traffic into the VNet: ``outboundVnetRouting.applicationTraffic``
+    ("previously called VnetRouteAllEnabled", azure-mgmt-web 11 models), ``allTraffic``, or site config's
+    ``vnetRouteAllEnabled``."""
+
+    route_all: bool
+
+    @staticmethod
+    def from_arm(site: Mapping[str, Any] | None, site_config: Mapping[str, Any] | None) -> RoutingState:
+        routing = dig(site, "properties", "outboundVnetRouting") or {}
+        legacy = dig(site_config, "properties", "vnetRouteAllEnabled")
+        return RoutingState(bool(routing.get("applicationTraffic") or routing.get("allTraffic") or legacy))
+
+
+def diff_app_routing(address: str | None, state: RoutingState) -> tuple[DiffItem, ...]:
+    """Route all is kubelink's to turn on only when the private address is not RFC 1918; otherwise the app's
+    routing is left as it is (never turned off)."""
+    if not needs_route_all(address) or state.route_all:
+        return ()
+    return diff_fields({ROUTE_ALL: True}, {ROUTE_ALL: False})
+
+
+def route_all_config() -> dict[str, Any]:
+    """The one-field ``PATCH config/web``: ``SitePatchResource`` has no ``outboundVnetRouting`` in 2025-05-01 and a
+    site PUT would rewrite the whole app, so kubelink sets the legacy name of the same switch."""
+    return {"properties": {"vnetRouteAllEnabled": True}}
 
 
 # --- leaving the gateway: kubelink's root certificate for the app -------------------------------------

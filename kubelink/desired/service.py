@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 INTERNAL = "service.beta.kubernetes.io/azure-load-balancer-internal"
 INTERNAL_SUBNET = "service.beta.kubernetes.io/azure-load-balancer-internal-subnet"
 IPV4 = "service.beta.kubernetes.io/azure-load-balancer-ipv4"
+#: cloud-provider-azure's Private Link Service annotations ("Azure Private Link Service integration")
+PLS_CREATE = "service.beta.kubernetes.io/azure-pls-create"
+PLS_NAME = "service.beta.kubernetes.io/azure-pls-name"
+PLS_VISIBILITY = "service.beta.kubernetes.io/azure-pls-visibility"
+PLS_AUTO_APPROVAL = "service.beta.kubernetes.io/azure-pls-auto-approval"
 
 LOAD_BALANCER = "LoadBalancer"
 
@@ -62,6 +67,14 @@ def desired_annotations(spec: LinkSpec) -> dict[str, str]:
         annotations[INTERNAL_SUBNET] = k.load_balancer_subnet
     if k.load_balancer_ip:
         annotations[IPV4] = k.load_balancer_ip
+    if spec.integration == "privateLink":
+        consumer = spec.app_vnet_id.split("/")[2]  # the private endpoint's subscription: visible and auto-approved
+        annotations |= {
+            PLS_CREATE: "true",
+            PLS_NAME: spec.private_link_service_name,
+            PLS_VISIBILITY: consumer,
+            PLS_AUTO_APPROVAL: consumer,
+        }
     return annotations
 
 

@@ -56,6 +56,7 @@ def parse(resource_id: str) -> ResourceId | None:
 
 VNET_TYPE = "Microsoft.Network/virtualNetworks"
 SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
+PEERING_TYPE = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
 PIP_TYPE = "Microsoft.Network/publicIPAddresses"
 GATEWAY_TYPE = "Microsoft.Network/virtualNetworkGateways"
 ZONE_TYPE = "Microsoft.Network/privateDnsZones"
@@ -67,3 +68,5 @@ VNET_CONNECTION_TYPE = "Microsoft.Web/sites/virtualNetworkConnections"
 CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
 GATEWAY_SUBNET = "GatewaySubnet"
 WEB_DELEGATION = "Microsoft.Web/serverFarms"
+#: What Flex Consumption apps need their integration subnet delegated to (azure-functions/flex-consumption-plan.md).
+FLEX_DELEGATION = "Microsoft.App/environments"

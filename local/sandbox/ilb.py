@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from kubernetes import client, config, watch
 
-from . import ids, ipam
+from . import ids, ipam, privatelink
 from .state import Json, World
 
 log = logging.getLogger("local.sandbox.ilb")
@@ -29,6 +29,9 @@ log = logging.getLogger("local.sandbox.ilb")
 INTERNAL = "service.beta.kubernetes.io/azure-load-balancer-internal"
 SUBNET = "service.beta.kubernetes.io/azure-load-balancer-internal-subnet"
 IPV4 = "service.beta.kubernetes.io/azure-load-balancer-ipv4"
+#: The one local apiserver plays every seeded cluster: a Service belongs to the cluster named by this label on its
+#: namespace, else to the first seeded cluster (``kube-aks``). A sandbox device, not an AKS label.
+CLUSTER_LABEL = "sandbox.kubelink.local/cluster"
 #: Azure CNI keeps (maxPods + 1) addresses per node in the cluster subnet, so ILB IPs come after them.
 MAX_PODS = 30
 
@@ -55,9 +58,15 @@ def release(world: World, namespace: str, service: str) -> None:
     allocations(world).pop(f"{namespace}/{service}", None)
 
 
-def cluster_subnet(world: World) -> tuple[Json, Json, int]:
-    """The seeded AKS cluster's node subnet, its VNet, and its node count."""
-    cluster = next(world.of_type(ids.CLUSTER_TYPE))
+def cluster_named(world: World, cluster_name: str | None) -> Json:
+    """A seeded AKS cluster (the first one unless named)."""
+    clusters = list(world.of_type(ids.CLUSTER_TYPE))
+    return next((c for c in clusters if c["name"].lower() == (cluster_name or "").lower()), clusters[0])
+
+
+def cluster_subnet(world: World, cluster_name: str | None = None) -> tuple[Json, Json, int]:
+    """A seeded AKS cluster's node subnet, its VNet, and its node count (the first cluster unless named)."""
+    cluster = cluster_named(world, cluster_name)
     pool = cluster["properties"]["agentPoolProfiles"][0]
     subnet = world.get(pool["vnetSubnetID"])
     assert subnet is not None, "the cluster's subnet is missing from the world"
@@ -75,12 +84,12 @@ class Decision:
     warning: str | None = None
 
 
-def decide(world: World, service: Json) -> Decision:
+def decide(world: World, service: Json, cluster_name: str | None = None) -> Decision:
     """Choose the frontend IP for an internal Service (pure with respect to the world it reads)."""
     meta = service["metadata"]
     annotations = meta.get("annotations") or {}
     key = f"{meta['namespace']}/{meta['name']}"
-    node_subnet, vnet, nodes = cluster_subnet(world)
+    node_subnet, vnet, nodes = cluster_subnet(world, cluster_name)
     subnet = node_subnet
     wanted_subnet = annotations.get(SUBNET)
     if wanted_subnet:
@@ -129,6 +138,7 @@ class IlbController:
         self._first_seen: dict[str, float] = {}
         self._services: dict[str, Json] = {}
         self._warned: set[tuple[str, str]] = set()
+        self._clusters: dict[str, str | None] = {}
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -216,6 +226,7 @@ class IlbController:
         self._first_seen.pop(key, None)
         with self.world.lock:
             release(self.world, service["metadata"]["namespace"], service["metadata"]["name"])
+            privatelink.remove_services_of(self.world, service["metadata"]["namespace"], service["metadata"]["name"])
             self.world.save()
 
     def _reconcile_due(self) -> None:
@@ -225,7 +236,9 @@ class IlbController:
                 self._first_seen.pop(key, None)
                 with self.world.lock:
                     if key in allocations(self.world):
-                        release(self.world, service["metadata"]["namespace"], service["metadata"]["name"])
+                        meta = service["metadata"]
+                        release(self.world, meta["namespace"], meta["name"])
+                        privatelink.remove_services_of(self.world, meta["namespace"], meta["name"])
                         self.world.save()
                 continue
             if key not in self._first_seen:
@@ -234,10 +247,18 @@ class IlbController:
             if now - self._first_seen[key] >= self.delay:
                 self._ensure(service)
 
+    def _cluster_of(self, namespace: str) -> str | None:
+        """Which seeded cluster a namespace belongs to (its ``CLUSTER_LABEL``), read once per namespace."""
+        if namespace not in self._clusters:
+            body = _json(self.api.read_namespace(namespace, _preload_content=False))
+            self._clusters[namespace] = (body["metadata"].get("labels") or {}).get(CLUSTER_LABEL)
+        return self._clusters[namespace]
+
     def _ensure(self, service: Json) -> None:
         meta = service["metadata"]
+        cluster_name = self._cluster_of(meta["namespace"])
         with self.world.lock:
-            decision = decide(self.world, service)
+            decision = decide(self.world, service, cluster_name)
             current = allocations(self.world).get(_key(service))
             if decision.ip is None:
                 if current is not None:
@@ -246,12 +267,15 @@ class IlbController:
             elif current is None or (current["ip"], current["subnetId"]) != (decision.ip, decision.subnet_id):
                 publish(self.world, meta["namespace"], meta["name"], meta["uid"], decision.ip, str(decision.subnet_id))
                 self.world.save()
-        if decision.warning:
+            pls_warning = self._private_link(service, cluster_name, decision)
+        for warning in (decision.warning, pls_warning):
+            if not warning:
+                continue
             self._event(
                 service,
                 "Warning",
                 "SyncLoadBalancerFailed",
-                f"Error syncing load balancer: failed to ensure load balancer: {decision.warning}",
+                f"Error syncing load balancer: failed to ensure load balancer: {warning}",
             )
         ingress = [{"ip": decision.ip}] if decision.ip else []
         if ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress", []) != ingress:
@@ -264,6 +288,28 @@ class IlbController:
             self._services[_key(service)] = _json(patched)
             if decision.ip:
                 self._event(service, "Normal", "EnsuredLoadBalancer", "Ensured load balancer")
+
+    def _private_link(self, service: Json, cluster_name: str | None, decision: Decision) -> str | None:
+        """The Private Link Service ``azure-pls-create`` asks for, in the cluster's node resource group, once the
+        Service has its frontend IP (call with the world locked); its removal when the annotation goes."""
+        meta = service["metadata"]
+        annotations = meta.get("annotations") or {}
+        if annotations.get(privatelink.CREATE) != "true" or decision.ip is None or decision.subnet_id is None:
+            privatelink.remove_services_of(self.world, meta["namespace"], meta["name"])
+            return None
+        cluster = cluster_named(self.world, cluster_name)
+        _, vnet, _ = cluster_subnet(self.world, cluster_name)
+        node_group = cluster["properties"]["nodeResourceGroup"]
+        desired = privatelink.desired_service(
+            self.world, meta["namespace"], meta["name"], annotations, node_group, vnet, decision.subnet_id
+        )
+        if isinstance(desired, str):
+            return f"failed to ensure private link service: {desired}"
+        existing = self.world.get(desired["id"])
+        if existing is None or {**existing, "etag": ""} != {**desired, "etag": ""}:
+            self.world.put(desired)
+            self.world.save()
+        return None
 
     def _event(self, service: Json, kind: str, reason: str, message: str) -> None:
         """One core/v1 Event per distinct (Service, reason, message), like the service controller's recorder."""

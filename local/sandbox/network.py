@@ -19,9 +19,9 @@ from typing import Any
 from . import errors, ids, ipam, listing
 from .cloud import Cloud
 from .errors import ArmError, bad_request
-from .ids import GATEWAY_SUBNET, PIP_TYPE, SITE_TYPE, SUBNET_TYPE, VNET_TYPE, WEB_DELEGATION
+from .ids import GATEWAY_SUBNET, PEERING_TYPE, PIP_TYPE, SITE_TYPE, SUBNET_TYPE, VNET_TYPE, WEB_DELEGATION
 from .ids import GATEWAY_TYPE as GW_TYPE
-from .private_path import vpn_sessions
+from .private_path import peering_state, reverse_peering, vpn_sessions
 from .routing import NAME, RG, SUB, Request, Response, Router, json_response, provider
 from .state import CompletionHook, Json, Operation, World, public
 from .tls import is_certificate_data
@@ -135,6 +135,11 @@ def render(world: World, stored: Json) -> Json:
     view = public(stored)
     if kind == VNET_TYPE.lower():
         view["properties"]["subnets"] = [render(world, s) for s in world.children(stored["id"], "subnets")]
+        view["properties"]["virtualNetworkPeerings"] = [
+            render(world, p) for p in world.children(stored["id"], "virtualNetworkPeerings")
+        ]
+    elif kind == PEERING_TYPE.lower():
+        view["properties"].update(peering_view(world, stored))
     elif kind == SUBNET_TYPE.lower():
         ip_configs = [{"id": c} for c in gateway_ip_configs_on(world, stored["id"])]
         if ip_configs:
@@ -180,6 +185,14 @@ def subnet_users(world: World, subnet_id: str) -> list[str]:
     allocations = world.extra.get("ilb", {}).get("allocations", {})
     users += [
         f"{a['namespace']}/{a['service']}" for a in allocations.values() if ids.key(a["subnetId"]) == ids.key(subnet_id)
+    ]
+    users += [
+        nic["id"]
+        for nic in world.of_type("Microsoft.Network/networkInterfaces")
+        if any(
+            ids.key(c["properties"]["subnet"]["id"]) == ids.key(subnet_id)
+            for c in nic["properties"]["ipConfigurations"]
+        )
     ]
     return users
 
@@ -269,9 +282,10 @@ def put_vnet(cloud: Cloud, req: Request) -> Response:
     for passthrough in ("enableVmProtection", "encryption", "privateEndpointVNetPolicies", "ddosProtectionPlan"):
         if passthrough in props:
             stored["properties"][passthrough] = props[passthrough]
+    peerings = cloud.world.children(vnet_id, "virtualNetworkPeerings")
     cloud.world.remove(vnet_id)
-    for subnet in subnets:
-        cloud.world.put(subnet)
+    for child in [*subnets, *peerings]:
+        cloud.world.put(child)
     return accepted_put(cloud, req, stored, existing is None)
 
 
@@ -545,6 +559,117 @@ def delete_subnet(cloud: Cloud, req: Request) -> Response:
     return accepted_delete(cloud, req, subnet_id)
 
 
+# --- virtual network peerings --------------------------------------------------------------------------
+#
+# Bodies follow azure-rest-api-specs specification/network/resource-manager/Microsoft.Network/Network/stable/
+# 2025-05-01/examples/VirtualNetworkPeeringCreate.json and VirtualNetworkPeeringList.json. A peering is
+# ``Initiated`` until the remote VNet has one back, then both are ``Connected``; when one side is deleted the other
+# turns ``Disconnected`` and stays so (it has to be deleted and created again) — the states and sync levels az CLI
+# shows (``Initiated``/``RemoteNotInSync``, then ``Connected``/``FullyInSync``). Overlapping address spaces are ARM's
+# 400 ``VnetAddressSpacesOverlap`` with the recorded message (az CLI output on subnet peering; the status code as
+# in microsoft/AzureTRE#4641 for its sibling ``VnetAddressSpaceOverlapsWithAlreadyPeeredVnet``).
+
+
+def _peering_id(cloud: Cloud, req: Request) -> tuple[Json, str]:
+    vnet = _vnet_parent(cloud, req)
+    return vnet, f"{vnet['id']}/virtualNetworkPeerings/{req.params['peering']}"
+
+
+def peering_view(world: World, peering: Json) -> Json:
+    """What ARM computes for a peering: its state and the remote VNet's address space as it is now."""
+    state = peering_state(world, peering)
+    remote = world.get((peering["properties"].get("remoteVirtualNetwork") or {}).get("id") or "")
+    space = {"addressPrefixes": list(remote["properties"]["addressSpace"]["addressPrefixes"])} if remote else None
+    view: Json = {
+        "peeringState": state,
+        "peeringSyncLevel": "FullyInSync" if state == "Connected" else "RemoteNotInSync",
+    }
+    if space is not None:
+        view["remoteAddressSpace"] = space
+        view["remoteVirtualNetworkAddressSpace"] = space
+    return view
+
+
+@router.route("GET", NET + rf"/virtualNetworks/(?P<vnet>{NAME})/virtualNetworkPeerings")
+def list_peerings(cloud: Cloud, req: Request) -> Response:
+    vnet = _vnet_parent(cloud, req)
+    found = [render(cloud.world, p) for p in cloud.world.children(vnet["id"], "virtualNetworkPeerings")]
+    return json_response(200, {"value": found})
+
+
+@router.route("GET", NET + rf"/virtualNetworks/(?P<vnet>{NAME})/virtualNetworkPeerings/(?P<peering>{NAME})")
+def get_peering(cloud: Cloud, req: Request) -> Response:
+    _, peering_id = _peering_id(cloud, req)
+    peering = cloud.world.get(peering_id)
+    if peering is None:
+        raise errors.child_not_found(peering_id)
+    return json_response(200, render(cloud.world, peering))
+
+
+@router.route("PUT", NET + rf"/virtualNetworks/(?P<vnet>{NAME})/virtualNetworkPeerings/(?P<peering>{NAME})")
+def put_peering(cloud: Cloud, req: Request) -> Response:
+    vnet, peering_id = _peering_id(cloud, req)
+    name = req.params["peering"]
+    check_name(name)
+    props = req.json_object().get("properties") or {}
+    ensure_idle(cloud, req, peering_id)
+    remote_id = str((props.get("remoteVirtualNetwork") or {}).get("id") or "")
+    remote = cloud.world.get(remote_id) if remote_id else None
+    if remote is None or ids.key(remote["type"]) != ids.key(VNET_TYPE):
+        raise _invalid_reference(remote_id or "(remoteVirtualNetwork)", peering_id)
+    if ids.key(remote_id) == ids.key(vnet["id"]):
+        raise bad_request(
+            "CannotPeerVirtualNetworkWithItself", f"Virtual network {vnet['id']} cannot peer with itself."
+        )
+    clash = ipam.overlaps(address_space(vnet), address_space(remote))
+    if clash:
+        raise bad_request(
+            "VnetAddressSpacesOverlap",
+            f"Cannot create or update peering {peering_id}. Virtual networks {vnet['id']} and {remote['id']} cannot "
+            f"be peered because their address spaces overlap. Overlapping address prefixes: {clash[0]}, {clash[1]}",
+        )
+    existing = cloud.world.get(peering_id)
+    if existing is not None and ids.key(existing["properties"]["remoteVirtualNetwork"]["id"]) != ids.key(remote_id):
+        raise bad_request(
+            "CannotChangeRemoteVirtualNetworkOfPeering",
+            f"Peering {peering_id} cannot change its remote virtual network; delete it and create it again.",
+        )
+    stored: Json = {
+        "name": existing["name"] if existing else name,
+        "id": peering_id,
+        "etag": etag(),
+        "type": PEERING_TYPE,
+        "properties": {
+            "provisioningState": "Updating",
+            "resourceGuid": existing["properties"]["resourceGuid"] if existing else str(uuid.uuid4()),
+            "allowVirtualNetworkAccess": bool(props.get("allowVirtualNetworkAccess", True)),
+            "allowForwardedTraffic": bool(props.get("allowForwardedTraffic", False)),
+            "allowGatewayTransit": bool(props.get("allowGatewayTransit", False)),
+            "useRemoteGateways": bool(props.get("useRemoteGateways", False)),
+            "doNotVerifyRemoteGateways": bool(props.get("doNotVerifyRemoteGateways", False)),
+            "peerCompleteVnets": True,
+            "enableOnlyIPv6Peering": False,
+            "remoteVirtualNetwork": {"id": remote["id"]},
+        },
+    }
+    if existing is not None and existing.get("_pairedWith"):
+        stored["_pairedWith"] = existing["_pairedWith"]
+    back = reverse_peering(cloud.world, stored)
+    if existing is None and back is not None and not back.get("_pairedWith"):
+        stored["_pairedWith"] = back["properties"]["resourceGuid"]
+        back["_pairedWith"] = stored["properties"]["resourceGuid"]
+    return accepted_put(cloud, req, stored, existing is None)
+
+
+@router.route("DELETE", NET + rf"/virtualNetworks/(?P<vnet>{NAME})/virtualNetworkPeerings/(?P<peering>{NAME})")
+def delete_peering(cloud: Cloud, req: Request) -> Response:
+    _, peering_id = _peering_id(cloud, req)
+    if cloud.world.get(peering_id) is None:
+        return Response(204)
+    ensure_idle(cloud, req, peering_id)
+    return accepted_delete(cloud, req, peering_id)
+
+
 # --- public IP addresses -------------------------------------------------------------------------------
 
 
@@ -613,8 +738,29 @@ def put_pip(cloud: Cloud, req: Request) -> Response:
         "sku": {"name": sku_name, "tier": sku.get("tier", "Regional")},
     }
     if body.get("zones"):
+        _check_zones(cloud.world, name, location, body["zones"])
         stored["zones"] = body["zones"]
     return accepted_put(cloud, req, stored, existing is None)
+
+
+def _check_zones(world: World, name: str, location: str, zones: Any) -> None:
+    """Zones exist only in regions that have them (400 ``LocationNotSupportAvailabilityZones``, as recorded in
+    Azure/Azure-Landing-Zones#425 and aztfmod/terraform-azurerm-caf#1744 for ukwest), and only those zones
+    (``InvalidAvailabilityZone``, hashicorp/terraform-provider-azurerm#6296)."""
+    region = world.extra.get("regions", {}).get(location.replace(" ", "").lower()) or {"zones": []}
+    resource = f"Microsoft.Network/publicIPAddresses/{name}"
+    if not region["zones"]:
+        raise bad_request(
+            "LocationNotSupportAvailabilityZones",
+            f"The resource '{resource}' does not support availability zones at location '{location}'.",
+        )
+    unknown = [str(z) for z in zones if str(z) not in region["zones"]]
+    if unknown:
+        raise bad_request(
+            "InvalidAvailabilityZone",
+            f"The zone(s) '{','.join(unknown)}' for resource '{resource}' is not supported. The supported zones for "
+            f"location '{location}' are '{','.join(region['zones'])}'",
+        )
 
 
 def _next_public_ip(world: World) -> str:

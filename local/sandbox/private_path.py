@@ -46,11 +46,21 @@ class Gateway:
 
 
 @dataclass(frozen=True)
+class Peering:
+    """One of a VNet's peerings: where it goes, its state, and whether both sides allow VNet access."""
+
+    remote_id: str
+    state: str
+    allows_access: bool
+
+
+@dataclass(frozen=True)
 class Network:
     """One VNet as the app sees it."""
 
     id: str
     address_space: tuple[str, ...]
+    peerings: tuple[Peering, ...] = ()
     #: name → IPv4 from private DNS zones linked to this VNet.
     dns: Mapping[str, str] = field(default_factory=dict)
     #: Custom DNS servers (dhcpOptions): the only way private zones resolve over point-to-site.
@@ -68,6 +78,17 @@ class Connection:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """A private endpoint: its NIC's IP in a VNet, its connection's state, and the live Service behind its Private
+    Link Service (None when the service's load balancer has none)."""
+
+    ip: str
+    vnet_id: str
+    status: str
+    service: Service | None
+
+
+@dataclass(frozen=True)
 class PathFacts:
     setting: str | None
     networks: Mapping[str, Network]  # by lower-cased VNet id
@@ -76,6 +97,11 @@ class PathFacts:
     #: The VNet id and delegation state of the app's regional-integration subnet, when it has one.
     regional_vnet: str | None = None
     regional_delegated: bool = False
+    #: The delegation the app's plan needs (Flex Consumption: Microsoft.App/environments).
+    regional_delegation: str = ids.WEB_DELEGATION
+    #: Route all (``outboundVnetRouting.applicationTraffic``): without it only RFC 1918 traffic enters the VNet.
+    route_all: bool = False
+    endpoints: tuple[Endpoint, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,19 +164,44 @@ def evaluate(facts: PathFacts) -> Verdict:
         if ip is None:
             problems.append(f"{facts.setting} does not resolve from {network.id}")
             continue
+        regional = facts.regional_vnet is not None and ids.key(facts.regional_vnet) == ids.key(network.id)
         address = ipaddress.IPv4Address(ip)
-        if not any(address in ipam.parse_cidr(p) for p in network.address_space):
-            problems.append(f"{ip} is outside the address space of {network.id}")
+        via = "regional VNet integration"
+        endpoint = next((e for e in facts.endpoints if e.ip == ip and ids.key(e.vnet_id) == ids.key(network.id)), None)
+        if regional and endpoint is not None:
+            if endpoint.status != "Approved":
+                problems.append(f"the private endpoint on {ip} has a {endpoint.status} connection")
+            elif endpoint.service is None:
+                problems.append(f"the Private Link Service behind {ip} has no live internal load balancer")
+            elif not facts.regional_delegated:
+                problems.append(f"the integration subnet is not delegated to {facts.regional_delegation}")
+            else:
+                reason = "connected through regional VNet integration, a private endpoint and a Private Link Service"
+                return Verdict(True, reason, endpoint.service, ip)
             continue
+        if not _contains(network, address):
+            peered = _peer_holding(facts, network, address) if regional else None
+            if peered is None:
+                problems.append(f"{ip} is outside the address space of {network.id}")
+                continue
+            if peered.state != "Connected" or not peered.allows_access:
+                problems.append(
+                    f"the peering from {network.id} to {peered.remote_id} is {peered.state}"
+                    + ("" if peered.allows_access else " without virtual network access on both sides")
+                )
+                continue
+            via = f"regional VNet integration and the peering to {peered.remote_id}"
         service = next((s for s in facts.services if s.ip == ip), None)
         if service is None:
             problems.append(f"no internal load balancer answers on {ip}")
             continue
-        regional = facts.regional_vnet is not None and ids.key(facts.regional_vnet) == ids.key(network.id)
+        if regional and not facts.route_all and not _rfc1918(address):
+            problems.append(f"{ip} is not an RFC 1918 address and the app does not route all traffic into the VNet")
+            continue
         if regional:
             if facts.regional_delegated:
-                return Verdict(True, "connected through regional VNet integration", service, ip)
-            problems.append("the integration subnet is not delegated to Microsoft.Web/serverFarms")
+                return Verdict(True, f"connected through {via}", service, ip)
+            problems.append(f"the integration subnet is not delegated to {facts.regional_delegation}")
             continue
         connection = _connection(facts, network)
         problem = _gateway_problem(connection, network)
@@ -158,6 +209,26 @@ def evaluate(facts: PathFacts) -> Verdict:
             return Verdict(True, "connected through the VNet gateway (point-to-site)", service, ip)
         problems.append(problem)
     return Verdict(False, "; ".join(problems))
+
+
+def _rfc1918(address: ipaddress.IPv4Address) -> bool:
+    """Without route all, regional integration sends only RFC 1918 destinations into the VNet
+    (overview-vnet-integration.md: "your app only routes private traffic into your virtual network")."""
+    return any(address in ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def _contains(network: Network, address: ipaddress.IPv4Address) -> bool:
+    return any(address in ipam.parse_cidr(p) for p in network.address_space)
+
+
+def _peer_holding(facts: PathFacts, network: Network, address: ipaddress.IPv4Address) -> Peering | None:
+    """The peering of ``network`` to a VNet whose address space holds ``address`` (regional integration reaches
+    peered VNets, global peering included: reference in local/sandbox/README.md)."""
+    for peering in network.peerings:
+        remote = facts.networks.get(ids.key(peering.remote_id))
+        if remote is not None and _contains(remote, address):
+            return peering
+    return None
 
 
 def _attached(facts: PathFacts, network: Network) -> bool:
@@ -189,19 +260,24 @@ def gather(world: World, site: Json, setting_name: str) -> PathFacts:
     vnet_ids = {ids.key(c.vnet_id) for c in connections}
     regional_vnet = None
     delegated = False
+    delegation = required_delegation(world, site)
     if regional_subnet is not None:
         regional_vnet = ids.parse(regional_subnet["id"]).parent()  # type: ignore[union-attr]
         vnet_ids.add(ids.key(regional_vnet))
         delegated = any(
-            d["properties"]["serviceName"].lower() == ids.WEB_DELEGATION.lower()
+            d["properties"]["serviceName"].lower() == delegation.lower()
             and d["properties"]["provisioningState"] == "Succeeded"
             for d in regional_subnet["properties"].get("delegations") or []
         )
     networks = {}
-    for vnet_id in vnet_ids:
+    for vnet_id in sorted(vnet_ids):
         vnet = world.get(vnet_id)
         if vnet is not None:
             networks[vnet_id] = network_facts(world, vnet)
+            for peering in networks[vnet_id].peerings:
+                remote = world.get(peering.remote_id)
+                if remote is not None:
+                    networks.setdefault(ids.key(remote["id"]), network_facts(world, remote))
     return PathFacts(
         setting=site.get("_appSettings", {}).get(setting_name),
         networks=networks,
@@ -209,7 +285,46 @@ def gather(world: World, site: Json, setting_name: str) -> PathFacts:
         connections=connections,
         regional_vnet=regional_vnet,
         regional_delegated=delegated,
+        regional_delegation=delegation,
+        route_all=bool((site["properties"].get("outboundVnetRouting") or {}).get("applicationTraffic")),
+        endpoints=endpoint_facts(world),
     )
+
+
+def endpoint_facts(world: World) -> tuple[Endpoint, ...]:
+    """Every private endpoint with a NIC, and the live Service its Private Link Service fronts."""
+    live = {(s.namespace, s.name): s for s in live_services(world)}
+    found = []
+    for endpoint in world.of_type("Microsoft.Network/privateEndpoints"):
+        props = endpoint["properties"]
+        nic = world.get(props["networkInterfaces"][0]["id"]) if props.get("networkInterfaces") else None
+        connections = [
+            *props.get("privateLinkServiceConnections", []),
+            *props.get("manualPrivateLinkServiceConnections", []),
+        ]
+        if nic is None or not connections or props["provisioningState"] != "Succeeded":
+            continue
+        connection = connections[0]["properties"]
+        pls = world.get(connection["privateLinkServiceId"])
+        target = (pls or {}).get("_target") or {}
+        subnet_id = props["subnet"]["id"]
+        found.append(
+            Endpoint(
+                ip=nic["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"],
+                vnet_id=ids.parse(subnet_id).parent(),  # type: ignore[union-attr]
+                status=connection["privateLinkServiceConnectionState"]["status"],
+                service=live.get((str(target.get("namespace")), str(target.get("service")))),
+            )
+        )
+    return tuple(found)
+
+
+def required_delegation(world: World, site: Json) -> str:
+    """The service a site's integration subnet must be delegated to: Flex Consumption (FC1) apps need
+    ``Microsoft.App/environments``, every other plan ``Microsoft.Web/serverFarms`` (flex-consumption-plan.md)."""
+    plan = world.get(site["properties"].get("serverFarmId") or "")
+    tier = ((plan or {}).get("sku") or {}).get("tier", "")
+    return ids.FLEX_DELEGATION if str(tier).lower() == "flexconsumption" else ids.WEB_DELEGATION
 
 
 def live_services(world: World) -> tuple[Service, ...]:
@@ -242,11 +357,50 @@ def gateway_facts(gw: Json) -> Gateway:
     )
 
 
+def reverse_peering(world: World, peering: Json) -> Json | None:
+    """The remote VNet's peering back to this peering's VNet, if there is one."""
+    local = ids.parse(peering["id"]).parent()  # type: ignore[union-attr]
+    remote = (peering["properties"].get("remoteVirtualNetwork") or {}).get("id") or ""
+    return next(
+        (
+            p
+            for p in world.children(remote, "virtualNetworkPeerings")
+            if ids.key((p["properties"].get("remoteVirtualNetwork") or {}).get("id") or "") == ids.key(local)
+        ),
+        None,
+    )
+
+
+def peering_state(world: World, peering: Json) -> str:
+    paired = peering.get("_pairedWith")
+    if not paired:
+        return "Initiated"
+    back = reverse_peering(world, peering)
+    if back is None or back["properties"]["resourceGuid"] != paired:
+        return "Disconnected"
+    both_up = all(p["properties"]["provisioningState"] == "Succeeded" for p in (peering, back))
+    return "Connected" if both_up else "Initiated"
+
+
+def peering_facts(world: World, vnet: Json) -> tuple[Peering, ...]:
+    """Each peering of ``vnet``, with access allowed only when both its side and the remote's allow it."""
+    found = []
+    for peering in world.children(vnet["id"], "virtualNetworkPeerings"):
+        back = reverse_peering(world, peering)
+        allowed = bool(peering["properties"].get("allowVirtualNetworkAccess")) and bool(
+            back is not None and back["properties"].get("allowVirtualNetworkAccess")
+        )
+        remote = peering["properties"]["remoteVirtualNetwork"]["id"]
+        found.append(Peering(remote, peering_state(world, peering), allowed))
+    return tuple(found)
+
+
 def network_facts(world: World, vnet: Json) -> Network:
     gw = gateway_of(world, vnet["id"])
     return Network(
         id=vnet["id"],
         address_space=tuple(vnet["properties"]["addressSpace"]["addressPrefixes"]),
+        peerings=peering_facts(world, vnet),
         dns=private_dns_names(world, vnet["id"]),
         custom_dns=bool((vnet["properties"].get("dhcpOptions") or {}).get("dnsServers")),
         gateway=gateway_facts(gw) if gw is not None else None,

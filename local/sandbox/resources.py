@@ -146,18 +146,29 @@ def get_subscription(cloud: Cloud, req: Request) -> Response:
 
 @router.route("GET", SUB + "/locations")
 def list_locations(cloud: Cloud, req: Request) -> Response:
-    """The region, shaped as the az CLI's recording of ``GET /subscriptions/{s}/locations`` shows regions."""
-    name = cloud.world.location
-    display, regional, longitude, latitude, place, pair = _DISPLAY.get(name, (name, name, "0", "0", name, name))
+    """The seeded regions, shaped as the az CLI's recording of ``GET /subscriptions/{s}/locations`` shows regions,
+    with ``availabilityZoneMappings`` only where the region has zones (azure-rest-api-specs
+    specification/resources/resource-manager/Microsoft.Resources/subscriptions/stable/2022-12-01/examples/
+    GetLocations.json)."""
+    regions = cloud.world.extra.get("regions") or {cloud.world.location: {"zones": []}}
+    return json_response(200, {"value": [_location(cloud, name, region) for name, region in regions.items()]})
+
+
+def _location(cloud: Cloud, name: str, region: Json) -> Json:
+    seeded = region.get("displayName") or name
+    display, regional, longitude, latitude, place, pair = _DISPLAY.get(
+        name, (seeded, f"(Europe) {seeded}", "0", "0", seeded, name)
+    )
     sub = cloud.subscription_id
     location: Json = {
         "id": f"/subscriptions/{sub}/locations/{name}",
         "name": name,
+        "type": "Region",
         "displayName": display,
         "regionalDisplayName": regional,
         "metadata": {
             "regionType": "Physical",
-            "regionCategory": "Recommended",
+            "regionCategory": "Recommended" if region.get("zones") else "Other",
             "geographyGroup": "Europe",
             "longitude": longitude,
             "latitude": latitude,
@@ -165,7 +176,11 @@ def list_locations(cloud: Cloud, req: Request) -> Response:
             "pairedRegion": [{"name": pair, "id": f"/subscriptions/{sub}/locations/{pair}"}],
         },
     }
-    return json_response(200, {"value": [location]})
+    if region.get("zones"):
+        location["availabilityZoneMappings"] = [
+            {"logicalZone": zone, "physicalZone": f"{name}-az{zone}"} for zone in region["zones"]
+        ]
+    return location
 
 
 def _provider(cloud: Cloud, namespace: str) -> Json:

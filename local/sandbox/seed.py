@@ -19,8 +19,9 @@ REPO = Path(__file__).resolve().parents[2]
 def load_seed(path: Path, state_file: Path | None) -> World:
     seed = json.loads(path.read_text())
     world = World(seed["subscriptionId"], seed["location"], state_file)
+    world.extra["regions"] = seed.get("regions") or {seed["location"]: {"displayName": seed["location"], "zones": []}}
     for group in seed["resourceGroups"]:
-        world.add_group(group, seed["location"])
+        _add_group(world, group if isinstance(group, dict) else {"name": group})
     for vnet in seed.get("virtualNetworks", []):
         _add_vnet(world, vnet)
     for plan in seed.get("serverFarms", []):
@@ -70,6 +71,16 @@ def _add_access(world: World, seed: dict[str, Any]) -> None:
         world.put(assignment_resource(assignment_id, spec["scope"], by_name[spec["role"]], object_id, principal_type))
 
 
+def _add_group(world: World, spec: dict[str, Any]) -> None:
+    """A resource group; ``managedBy`` (``rg/cluster``) marks one that AKS owns, as its node resource group is."""
+    group = world.add_group(spec["name"], spec.get("location", world.location))
+    if spec.get("managedBy"):
+        owner_rg, owner = spec["managedBy"].split("/")
+        group["managedBy"] = ids.provider_id(
+            world.subscription_id, owner_rg, "Microsoft.ContainerService", "managedClusters", owner
+        )
+
+
 def _guid(world: World, name: str) -> str:
     return str(uuid.uuid5(uuid.UUID(world.subscription_id), name))
 
@@ -89,7 +100,7 @@ def _add_vnet(world: World, spec: dict[str, Any]) -> None:
             "id": vnet_id,
             "etag": f'W/"{_guid(world, vnet_id)}"',
             "type": ids.VNET_TYPE,
-            "location": world.location,
+            "location": spec.get("location", world.location),
             "properties": {
                 "provisioningState": "Succeeded",
                 "resourceGuid": _guid(world, vnet_id + "#guid"),
@@ -129,7 +140,7 @@ def add_plan(world: World, spec: dict[str, Any]) -> Json:
             "id": plan_id,
             "name": spec["name"],
             "type": ids.PLAN_TYPE,
-            "kind": "linux" if reserved else "app",
+            "kind": spec.get("kind", "linux" if reserved else "app"),
             "location": world.location,
             "sku": {
                 **spec["sku"],

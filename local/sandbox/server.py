@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from . import authorization, containerservice, network, privatedns, resources, web
+from . import authorization, containerservice, network, privatedns, privatelink, resources, web
 from .cloud import Cloud, Settings
 from .control import Faults, RequestLog, parse_fault
 from .errors import ArmError
@@ -29,7 +29,7 @@ from .tls import CertificateAuthority
 log = logging.getLogger("local.sandbox")
 
 ARM_ROUTES = Router()
-for _module in (resources, network, privatedns, web, containerservice, authorization):
+for _module in (resources, network, privatelink, privatedns, web, containerservice, authorization):
     ARM_ROUTES.routes.extend(_module.router.routes)
 
 

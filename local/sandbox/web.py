@@ -19,7 +19,7 @@ from typing import Any
 from . import errors, ids
 from .cloud import Cloud
 from .errors import ArmError, app_service_bad_request
-from .private_path import resync_required
+from .private_path import required_delegation, resync_required
 from .routing import NAME, Request, Response, Router, json_response, provider
 from .seed import add_plan
 from .state import Json, World, public
@@ -159,11 +159,15 @@ def update_site(cloud: Cloud, req: Request) -> Response:
         if subnet_id:
             _check_regional(cloud.world, site, subnet_id)
         _set_regional(site, subnet_id, cloud.world)
-    for name in ("httpsOnly", "clientAffinityEnabled", "vnetRouteAllEnabled"):
+    for name in ("httpsOnly", "clientAffinityEnabled"):
         if name in props:
             site["properties"][name] = bool(props[name])
+    if "vnetRouteAllEnabled" in props:
+        _set_route_all(site, bool(props["vnetRouteAllEnabled"]))
     if isinstance(props.get("outboundVnetRouting"), dict):
         site["properties"]["outboundVnetRouting"].update(props["outboundVnetRouting"])
+        if "applicationTraffic" in props["outboundVnetRouting"]:
+            _set_route_all(site, bool(props["outboundVnetRouting"]["applicationTraffic"]))
     return json_response(200, render_site(site))
 
 
@@ -323,8 +327,16 @@ def update_site_config(cloud: Cloud, req: Request) -> Response:
         if name not in _READ_ONLY_CONFIG and value is not None:
             site["_siteConfig"][name] = value
     if "vnetRouteAllEnabled" in props:
-        site["properties"]["vnetRouteAllEnabled"] = bool(props["vnetRouteAllEnabled"])
+        _set_route_all(site, bool(props["vnetRouteAllEnabled"]))
     return json_response(200, _site_config_view(site, written=True))
+
+
+def _set_route_all(site: Json, enabled: bool) -> None:
+    """One switch under two names: ``outboundVnetRouting.applicationTraffic`` is "previously called
+    VnetRouteAllEnabled" (azure-mgmt-web 11.0.1 models, api-version 2025-05-01)."""
+    site["properties"]["vnetRouteAllEnabled"] = enabled
+    site["properties"].setdefault("outboundVnetRouting", {})["applicationTraffic"] = enabled
+    site["_siteConfig"]["vnetRouteAllEnabled"] = enabled
 
 
 # --- gateway-required VNet integration -----------------------------------------------------------------
@@ -515,9 +527,10 @@ def _check_regional(world: World, site: Json, subnet_id: str) -> None:
     if tier.lower() in _NO_VNET_TIERS:
         raise app_service_bad_request(f"Virtual network integration is not available in the {tier} tier.")
     delegations = {d["properties"]["serviceName"].lower() for d in subnet["properties"].get("delegations") or []}
-    if ids.WEB_DELEGATION.lower() not in delegations:
+    needed = required_delegation(world, site)
+    if needed.lower() not in delegations:
         raise app_service_bad_request(
-            f"Subnet '{subnet['name']}' must be delegated to {ids.WEB_DELEGATION} before it can be used for "
+            f"Subnet '{subnet['name']}' must be delegated to {needed} before it can be used for "
             "virtual network integration."
         )
     if world.children(site["id"], "virtualNetworkConnections"):

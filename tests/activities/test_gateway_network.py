@@ -107,3 +107,13 @@ def test_observing_a_resource_that_does_not_exist_is_permanent(arm: Arm):
     observed = observe_provisioning({**payload(), "resource": "gateway"})
     assert observed["ok"] is False
     assert (observed["error"]["code"], observed["error"]["transient"]) == ("ResourceNotFound", False)
+
+
+def test_in_a_region_without_zones_the_public_ip_is_regional(arm: Arm):
+    """ukwest has no availability zones: a zone-redundant address would be refused there (sandbox README)."""
+    link = payload(network={"resourceGroup": "ukwest-rg", "virtualNetwork": "ukwest-vnet"})
+    created = ensure_public_ip(link)
+    assert created["ok"], created
+    (put,) = arm.arm_writes()
+    assert put["requestBody"]["location"] == "ukwest" and "zones" not in put["requestBody"]
+    assert settle(link, "publicIp")["provisioningState"] == "Succeeded"

@@ -52,3 +52,37 @@ def test_free_tier_missing_vnet_and_legacy_sku_are_refused(arm: Arm):
     assert "Free plan" in details["app.name"]
     assert "can no longer be created" in details["gateway.sku"]
     assert arm.arm_writes() == []
+
+
+MC = "MC_kube-rg_kube-aks-managed_westeurope"
+
+
+def test_a_regional_link_into_aks_managed_vnet_is_refused_naming_the_group_before_any_write(arm: Arm):
+    refused = preflight(
+        payload(
+            integration="regional",
+            network={"resourceGroup": MC, "virtualNetwork": "aks-vnet-30511229"},
+            app={"subnet": {"name": "apps", "prefix": "10.225.0.0/26"}},
+            gateway={"clientAddressPool": None},
+        )
+    )
+    error = refused["error"]
+    assert (error["code"], error["transient"], error["step"]) == ("ManagedResourceGroup", False, "preflight")
+    managed = next(d for d in error["details"] if d["field"] == "network.resourceGroup")
+    assert MC in managed["message"] and "managedClusters/kube-aks-managed" in managed["message"]
+    assert "integration: privateLink" in managed["message"]
+    assert arm.arm_writes() == []
+
+
+def test_with_the_explicit_opt_in_the_managed_group_passes_preflight(arm: Arm):
+    passed = preflight(
+        payload(
+            integration="regional",
+            network={"resourceGroup": MC, "virtualNetwork": "aks-vnet-30511229"},
+            app={"subnet": {"name": "apps", "prefix": "10.225.0.0/26"}},
+            gateway={"clientAddressPool": None},
+            allowManagedResourceGroups=[MC],
+        )
+    )
+    assert passed["ok"], passed
+    assert arm.arm_writes() == []

@@ -5,6 +5,7 @@ Each writes only what differs: a second run writes nothing.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from azure.mgmt.network.models import Subnet, VirtualNetworkGateway
@@ -192,3 +193,160 @@ def test_a_busy_gateway_is_released_later_and_a_missing_one_needs_nothing(arm: A
     busy = release_app_certificate(link)
     assert (busy["result"], busy["provisioningState"]) == ("busy", "Updating")
     assert arm.arm_writes() == []
+
+
+FLEX = "Microsoft.App/environments"
+
+
+def test_a_flex_consumption_apps_subnet_is_delegated_to_microsoft_app_environments_once(arm: Arm):
+    link = regional(app={"name": "kubelink-flex", "subnet": {"name": "flex-subnet", "prefix": "10.240.33.0/27"}})
+    created = ensure_app_subnet(link)
+    assert created["ok"], created
+    (put,) = arm.arm_writes()
+    assert put["requestBody"]["properties"]["delegations"] == [
+        {"name": "delegation", "properties": {"serviceName": FLEX}}
+    ]
+    settle(link, "appSubnet")
+    connected = connect_app_regional(link)
+    assert connected["ok"] and connected["result"] == "created", connected
+    app = web_client(SUBSCRIPTION).web_apps.get("apps-rg", "kubelink-flex")
+    assert str(app.virtual_network_subnet_id).endswith("/subnets/flex-subnet")
+    arm.reset_requests()
+    assert ensure_app_subnet(link)["result"] == "unchanged" and connect_app_regional(link)["result"] == "unchanged"
+    assert arm.arm_writes() == []
+
+
+def test_preflight_says_which_delegation_an_existing_subnet_needs_for_flex(arm: Arm):
+    from activities.preflight import preflight
+
+    web_subnet = Subnet(
+        {
+            "properties": {
+                "addressPrefix": "10.240.34.0/27",
+                "delegations": [{"name": "delegation", "properties": {"serviceName": WEB}}],
+            }
+        }
+    )
+    network_client(SUBSCRIPTION).subnets.begin_create_or_update(
+        "kube-rg", "kube-vnet", "web-only", web_subnet, polling_interval=0.1
+    ).result()
+    arm.reset_requests()
+    refused = preflight(
+        regional(app={"name": "kubelink-flex", "subnet": {"name": "web-only", "prefix": "10.240.34.0/27"}})
+    )
+    details = {d["field"]: d["message"] for d in refused["error"]["details"]}
+    assert f"needs it delegated to {FLEX}" in details["app.subnet.name"] and WEB in details["app.subnet.name"]
+    assert arm.arm_writes() == []
+
+
+def test_route_all_is_turned_on_once_for_a_non_rfc1918_address_and_never_for_a_private_one(arm: Arm):
+    from activities.regional import ensure_app_routing
+
+    link = regional()
+    private = ensure_app_routing({**link, "value": "10.240.16.25"})
+    assert (private["result"], private["changes"]) == ("unchanged", [])
+    assert arm.arm_writes() == []
+    public = ensure_app_routing({**link, "value": "100.64.0.10"})
+    assert public["ok"] and public["result"] == "updated", public
+    (patch,) = arm.arm_writes()
+    assert (patch["method"], patch["path"].rsplit("/", 2)[-2:]) == ("PATCH", ["config", "web"])
+    assert patch["requestBody"] == {"properties": {"vnetRouteAllEnabled": True}}
+    site = web_client(SUBSCRIPTION).web_apps.get("apps-rg", "kubelink-demo")
+    assert site.outbound_vnet_routing is not None and site.outbound_vnet_routing.application_traffic is True
+    arm.reset_requests()
+    assert ensure_app_routing({**link, "value": "100.64.0.10"})["result"] == "unchanged"
+    assert arm.arm_writes() == []
+
+
+def test_an_existing_connected_peering_is_adopted_and_only_the_missing_side_is_written(arm: Arm):
+    from azure.mgmt.network.models import VirtualNetworkPeering
+
+    from activities.peering import ensure_peerings, observe_peerings
+
+    net = network_client(SUBSCRIPTION)
+    apps_vnet = (
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/apps-rg/providers/Microsoft.Network/virtualNetworks/apps-vnet"
+    )
+    theirs = VirtualNetworkPeering(
+        {
+            "properties": {
+                "allowVirtualNetworkAccess": True,
+                "allowForwardedTraffic": True,
+                "remoteVirtualNetwork": {"id": apps_vnet},
+            }
+        }
+    )
+    net.virtual_network_peerings.begin_create_or_update(
+        "kube-rg", "kube-vnet", "hub-to-apps", theirs, polling_interval=0.1
+    ).result()
+    arm.reset_requests()
+    link = regional(
+        app={
+            "virtualNetwork": {"resourceGroup": "apps-rg", "name": "apps-vnet"},
+            "subnet": {"name": "apps", "prefix": "10.50.3.0/26"},
+        }
+    )
+    ensured = ensure_peerings(link)
+    assert ensured["ok"] and ensured["result"] == "created", ensured
+    (put,) = arm.arm_writes()
+    assert put["path"].endswith("/virtualNetworks/apps-vnet/virtualNetworkPeerings/kubelink-kube-vnet")
+    deadline = time.time() + 10
+    while not observe_peerings(link)["connected"]:
+        assert time.time() < deadline, observe_peerings(link)
+        time.sleep(0.1)
+    kept = net.virtual_network_peerings.get("kube-rg", "kube-vnet", "hub-to-apps")
+    assert kept.allow_forwarded_traffic is True and kept.peering_state == "Connected"
+    arm.reset_requests()
+    again = ensure_peerings(link)
+    assert (again["result"], again["changes"]) == ("unchanged", [])
+    assert arm.arm_writes() == []
+
+
+PRIVATE = {
+    "integration": "privateLink",
+    "network": {"resourceGroup": "MC_kube-rg_kube-aks-managed_westeurope", "virtualNetwork": "aks-vnet-30511229"},
+    "kubernetes": {
+        "aksCluster": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/kube-rg/providers/"
+        "Microsoft.ContainerService/managedClusters/kube-aks-managed"
+    },
+    "app": {
+        "virtualNetwork": {"resourceGroup": "apps-rg", "name": "apps-vnet"},
+        "subnet": {"name": "apps", "prefix": "10.50.6.0/26"},
+    },
+    "privateLink": {"endpointSubnet": {"name": "pe", "prefix": "10.50.7.0/27"}},
+}
+
+
+def test_an_endpoint_to_a_service_without_auto_approval_is_pending_with_what_the_owner_must_do(arm: Arm):
+    """A PLS someone made by hand (no autoApproval): kubelink's endpoint waits for its owner."""
+    from activities.private_link import ensure_endpoint_subnet, ensure_private_endpoint, observe_private_endpoint
+    from local.sandbox import privatelink
+
+    link = payload(**PRIVATE)
+    mc = "MC_kube-rg_kube-aks-managed_westeurope"
+    pls_id = (
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{mc}/providers/Microsoft.Network/privateLinkServices/by-hand"
+    )
+    vnet = network_client(SUBSCRIPTION).virtual_networks.get(mc, "aks-vnet-30511229").as_dict()
+    world = arm.sandbox.world
+    made = privatelink.desired_service(
+        world,
+        "ops",
+        "by-hand",
+        {privatelink.NAME_ANNOTATION: "by-hand"},
+        mc,
+        vnet,
+        vnet["properties"]["subnets"][0]["id"],
+    )
+    assert not isinstance(made, str)
+    with world.lock:
+        world.put(made)
+    assert ensure_endpoint_subnet(link)["result"] == "created"
+    settle(link, "endpointSubnet")
+    created = ensure_private_endpoint({**link, "serviceId": pls_id})
+    assert created["ok"] and created["result"] == "created", created
+    settle(link, "privateEndpoint")
+    state = observe_private_endpoint(link)
+    assert (state["status"], state["ip"]) == ("Pending", "10.50.7.4")
+    assert "must approve it" in state["message"] and "by-hand" in state["message"]
+    assert not [w for w in arm.arm_writes() if mc.lower() in w["path"].lower()]

@@ -23,6 +23,7 @@ from kubernetes import client, config
 from local.cluster import Cluster, apiserver_built
 from local.sandbox import Sandbox, Settings, ilb
 
+from . import builders
 from .conftest import POLL
 from .test_web import APP, APPS, integration_subnet
 
@@ -193,3 +194,111 @@ def test_the_probe_reaches_a_service_the_controller_published(
     assert answer.json()["service"] == f"{namespace}/orders"
     delete(api, namespace, "orders")
     wait_for(lambda: requests.get(url, verify=str(sandbox.ca_bundle), timeout=5).status_code == 500)
+
+
+def test_a_labelled_namespace_belongs_to_the_managed_cluster_and_gets_its_vnets_addresses(
+    cluster: Cluster, namespace: str, sandbox: Sandbox
+) -> None:
+    """The one apiserver plays kube-aks-managed too: its Services get IPs in aks-vnet-30511229 (README)."""
+    api = core(cluster)
+    api.patch_namespace(namespace, {"metadata": {"labels": {ilb.CLUSTER_LABEL: "kube-aks-managed"}}})
+    api.create_namespaced_service(namespace, service("managed", INTERNAL))
+    assert wait_for(lambda: ingress_ip(api, namespace, "managed")) == "10.224.0.97"
+    allocation = sandbox.world.extra["ilb"]["allocations"][f"{namespace}/managed"]
+    assert "/aks-vnet-30511229/subnets/aks-subnet" in allocation["subnetId"]
+
+
+def test_the_app_reaches_a_service_in_the_clusters_vnet_across_a_connected_peering(
+    cluster: Cluster, namespace: str, sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManagementClient
+) -> None:
+    """kubelink-demo integrated into apps-vnet answers only once apps-vnet and kube-vnet are peered both ways."""
+    from azure.mgmt.network import models as nm
+
+    api = core(cluster)
+    api.create_namespaced_service(
+        namespace, service("orders", {**INTERNAL, ilb.SUBNET: "ilb-subnet", ilb.IPV4: "10.240.16.25"})
+    )
+    wait_for(lambda: ingress_ip(api, namespace, "orders"))
+    body = builders.subnet("10.50.1.0/26", "Microsoft.Web/serverFarms")
+    subnet = net.subnets.begin_create_or_update(APPS, "apps-vnet", "apps", body, polling_interval=POLL).result()
+    web.web_apps.update_application_settings(
+        APPS, APP, wm.StringDictionary({"properties": {"PrivateAddress": "10.240.16.25"}})
+    )
+    web.web_apps.update(APPS, APP, wm.SitePatchResource({"properties": {"virtualNetworkSubnetId": subnet.id}}))
+    url = f"{sandbox.site_urls[APP]}/api/privatestuff"
+    before = requests.get(url, verify=str(sandbox.ca_bundle), timeout=5)
+    assert before.status_code == 500 and "outside the address space" in before.headers["X-Sandbox-Reason"]
+    vnets = {
+        name: net.virtual_networks.get(rg, name).id for rg, name in ((APPS, "apps-vnet"), ("kube-rg", "kube-vnet"))
+    }
+    for (rg, name), remote in (((APPS, "apps-vnet"), "kube-vnet"), (("kube-rg", "kube-vnet"), "apps-vnet")):
+        peering = nm.VirtualNetworkPeering(
+            {"properties": {"allowVirtualNetworkAccess": True, "remoteVirtualNetwork": {"id": vnets[remote]}}}
+        )
+        net.virtual_network_peerings.begin_create_or_update(
+            rg, name, f"to-{remote}", peering, polling_interval=POLL
+        ).result()
+    answer = requests.get(url, verify=str(sandbox.ca_bundle), timeout=5)
+    assert answer.status_code == 200, answer.headers.get("X-Sandbox-Reason")
+    assert answer.json()["service"] == f"{namespace}/orders"
+
+
+def test_the_cloud_makes_a_private_link_service_and_the_app_reaches_the_service_through_an_endpoint(
+    cluster: Cluster, namespace: str, sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManagementClient
+) -> None:
+    """kube-aks-managed's Service with azure-pls-* annotations: a PLS in MC_…, a private endpoint in apps-vnet,
+    Pending until its owner approves, then app → endpoint → PLS → ILB → pods."""
+    from azure.mgmt.network import models as nm
+
+    from local.sandbox import privatelink
+
+    mc = "MC_kube-rg_kube-aks-managed_westeurope"
+    api = core(cluster)
+    api.patch_namespace(namespace, {"metadata": {"labels": {ilb.CLUSTER_LABEL: "kube-aks-managed"}}})
+    annotations = {**INTERNAL, privatelink.CREATE: "true", privatelink.NAME_ANNOTATION: "orders-pls"}
+    api.create_namespaced_service(namespace, service("orders", annotations))
+    wait_for(lambda: ingress_ip(api, namespace, "orders"))
+    pls = wait_for(lambda: [p for p in net.private_link_services.list(mc) if p.name == "orders-pls"])[0]
+    assert pls.ip_configurations[0].subnet.id.endswith("/aks-vnet-30511229/subnets/aks-subnet")
+    assert pls.auto_approval.subscriptions == []
+    pe_subnet = net.subnets.begin_create_or_update(
+        APPS, "apps-vnet", "endpoints", builders.subnet("10.50.2.0/27"), polling_interval=POLL
+    ).result()
+    body = nm.PrivateEndpoint(
+        {
+            "location": "westeurope",
+            "properties": {
+                "subnet": {"id": pe_subnet.id},
+                "privateLinkServiceConnections": [{"name": "kubelink", "properties": {"privateLinkServiceId": pls.id}}],
+            },
+        }
+    )
+    endpoint = net.private_endpoints.begin_create_or_update(APPS, "orders-pe", body, polling_interval=POLL).result()
+    connection = endpoint.private_link_service_connections[0]
+    assert connection.private_link_service_connection_state.status == "Pending"
+    nic = net.network_interfaces.get(APPS, endpoint.network_interfaces[0].id.rsplit("/", 1)[-1])
+    ip = nic.ip_configurations[0].private_ip_address
+    assert ip == "10.50.2.4"
+    app_subnet = net.subnets.begin_create_or_update(
+        APPS, "apps-vnet", "apps", builders.subnet("10.50.1.0/26", "Microsoft.Web/serverFarms"), polling_interval=POLL
+    ).result()
+    web.web_apps.update_application_settings(
+        APPS, "kubelink-linux", wm.StringDictionary({"properties": {"PrivateAddress": ip}})
+    )
+    web.web_apps.update(
+        APPS, "kubelink-linux", wm.SitePatchResource({"properties": {"virtualNetworkSubnetId": app_subnet.id}})
+    )
+    url = f"{sandbox.site_urls['kubelink-linux']}/api/privatestuff"
+    pending = requests.get(url, verify=str(sandbox.ca_bundle), timeout=5)
+    assert pending.status_code == 500 and "Pending" in pending.headers["X-Sandbox-Reason"]
+    pls = net.private_link_services.get(mc, "orders-pls")
+    (pec,) = pls.private_endpoint_connections
+    approval = nm.PrivateEndpointConnection(
+        {"properties": {"privateLinkServiceConnectionState": {"status": "Approved", "description": "ok"}}}
+    )
+    net.private_link_services.update_private_endpoint_connection(mc, "orders-pls", pec.name, approval)
+    answer = requests.get(url, verify=str(sandbox.ca_bundle), timeout=5)
+    assert answer.status_code == 200, answer.headers.get("X-Sandbox-Reason")
+    assert answer.json()["service"] == f"{namespace}/orders" and "Private Link" in answer.json()["path"]
+    approved = net.private_endpoints.get(APPS, "orders-pe").private_link_service_connections[0]
+    assert approved.private_link_service_connection_state.status == "Approved"

@@ -119,3 +119,16 @@ def test_package_currency_is_what_resync_reports() -> None:
     assert not package_is_current(connection, replace(GATEWAY, address_pool=("172.16.99.0/24",)))
     assert not package_is_current(connection, replace(GATEWAY, root_certificates=frozenset()))
     assert not package_is_current(Connection(VNET, CERT, None), GATEWAY)
+
+
+def test_a_non_rfc1918_service_address_needs_route_all() -> None:
+    public_space = Network(VNET, ("100.64.0.0/16",))
+    facts = replace(
+        VIA_SUBNET,
+        setting="100.64.16.25",
+        networks={key(VNET): public_space},
+        services=(Service("default", "orders-internal", "100.64.16.25"),),
+    )
+    verdict = evaluate(facts)
+    assert not verdict.ok and "route all" in verdict.reason
+    assert evaluate(replace(facts, route_all=True)).ok

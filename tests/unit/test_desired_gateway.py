@@ -77,13 +77,15 @@ def test_public_ip_is_standard_static_ipv4_and_zone_redundant_for_az_skus():
         "properties.publicIPAllocationMethod",
         "properties.publicIPAddressVersion",
     }
-    assert public_ip_body(spec, missing, "westeurope") == {
+    assert public_ip_body(spec, missing, "westeurope", ("1", "2", "3")) == {
         "location": "westeurope",
         "sku": {"name": "Standard", "tier": "Regional"},
         "zones": ["1", "2", "3"],
         "properties": {"publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4"},
     }
-    assert "zones" not in public_ip_body(link_spec(gateway={"sku": "Basic"}), missing, "westeurope")
+    assert "zones" not in public_ip_body(link_spec(gateway={"sku": "Basic"}), missing, "westeurope", ("1", "2", "3"))
+    assert public_ip_body(spec, missing, "westeurope", ("1", "2"))["zones"] == ["1", "2"]
+    assert "zones" not in public_ip_body(spec, missing, "ukwest", ())
 
 
 def test_existing_public_ip_is_compared_case_insensitively_and_fixed_in_place():
@@ -129,12 +131,18 @@ def test_fresh_gateway_is_one_body_with_point_to_site_and_the_app_root_certifica
             {"name": "kubelink-kubelink-demo", "properties": {"publicCertData": APP_CERT.data}}
         ],
     }
-    assert (
-        gateway_body(link_spec(gateway={"sku": "VpnGw4AZ"}), NO_GATEWAY, APP_CERT, "x")["properties"][
+    generations = {
+        sku: gateway_body(link_spec(gateway={"sku": sku}), NO_GATEWAY, APP_CERT, "x")["properties"][
             "vpnGatewayGeneration"
         ]
-        == "Generation2"
-    )
+        for sku in ("Basic", "VpnGw1AZ", "VpnGw2AZ", "VpnGw5AZ")
+    }
+    assert generations == {
+        "Basic": "Generation1",
+        "VpnGw1AZ": "Generation1",
+        "VpnGw2AZ": "Generation2",
+        "VpnGw5AZ": "Generation2",
+    }
 
 
 def test_missing_gateway_diffs_as_adds_for_gateway_and_point_to_site():

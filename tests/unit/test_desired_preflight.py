@@ -217,3 +217,22 @@ def test_dns_over_the_gateway_needs_the_vnets_own_dns_servers():
         )
         == {}
     )
+
+
+def test_a_managed_resource_group_among_those_written_is_refused_and_others_are_not() -> None:
+    owner = "/subscriptions/s/resourceGroups/kube-rg/providers/Microsoft.ContainerService/managedClusters/k"
+    base = f"/subscriptions/{link_spec().subscription_id}/resourcegroups/"
+    groups = {base + "kube-rg": {"name": "kube-rg", "managedBy": owner}, base + "apps-rg": {"name": "apps-rg"}}
+    found = problems(groups=groups)
+    assert list(found) == ["network.resourceGroup"]
+    assert "kube-rg is managed by " + owner in found["network.resourceGroup"][0]
+    assert "integration: privateLink" in found["network.resourceGroup"][0]
+    assert problems(groups={base + "kube-rg": {"name": "kube-rg"}, base + "apps-rg": None}) == {}
+
+
+def test_an_explicit_opt_in_lets_the_run_write_into_the_named_managed_group_only() -> None:
+    owner = "/subscriptions/s/resourceGroups/kube-rg/providers/Microsoft.ContainerService/managedClusters/k"
+    base = f"/subscriptions/{link_spec().subscription_id}/resourcegroups/"
+    groups = {base + "kube-rg": {"managedBy": owner}, base + "apps-rg": {"managedBy": owner}}
+    opted = link_spec(allowManagedResourceGroups=["KUBE-RG"])
+    assert list(problems(opted, groups=groups)) == ["app.resourceGroup"]

@@ -117,3 +117,23 @@ def test_a_regional_link_cleans_up_after_the_gateway_only_when_it_has_or_had_one
     assert releases_gateway(fresh, app_gateway_connection=True)  # still connected through a gateway
     assert releases_gateway(SPEC, app_gateway_connection=False)  # the re-submitted body keeps its gateway section
     assert not releases_gateway(link_spec(), app_gateway_connection=True)  # the gateway path keeps its gateway
+
+
+def test_route_all_is_wanted_only_outside_rfc1918_and_never_turned_off() -> None:
+    from kubelink.desired.regional import RoutingState, diff_app_routing, needs_route_all
+
+    assert [
+        needs_route_all(a) for a in ("10.1.2.3", "172.31.0.1", "192.168.9.9", "100.64.0.10", "orders.internal")
+    ] == [
+        False,
+        False,
+        False,
+        True,
+        False,
+    ]
+    off = RoutingState.from_arm({"properties": {"outboundVnetRouting": {"applicationTraffic": False}}}, None)
+    (item,) = diff_app_routing("100.64.0.10", off)
+    assert (item.field_text, item.old, item.new) == ("properties.outboundVnetRouting.applicationTraffic", False, True)
+    legacy_on = RoutingState.from_arm(None, {"properties": {"vnetRouteAllEnabled": True}})
+    assert diff_app_routing("100.64.0.10", legacy_on) == ()
+    assert diff_app_routing("10.240.16.25", off) == ()

@@ -95,6 +95,7 @@ def converged(*, integration: str = "gateway") -> dict[str, Answer]:
         "connect_app_gateway": lambda p, n: ok(result="unchanged", changes=[]),
         "ensure_app_subnet": lambda p, n: unchanged,
         "connect_app_regional": lambda p, n: ok(result="unchanged", changes=[]),
+        "ensure_app_routing": lambda p, n: ok(result="unchanged", changes=[]),
         "release_app_certificate": lambda p, n: unchanged,
         "ensure_app_setting": lambda p, n: ok(result="unchanged", changes=[]),
         "observe_provisioning": lambda p, n: ok(provisioningState="Succeeded", error=None),
@@ -252,3 +253,64 @@ def test_a_crashed_activity_is_reported_on_its_step_without_a_traceback(crash_in
     run = drive(example_link(), answers)
     assert run.failure is not None
     assert (run.failure["step"], run.failure["code"], run.failure["message"]) == (context_step, "InternalError", "boom")
+
+
+def private_link_link() -> dict[str, Any]:
+    body = example_link()
+    sub = body["subscriptionId"]
+    body["integration"] = "privateLink"
+    body.pop("gateway", None)
+    body["kubernetes"]["aksCluster"] = (
+        f"/subscriptions/{sub}/resourceGroups/kube-rg/providers/Microsoft.ContainerService/managedClusters/m"
+    )
+    body["app"]["virtualNetwork"] = {"resourceGroup": "apps-rg", "name": "apps-vnet"}
+    body["app"]["subnet"] = {"name": "apps", "prefix": "10.50.1.0/26"}
+    body["privateLink"] = {"endpointSubnet": {"name": "pe", "prefix": "10.50.2.0/27"}}
+    return body
+
+
+def private_link_answers() -> dict[str, Answer]:
+    answers = converged(integration="regional")
+    answers["observe_private_link_service"] = lambda p, n: ok(id="/pls/kubelink-orders-api", warnings=[])
+    answers["ensure_endpoint_subnet"] = lambda p, n: ok(result="unchanged", changes=[], provisioningState="Succeeded")
+    answers["ensure_private_endpoint"] = lambda p, n: ok(result="unchanged", changes=[], provisioningState="Succeeded")
+    answers["observe_private_endpoint"] = lambda p, n: ok(status="Approved", ip="10.50.2.4", message="")
+    return answers
+
+
+def test_private_link_sets_the_endpoints_ip_and_never_peers() -> None:
+    answers = private_link_answers()
+    run = drive(private_link_link(), answers)
+    assert run.failure is None, run.failure
+    assert run.output["privateAddress"] == "10.50.2.4"
+    assert "ensure_peerings" not in run.names() and "ensure_gateway" not in run.names()
+    setting = next(c.payload for c in run.calls if c.name == "ensure_app_setting")
+    assert setting["value"] == "10.50.2.4"
+    endpoint = next(c.payload for c in run.calls if c.name == "ensure_private_endpoint")
+    assert endpoint["serviceId"] == "/pls/kubelink-orders-api"
+
+
+def test_a_private_link_service_that_never_comes_fails_with_the_services_events() -> None:
+    answers = private_link_answers()
+    answers["observe_private_link_service"] = lambda p, n: ok(
+        id=None, warnings=["SyncLoadBalancerFailed: no node group"]
+    )
+    run = drive(private_link_link(), answers)
+    assert run.failure is not None
+    assert (run.failure["step"], run.failure["code"]) == ("vnetIntegration", "PrivateLinkServiceTimeout")
+    assert "SyncLoadBalancerFailed: no node group" in run.failure["message"]
+    assert "ensure_private_endpoint" not in run.names()
+
+
+def test_a_pending_connection_is_reported_after_the_deadline_and_a_rejected_one_at_once() -> None:
+    answers = private_link_answers()
+    answers["observe_private_endpoint"] = lambda p, n: ok(
+        status="Pending", ip="10.50.2.4", message="owner must approve"
+    )
+    pending = drive(private_link_link(), answers)
+    assert pending.failure is not None and pending.failure["code"] == "PrivateEndpointPending"
+    assert pending.failure["message"] == "owner must approve"
+    answers["observe_private_endpoint"] = lambda p, n: ok(status="Rejected", ip="10.50.2.4", message="rejected")
+    rejected = drive(private_link_link(), answers)
+    assert rejected.failure is not None and rejected.failure["code"] == "PrivateEndpointRejected"
+    assert rejected.names().count("observe_private_endpoint") == 1

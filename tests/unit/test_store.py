@@ -14,9 +14,11 @@ from adapters.store import MAX_PROPERTY_CHARS, LinkNotFound, LinkStore
 from kubelink.conditions import READY, Condition
 from kubelink.drift import DriftRecord
 from local.azurite import Azurite
+from tests.example import example_link
 
 T0 = datetime(2026, 1, 31, 12, 0, 0, tzinfo=UTC)
-SPEC = {"name": "placeholder", "subscriptionId": "0b1f6471-1bf0-4dda-aec3-cb9272f09590"}
+#: a whole, valid spec: the session's other suites read these records through the documented API
+SPEC = example_link(name="placeholder")
 
 
 @pytest.fixture(scope="module")

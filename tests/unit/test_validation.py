@@ -583,3 +583,53 @@ def test_error_str_lists_fields() -> None:
 
 def test_parse_returns_a_link_spec() -> None:
     assert isinstance(parse_link_spec(BASE), LinkSpec)
+
+
+# --- issue 10: the app's own VNet, managed groups ---------------------------------------------------
+
+
+def test_app_virtual_network_and_managed_group_opt_in_round_trip() -> None:
+    body = copy.deepcopy(REGIONAL)
+    body["app"]["virtualNetwork"] = {"resourceGroup": "apps-rg", "name": "apps-vnet"}
+    body["allowManagedResourceGroups"] = ["MC_kube-rg_kube-aks-managed_westeurope"]
+    spec = parse_link_spec(json.dumps(body))
+    assert spec.app.virtual_network is not None and spec.app.virtual_network.name == "apps-vnet"
+    assert spec.allow_managed_resource_groups == ("MC_kube-rg_kube-aks-managed_westeurope",)
+    assert LinkSpec.from_json(spec.to_json()) == spec
+    assert spec.app_subnet_id is not None and "/virtualNetworks/apps-vnet/subnets/" in spec.app_subnet_id
+
+
+def test_bad_app_virtual_network_and_opt_in_are_named_by_path() -> None:
+    body = copy.deepcopy(REGIONAL)
+    body["app"]["virtualNetwork"] = {"subscriptionId": "nope", "name": "apps vnet", "extra": 1}
+    body["allowManagedResourceGroups"] = ["ok-rg", "bad rg!", 3]
+    assert fields(body) >= {
+        "app.virtualNetwork.subscriptionId",
+        "app.virtualNetwork.name",
+        "app.virtualNetwork.resourceGroup",
+        "app.virtualNetwork.extra",
+        "allowManagedResourceGroups[1]",
+        "allowManagedResourceGroups[2]",
+    }
+    body["allowManagedResourceGroups"] = [f"rg-{i}" for i in range(11)]
+    assert "allowManagedResourceGroups" in fields(body)
+
+
+def test_private_link_needs_its_endpoint_subnet_the_apps_vnet_and_the_aks_cluster() -> None:
+    body = copy.deepcopy(REGIONAL)
+    body["integration"] = "privateLink"
+    body["kubernetes"].pop("aksCluster", None)
+    assert fields(body) >= {"privateLink.endpointSubnet", "app.virtualNetwork", "kubernetes.aksCluster"}
+    body["privateLink"] = {"endpointSubnet": {"name": "GatewaySubnet", "prefix": "10.50.5.1/27"}}
+    assert fields(body) >= {"privateLink.endpointSubnet.name", "privateLink.endpointSubnet.prefix"}
+    body["privateLink"] = {"endpointSubnet": {"name": "endpoints", "prefix": "10.50.5.0/30"}, "extra": True}
+    assert fields(body) >= {"privateLink.endpointSubnet.prefix", "privateLink.extra"}
+
+
+def test_an_app_vnet_in_another_subscription_is_one_more_scope_to_allow() -> None:
+    other = "11111111-2222-3333-4444-555555555555"
+    body = copy.deepcopy(REGIONAL)
+    body["app"]["virtualNetwork"] = {"subscriptionId": other, "resourceGroup": "spoke-rg", "name": "spoke-vnet"}
+    spec = parse_link_spec(json.dumps(body))
+    assert f"/subscriptions/{other}/resourceGroups/spoke-rg" in spec.scopes
+    assert spec.app_subnet_id is not None and spec.app_subnet_id.startswith(f"/subscriptions/{other}/")
