@@ -3,6 +3,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+# checkov (the offline Bicep scan of infra/) pins many packages of its own: it gets a venv of its own.
+CHECKOV_VENV := .venv-checkov
 # Go 1.19 and rsync build kube-apiserver; etcd-server runs next to it; nodejs/npm run Azurite (if node is missing);
 # chromium and chromium-driver run the status page's browser test (headless, no browser download).
 APT_PACKAGES := golang-go rsync etcd-server chromium chromium-driver
@@ -16,6 +18,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements-dev.txt
 	$(PIP) install -q -e .
+	touch $@
+
+# Created once and reused until requirements-checkov.txt changes (pip also caches the wheels).
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install -q -r requirements-checkov.txt
 	touch $@
 
 # The Azure CLI in a venv of its own (its pins must not touch .venv): tests/cli drives it against the sandbox.
@@ -51,7 +60,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-test: setup lint
+test: setup lint $(CHECKOV_VENV)/.installed
 	$(PY) -m pytest
 
 run: setup

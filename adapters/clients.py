@@ -3,9 +3,8 @@
 ``function_app.py`` imports this module on every cold start, so nothing heavy is imported here at module
 level: each factory imports its SDK when first called (azure.mgmt.network alone takes ~0.6 s).
 
-Credentials (README, "Settings"): ``DefaultAzureCredential`` (managed identity in Azure); a static
-development token only when ``KUBELINK_ARM_ENDPOINT`` is a loopback URL, and a loopback endpoint never
-gets a real credential, so a token can't leak to a local sandbox. TLS uses the standard trust
+Credentials: ``DefaultAzureCredential`` everywhere (the app's managed identity in Azure, and in the local world,
+whose host speaks App Service's managed-identity protocol). TLS uses the standard trust
 (``REQUESTS_CA_BUNDLE`` for a private CA such as the sandbox's); verification is never disabled.
 """
 
@@ -25,7 +24,7 @@ from adapters.pacing import Pacer
 from kubelink.errors import KubelinkError, PermanentError, TransientError
 
 if TYPE_CHECKING:
-    from azure.core.credentials import AccessToken, AccessTokenInfo, TokenCredential
+    from azure.core.credentials import TokenCredential
     from azure.core.pipeline.policies import RetryPolicy
     from azure.mgmt.containerservice import ContainerServiceClient
     from azure.mgmt.network import NetworkManagementClient
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 
     from kubelink.spec import LinkSpec
 
-DEV_TOKEN = "kubelink-development-token"
 PUBLIC_ARM_AUDIENCE = "https://management.azure.com"
 # Sovereign clouds whose token audience differs from the ARM host (azure-mgmt-core ``get_arm_endpoints``).
 _AUDIENCES = {"management.usgovcloudapi.net": "https://management.core.usgovcloudapi.net"}
@@ -60,36 +58,14 @@ TRANSIENT_ARM_CODES = frozenset(
 # --- credentials ---------------------------------------------------------------------------------
 
 
-class StaticTokenCredential:
-    """A fixed development token for the local sandbox; it authorises nothing in Azure."""
-
-    def __init__(self, token: str = DEV_TOKEN) -> None:
-        self._token = token
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        from azure.core.credentials import AccessToken
-
-        return AccessToken(self._token, int(time.time()) + 3600)
-
-    def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
-        from azure.core.credentials import AccessTokenInfo
-
-        return AccessTokenInfo(self._token, int(time.time()) + 3600)
-
-    def close(self) -> None:
-        """Nothing to release (part of the credential protocol)."""
-
-
-def arm_credential(endpoint: str | None = None) -> TokenCredential:
-    """The credential for ``endpoint`` (default: ``KUBELINK_ARM_ENDPOINT``), one per process."""
-    return _credential(settings.is_loopback_url(endpoint or settings.arm_endpoint()))
-
-
 @functools.cache
-def _credential(loopback: bool) -> TokenCredential:
-    """Cached so tokens are reused across activity invocations instead of fetched for each."""
-    if loopback:
-        return StaticTokenCredential()
+def arm_credential() -> TokenCredential:
+    """``DefaultAzureCredential``, one per process so its token cache is reused across activity invocations.
+
+    In Azure it finds the app's managed identity (``IDENTITY_ENDPOINT``/``IDENTITY_HEADER``, and ``AZURE_CLIENT_ID``
+    for the user-assigned identity infra/ deploys); the local host sets the same variables, so the local world
+    takes this path too.
+    """
     from azure.identity import DefaultAzureCredential
 
     return DefaultAzureCredential()
@@ -121,7 +97,7 @@ def _learned(response: Any) -> None:
 def _arm_options() -> dict[str, Any]:
     endpoint = settings.arm_endpoint()
     return {
-        "credential": arm_credential(endpoint),
+        "credential": arm_credential(),
         "base_url": endpoint,
         "credential_scopes": [f"{arm_audience(endpoint)}/.default"],
         "retry_policy": _retry_policy(),

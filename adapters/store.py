@@ -205,8 +205,23 @@ class LinkStore:
 
     @staticmethod
     def from_env() -> LinkStore:
-        """The store on ``AzureWebJobsStorage`` (``UseDevelopmentStorage=true`` or a connection string)."""
-        return _store_for(storage_connection())
+        """The store on ``AzureWebJobsStorage``: a connection string (``UseDevelopmentStorage=true`` locally), or
+        the Functions identity-based connection infra/ deploys (``AzureWebJobsStorage__accountName`` or
+        ``__tableServiceUri``, no keys), reached with the app's ``DefaultAzureCredential``."""
+        connection = os.environ.get(STORAGE_SETTING, "").strip()
+        if connection:
+            return _store_for(connection)
+        endpoint = os.environ.get(f"{STORAGE_SETTING}__tableServiceUri", "").strip()
+        account = os.environ.get(f"{STORAGE_SETTING}__accountName", "").strip()
+        if account and not endpoint:
+            endpoint = f"https://{account}.table.core.windows.net"
+        if not endpoint:
+            raise InvalidSetting(
+                STORAGE_SETTING,
+                f"is not set (nor {STORAGE_SETTING}__accountName): kubelink keeps its link records in that storage "
+                "account",
+            )
+        return _identity_store_for(endpoint)
 
     @staticmethod
     def from_connection_string(connection: str) -> LinkStore:
@@ -407,3 +422,13 @@ class LinkStore:
 def _store_for(connection: str) -> LinkStore:
     """One store (and its HTTP connections) per connection string and process."""
     return LinkStore.from_connection_string(connection)
+
+
+@functools.cache
+def _identity_store_for(endpoint: str) -> LinkStore:
+    """One store per table endpoint and process, authenticated as the app's identity."""
+    from azure.data.tables import TableServiceClient
+
+    from adapters.clients import arm_credential
+
+    return LinkStore(TableServiceClient(endpoint=endpoint, credential=arm_credential()))

@@ -50,7 +50,7 @@ def main() -> None:
         name, app = link["name"], link["app"]
         setting = app.get("setting", "PrivateAddress")
         client.completed("/api/links", link, timeout=3600)
-        someone = client.sdk(WebSiteManagementClient, token="someone-else")
+        someone = client.sdk(WebSiteManagementClient)  # the sandbox's admin: someone else than kubelink
         latencies: list[float] = []
         for change in range(args.changes):
             seen = len(client.get(f"/api/links/{name}/drift")["value"])

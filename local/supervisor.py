@@ -90,12 +90,14 @@ class Sandbox(Component):
 
 
 class Host(Component):
-    """The local Functions host (`python -m local.host`) on a fixed port, so a restart keeps its URL."""
+    """The local Functions host (`python -m local.host`) on a fixed port, so a restart keeps its URL; it gives the
+    app the sandbox's identity endpoint as App Service gives an app its managed identity's."""
 
-    def __init__(self, work: Path, logs: Path, settings: Path, port: int | None) -> None:
+    def __init__(self, work: Path, logs: Path, settings: Path, port: int | None, sandbox: Sandbox) -> None:
         self.work = work
         self.logs = logs
         self.settings = settings
+        self.sandbox = sandbox
         self.requested = port
         self.port = 0
         self.proc: Proc | None = None
@@ -110,6 +112,8 @@ class Host(Component):
         self.work.mkdir(parents=True, exist_ok=True)
         argv = [sys.executable, "-m", "local.host", "--app-dir", str(REPO), "--port", str(self.port)]
         argv += ["--state-dir", str(self.work), "--settings", str(self.settings)]
+        argv += ["--identity-endpoint", self.sandbox.info["identityEndpoint"]]
+        argv += ["--identity-header-file", self.sandbox.info["identityHeaderFile"]]
         self.proc = Proc("host", argv, self.logs / "host.log", cwd=REPO, env=self._environment())
         self.proc.start()
         self.proc.wait_ready(self._ready, 60, f"answering on {self.url}")
@@ -162,7 +166,7 @@ class World:
         self.azurite = Azurite(logs, ports=dict(storage_ports or {}), location=self.state_dir / "azurite")
         self.cluster = Cluster(self.state_dir / "cluster", logs, apiserver_port=apiserver_port)
         self.sandbox = Sandbox(self.state_dir / "sandbox", logs, self.cluster.kubeconfig, arm_port, sandbox_args)
-        self.host = Host(self.state_dir / "host", logs, self.settings_file, host_port)
+        self.host = Host(self.state_dir / "host", logs, self.settings_file, host_port, self.sandbox)
         self.world_file = self.state_dir / "world.json"
         self.components: list[str] = []  # started (or starting), in order
         self.restarts: list[float] = []
@@ -385,7 +389,18 @@ class World:
             "KUBELINK_KUBECONFIG": base64.b64encode(self.kubeconfig.read_bytes()).decode(),
             "KUBELINK_POLL_SECONDS": "1",
             "REQUESTS_CA_BUNDLE": str(self.ca_bundle),
+            # infra/ sets it to the client id of kubelink's user-assigned identity, as here to the sandbox's
+            "AZURE_CLIENT_ID": self.sandbox.info["appClientId"],
             **self.extra_settings,
+        }
+
+    def app_environment(self) -> dict[str, str]:
+        """What product code sees when the host runs it: the app settings plus App Service's managed-identity
+        variables (for calling product code in-process against this world, as kubelink's identity)."""
+        return {
+            **self.host_settings(),
+            "IDENTITY_ENDPOINT": self.sandbox.info["identityEndpoint"],
+            "IDENTITY_HEADER": Path(self.sandbox.info["identityHeaderFile"]).read_text().strip(),
         }
 
     def _write_settings(self) -> None:

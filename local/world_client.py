@@ -7,18 +7,64 @@ The demo, the benchmarks and the end-to-end suites all use it, so they follow ru
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 
 from kubelink_cli.client import KubelinkClient, Run
+
+if TYPE_CHECKING:
+    from azure.core.credentials import AccessToken, AccessTokenInfo
 
 #: ARM POST actions that only read: every other non-GET request changes Azure
 READ_ACTIONS = ("/list", "/listclusterusercredential", "/getvpnclientconnectionhealth")
 ARM_SCOPE = "https://management.azure.com/.default"
 
 Client = TypeVar("Client")
+
+
+class SandboxCredential:
+    """A ``TokenCredential`` for a seeded principal of the sandbox (``admin``: Owner of the subscription;
+    ``nobody``: no role), from its test-only ``GET /_sandbox/token``: how tests and tools act as someone other than
+    kubelink's identity. Tokens are reused until a minute before they expire."""
+
+    def __init__(self, arm: str, ca_bundle: str, principal: str = "admin") -> None:
+        self.url = f"{arm}/_sandbox/token"
+        self.principal = principal
+        self.http = requests.Session()
+        self.http.trust_env = False  # a machine-wide REQUESTS_CA_BUNDLE would override ``verify``
+        self.http.verify = ca_bundle
+        self._lock = threading.Lock()
+        self._token: tuple[str, int] | None = None
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or self._token[1] - 60 < time.time():
+                response = self.http.get(self.url, params={"principal": self.principal}, timeout=30)
+                response.raise_for_status()
+                answer = response.json()
+                self._token = (answer["access_token"], int(answer["expires_on"]))
+            return self._token[0]
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        from azure.core.credentials import AccessToken
+
+        token = self.token()
+        assert self._token is not None
+        return AccessToken(token, self._token[1])
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
+        from azure.core.credentials import AccessTokenInfo
+
+        token = self.token()
+        assert self._token is not None
+        return AccessTokenInfo(token, self._token[1])
+
+    def close(self) -> None:
+        self.http.close()
 
 
 class WorldClient(KubelinkClient):
@@ -70,6 +116,8 @@ class WorldClient(KubelinkClient):
     def throttle(self, scale: float) -> None:
         """ARM's token buckets in the sandbox, times ``scale`` (0: off)."""
         self.http.put(f"{self.arm}/_sandbox/throttling", json={"scale": scale}, timeout=30).raise_for_status()
+        #: The sandbox's ``admin`` (Owner of the subscription): who the SDK clients and ``arm_call`` act as.
+        self.admin = SandboxCredential(self.arm, self.ca_bundle, "admin")
 
     # --- the sandbox ----------------------------------------------------------------------------
 
@@ -102,13 +150,22 @@ class WorldClient(KubelinkClient):
 
     # --- people, with the SDKs ------------------------------------------------------------------
 
-    def sdk(self, client: Callable[..., Client], token: str | None = None) -> Client:
-        """A real ARM SDK client (``WebSiteManagementClient``…) on the sandbox, as a person would use it
-        (``token``: another principal's, for ARM's per-principal throttling)."""
-        from adapters.clients import StaticTokenCredential
+    def arm_call(self, method: str, path: str, principal: str = "admin", **kwargs: Any) -> requests.Response:
+        """A raw ARM request as a seeded principal (for what the SDKs hide: status codes, headers, bodies)."""
+        credential = self.admin if principal == "admin" else SandboxCredential(self.arm, self.ca_bundle, principal)
+        headers = {"Authorization": f"Bearer {credential.token()}", **kwargs.pop("headers", {})}
+        return self.http.request(method, f"{self.arm}{path}", headers=headers, timeout=60, **kwargs)
 
+    def authorizations(self) -> dict[str, Any]:
+        """Every action the sandbox granted or refused, per principal (``GET /_sandbox/authorizations``)."""
+        record: dict[str, Any] = self.http.get(f"{self.arm}/_sandbox/authorizations", timeout=60).json()
+        return record
+
+    def sdk(self, client: Callable[..., Client], principal: str = "admin") -> Client:
+        """A real ARM SDK client (``WebSiteManagementClient``…) on the sandbox, as a person would use it: the
+        sandbox's ``admin`` unless another seeded principal is named."""
         return client(
-            StaticTokenCredential(token) if token else StaticTokenCredential(),
+            self.admin if principal == "admin" else SandboxCredential(self.arm, self.ca_bundle, principal),
             self.subscription_id,
             base_url=self.arm,
             credential_scopes=[ARM_SCOPE],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -16,16 +17,33 @@ from local.azurite import Azurite
 from local.cluster import Cluster, apiserver_built
 from local.supervisor import COMPONENTS, Sandbox, World, available_components
 
+#: What the sandboxes of worlds that ended before the session did granted and refused, per principal
+#: (``record_authorizations``): the least-privilege test reads them with the session world's own.
+AUTHORIZATION_RECORDS: list[dict[str, Any]] = []
 #: the suites that test the local world itself (local/README.md), apart from the product's
 LOCAL_WORLD_SUITES = frozenset({"sandbox", "host", "world"})
 
 
+def record_authorizations(world: World) -> None:
+    """Keep a world's RBAC record (``GET /_sandbox/authorizations``) before it stops."""
+    if "sandbox" in world.components and world.arm_url:
+        from local.world_client import WorldClient
+
+        AUTHORIZATION_RECORDS.append(WorldClient(world.describe()).authorizations())
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the local world's own tests ``local_world`` by their folder, so ``-m`` selects either side alone."""
+    """Mark the local world's own tests ``local_world`` by their folder, so ``-m`` selects either side alone; run
+    the tests marked ``session_last`` after every other one (they judge what the others did)."""
     for item in items:
         parts = item.path.relative_to(item.config.rootpath).parts
         if len(parts) > 2 and parts[0] == "tests" and parts[1] in LOCAL_WORLD_SUITES:
             item.add_marker(pytest.mark.local_world)
+    items.sort(key=lambda item: item.get_closest_marker("session_last") is not None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "session_last: run after every other test of the session")
 
 
 def require_component(name: str) -> None:
@@ -91,8 +109,12 @@ def world(sandbox: Sandbox, azurite: Azurite, _session_world: World) -> World:
 def world_env(
     sandbox: Sandbox, azurite: Azurite, _session_world: World, monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, str]:
-    """The host's app settings as environment variables, for calling product code in-process against the world."""
-    settings = _session_world.host_settings()
+    """The host's app settings (and its managed identity's variables) as environment variables, for calling product
+    code in-process against the world as kubelink's identity."""
+    from adapters import clients
+
+    settings = _session_world.app_environment()
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
+    clients.arm_credential.cache_clear()
     return settings

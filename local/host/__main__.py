@@ -24,7 +24,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--timer-scale", type=float, default=1.0, help="run the host clock N times faster (durable and trigger timers)"
     )
+    parser.add_argument(
+        "--identity-endpoint", help="IDENTITY_ENDPOINT for the app, as App Service sets it for a managed identity"
+    )
+    parser.add_argument(
+        "--identity-header-file", type=Path, help="file holding IDENTITY_HEADER (a secret: never on a command line)"
+    )
     args = parser.parse_args(argv)
+    if bool(args.identity_endpoint) != bool(args.identity_header_file):
+        parser.error("--identity-endpoint and --identity-header-file go together")
     settings = args.settings or args.app_dir / "local.settings.json"
     port = args.port
     if port is None:
@@ -37,6 +45,9 @@ def main(argv: list[str] | None = None) -> None:
         settings_file=settings,
         clock=SystemClock(scale=args.timer_scale),
         bind=args.bind,
+        managed_identity=(args.identity_endpoint, args.identity_header_file.read_text().strip())
+        if args.identity_endpoint
+        else None,
     )
     asyncio.run(_serve(host))
 

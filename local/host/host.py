@@ -55,8 +55,12 @@ class LocalHost:
         clock: Clock | None = None,
         bind: str = "127.0.0.1",
         log_stream: TextIO | None = None,
+        managed_identity: tuple[str, str] | None = None,
     ) -> None:
         self.app_dir = Path(app_dir).resolve()
+        #: (IDENTITY_ENDPOINT, IDENTITY_HEADER) of the app's managed identity, which App Service puts in the
+        #: environment of every app with an identity (the platform's variables, not app settings).
+        self.managed_identity = managed_identity
         self.state_dir = Path(state_dir) if state_dir is not None else self.app_dir / ".local" / "host-state"
         self.settings_file = Path(settings_file) if settings_file else self.app_dir / "local.settings.json"
         self.clock: Clock = clock or SystemClock()
@@ -151,7 +155,10 @@ class LocalHost:
 
     async def _startup(self, tasks: list[asyncio.Task[None]]) -> tuple[Store, web.AppRunner]:
         settings = LocalSettings.load(self.settings_file)
-        self._restore_env = settings.apply(os.environ, self.log.info)
+        self._restore_env = self._apply_managed_identity()
+        self._restore_env.update(
+            {k: v for k, v in settings.apply(os.environ, self.log.info).items() if k not in self._restore_env}
+        )
         config = HostConfig.load(self.app_dir / "host.json")
         self._previous_import = (sys.modules.get("function_app"), list(sys.path))
         self.functions = load_app(self.app_dir)
@@ -198,6 +205,16 @@ class LocalHost:
         tasks.extend(asyncio.create_task(listener.run()) for listener in listeners)
         self.log.info(f"Host started on {self.url} (hub {hub}, state {self.state_dir})")
         return store, runner
+
+    def _apply_managed_identity(self) -> dict[str, str | None]:
+        """Set ``IDENTITY_ENDPOINT``/``IDENTITY_HEADER`` as App Service does; return what to restore."""
+        if self.managed_identity is None:
+            return {}
+        endpoint, header = self.managed_identity
+        previous = {name: os.environ.get(name) for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER")}
+        os.environ["IDENTITY_ENDPOINT"], os.environ["IDENTITY_HEADER"] = endpoint, header
+        self.log.info(f"Managed identity endpoint: {endpoint}")
+        return previous
 
     def _restore_environment(self) -> None:
         """Undo what loading the app changed in this process (settings, ``function_app``, ``sys.path``)."""

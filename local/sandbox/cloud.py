@@ -9,6 +9,7 @@ from typing import Any
 
 from . import errors
 from .control import Faults
+from .rbac import Authorizer
 from .routing import Request
 from .state import Json, Operation, World
 from .tls import CertificateAuthority
@@ -39,8 +40,10 @@ class Cloud:
         faults: Faults,
         ca: CertificateAuthority,
         kubeconfig: bytes | None = None,
+        authorizer: Authorizer | None = None,
     ) -> None:
         self.world = world
+        self.authorizer = authorizer or Authorizer(world)
         self.settings = settings
         self.faults = faults
         self.ca = ca
@@ -51,6 +54,11 @@ class Cloud:
     @property
     def subscription_id(self) -> str:
         return self.world.subscription_id
+
+    def require_linked(self, req: Request, linked_action: str, linked_id: str | None) -> None:
+        """The caller may reference ``linked_id`` in this write (see ``Authorizer.check_linked``)."""
+        if linked_id and req.principal is not None:
+            self.authorizer.check_linked(req.principal, req.method, req.path, linked_action, linked_id)
 
     def require_group(self, name: str) -> Json:
         group = self.world.group(name)

@@ -844,6 +844,11 @@ def put_gateway(cloud: Cloud, req: Request) -> Response:
     existing = cloud.world.get(gw_id)
     sku = _gateway_sku(gw_id, props, existing)
     ip_configs, vnet = _gateway_ip_configs(cloud, gw_id, props, sku["name"])
+    for config in ip_configs:
+        linked = config["properties"]
+        cloud.require_linked(req, "Microsoft.Network/virtualNetworks/subnets/join/action", linked["subnet"]["id"])
+        public_ip = (linked.get("publicIPAddress") or {}).get("id")
+        cloud.require_linked(req, "Microsoft.Network/publicIPAddresses/join/action", public_ip)
     gateway_type = str(props.get("gatewayType", "Vpn"))
     vpn_type = str(props.get("vpnType", "RouteBased"))
     properties: Json = {

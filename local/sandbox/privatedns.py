@@ -162,6 +162,7 @@ def put_link(cloud: Cloud, req: Request) -> Response:
     vnet = cloud.world.get(vnet_id)
     if vnet is None:
         raise bad_request("BadRequest", f"Virtual network resource not found for '{vnet_id}'.")
+    cloud.require_linked(req, "Microsoft.Network/virtualNetworks/join/action", vnet_id)
     for other in cloud.world.children(zone["id"], "virtualNetworkLinks"):
         same_vnet = ids.key(other["properties"]["virtualNetwork"]["id"]) == ids.key(vnet_id)
         if same_vnet and ids.key(other["id"]) != ids.key(link_id):

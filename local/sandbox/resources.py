@@ -129,8 +129,14 @@ def _subscription(cloud: Cloud) -> Json:
 
 @router.route("GET", r"/subscriptions")
 def list_subscriptions(cloud: Cloud, req: Request) -> Response:
-    """What ``az login`` lists (the one subscription of the sandbox, with ``count`` as ARM adds it)."""
-    return json_response(200, {"value": [_subscription(cloud)], "count": {"type": "Total", "value": 1}})
+    """What ``az login`` lists (the one subscription of the sandbox, with ``count`` as ARM adds it): only to a caller
+    with a role assignment in it, as ARM lists the subscriptions the caller has access to."""
+    visible = (
+        [_subscription(cloud)]
+        if cloud.authorizer.sees(req.principal, f"/subscriptions/{cloud.subscription_id}")
+        else []
+    )
+    return json_response(200, {"value": visible, "count": {"type": "Total", "value": len(visible)}})
 
 
 @router.route("GET", SUB)

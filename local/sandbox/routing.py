@@ -12,6 +12,7 @@ from .errors import ArmError
 
 if TYPE_CHECKING:
     from .cloud import Cloud
+    from .identity import Principal
 
 SUB = r"/subscriptions/(?P<sub>[^/]+)"
 RG = SUB + r"/resourceGroups/(?P<rg>[^/]+)"
@@ -31,6 +32,7 @@ class Request:
     body: Any
     base_url: str  # scheme://host[:port] the client used, for the URLs we hand back
     params: dict[str, str] = field(default_factory=dict)
+    principal: Principal | None = None  # who sent it, once authenticated
 
     @property
     def api_version(self) -> str:

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from . import ids
+from .authorization import assignment_resource, definition_id, definition_resource
+from .identity import Principal
 from .state import Json, World
 
 DEFAULT_SEED = Path(__file__).with_name("seed.json")
+REPO = Path(__file__).resolve().parents[2]
 
 
 def load_seed(path: Path, state_file: Path | None) -> World:
@@ -27,7 +30,45 @@ def load_seed(path: Path, state_file: Path | None) -> World:
         _add_site(world, site)
     for cluster in seed.get("managedClusters", []):
         _add_cluster(world, cluster)
+    _add_access(world, _with_identity(seed))
     return world
+
+
+IDENTITY_SECTIONS = ("tenantId", "principals", "appIdentity", "roleDefinitions", "roleAssignments")
+
+
+def _with_identity(seed: dict[str, Any]) -> dict[str, Any]:
+    """A seed without principals of its own (a test's world) gets the default seed's tenant, principals and access."""
+    if "principals" in seed:
+        return seed
+    default = json.loads(DEFAULT_SEED.read_text())
+    return {**seed, **{k: default[k] for k in IDENTITY_SECTIONS}}
+
+
+def principals(seed_file: Path) -> tuple[str, list[Principal], str]:
+    """The seed's tenant, its principals, and the one the app's identity endpoint speaks for."""
+    seed = _with_identity(json.loads(seed_file.read_text()))
+    return seed["tenantId"], [Principal.from_seed(p) for p in seed["principals"]], seed["appIdentity"]
+
+
+def _add_access(world: World, seed: dict[str, Any]) -> None:
+    """Role definitions (built-in ones as published; custom ones read from their file, e.g. the role
+    infra/ deploys) and the role assignments of the seeded principals."""
+    by_name: dict[str, str] = {}
+    for spec in seed.get("roleDefinitions", []):
+        if "file" in spec:
+            properties = json.loads((REPO / spec["file"]).read_text())
+            guid = _guid(world, "roleDefinition:" + properties["roleName"])
+        else:
+            properties, guid = spec["properties"], spec["id"]
+        world.put(definition_resource(world.subscription_id, guid, properties, spec["roleType"]))
+        by_name[properties["roleName"]] = definition_id(world.subscription_id, guid)
+    object_ids = {p["name"]: (p["objectId"], p["principalType"]) for p in seed.get("principals", [])}
+    for spec in seed.get("roleAssignments", []):
+        object_id, principal_type = object_ids[spec["principal"]]
+        name = _guid(world, f"roleAssignment:{spec['principal']}:{spec['role']}:{spec['scope']}".lower())
+        assignment_id = f"{spec['scope']}/providers/Microsoft.Authorization/roleAssignments/{name}"
+        world.put(assignment_resource(assignment_id, spec["scope"], by_name[spec["role"]], object_id, principal_type))
 
 
 def _add_group(world: World, spec: dict[str, Any]) -> None:

@@ -13,15 +13,17 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from . import containerservice, locks, network, privatedns, privatelink, resources, web
+from . import authorization, containerservice, locks, network, privatedns, privatelink, resources, web
 from .cloud import Cloud, Settings
 from .control import Faults, RequestLog, parse_fault
 from .errors import ArmError
 from .events import EventGrid, InvalidSubscription
 from .httpd import JsonHandler, TLSServer, error_response
+from .identity import MSI_PATH, TOKEN_SECONDS, TokenService
 from .ilb import IlbController
+from .rbac import Authorizer
 from .routing import Request, Response, Router, json_response
-from .seed import DEFAULT_SEED, load_seed
+from .seed import DEFAULT_SEED, load_seed, principals
 from .sites import SiteServers
 from .state import World
 from .throttling import Throttling
@@ -33,7 +35,7 @@ log = logging.getLogger("local.sandbox")
 READ_ONLY_ACTIONS = ("/config/appsettings/list", "/listclusterusercredential")
 
 ARM_ROUTES = Router()
-for _module in (locks, resources, network, privatelink, privatedns, web, containerservice):
+for _module in (locks, resources, network, privatelink, privatedns, web, containerservice, authorization):
     ARM_ROUTES.routes.extend(_module.router.routes)
 
 
@@ -71,6 +73,7 @@ class Sandbox:
         self._threads: list[threading.Thread] = []
         self._stoppers: list[Callable[[], None]] = []
         self.cloud: Cloud | None = None
+        self.tokens: TokenService | None = None
         self._server: TLSServer | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------------
@@ -85,7 +88,9 @@ class Sandbox:
         world.hooks.update(network.hooks)
         world.hooks.update(privatedns.hooks)
         kubeconfig = self.kubeconfig.read_bytes() if self.kubeconfig else None
-        self.cloud = Cloud(world, self.settings, self.faults, ca, kubeconfig)
+        self.cloud = Cloud(world, self.settings, self.faults, ca, kubeconfig, Authorizer(world))
+        tenant, seeded, app_identity = principals(self.seed)
+        self.tokens = TokenService(self.state_dir, tenant, seeded, app_identity)
         self.events.subscription_id = world.subscription_id
         self._stoppers.append(self.events.stop)
         sandbox = self
@@ -154,6 +159,10 @@ class Sandbox:
             "arm": self.arm_url,
             "caBundle": str(self.ca_bundle.resolve()),
             "subscriptionId": self.subscription_id,
+            "tenantId": self.token_service.tenant_id,
+            "identityEndpoint": self.identity_endpoint,
+            "identityHeaderFile": str(self.token_service.identity_header_file.resolve()),
+            "appClientId": self.app_client_id,
             "sites": dict(self.site_urls),
             "pid": os.getpid(),
         }
@@ -185,11 +194,43 @@ class Sandbox:
         assert self.cloud is not None
         return self.cloud.site_urls
 
+    @property
+    def token_service(self) -> TokenService:
+        assert self.tokens is not None, "the sandbox is not started"
+        return self.tokens
+
+    @property
+    def identity_endpoint(self) -> str:
+        """App Service's ``IDENTITY_ENDPOINT`` for the app whose identity the seed names (``appIdentity``)."""
+        return f"{self.arm_url}{MSI_PATH}"
+
+    @property
+    def identity_header(self) -> str:
+        """App Service's ``IDENTITY_HEADER``: the secret the identity endpoint requires."""
+        return self.token_service.identity_header
+
+    @property
+    def app_client_id(self) -> str:
+        """The client id of the app's user-assigned identity (``AZURE_CLIENT_ID`` in Azure)."""
+        return self.token_service.app_identity.client_id or ""
+
+    def app_identity_environment(self) -> dict[str, str]:
+        """What App Service puts in an app's environment for its managed identity, plus the client id the
+        deployment sets (infra/ sets ``AZURE_CLIENT_ID`` to the user-assigned identity's)."""
+        return {
+            "IDENTITY_ENDPOINT": self.identity_endpoint,
+            "IDENTITY_HEADER": self.identity_header,
+            "AZURE_CLIENT_ID": self.app_client_id,
+        }
+
     # --- request handling ------------------------------------------------------------------------------
 
     def handle(self, req: Request) -> Response:
         if req.path.startswith("/_sandbox/"):
             return self._control(req)
+        if req.path.rstrip("/") == MSI_PATH and req.method == "GET":
+            status, body = self.token_service.managed_identity_token(req.query, req.headers)
+            return json_response(status, body)  # never logged: the answer is a token
         request_id = str(uuid.uuid4())
         correlation = req.headers.get("x-ms-correlation-request-id") or request_id
         started = time.time()
@@ -217,6 +258,7 @@ class Sandbox:
                 "time": started,
                 "durationMs": round((time.time() - started) * 1000, 1),
                 "fault": fault,
+                "principal": req.principal.name if req.principal else None,
             }
         )
         return response
@@ -231,21 +273,19 @@ class Sandbox:
             return error_response(ArmError(500, "InternalServerError", "Encountered internal server error.")), False
 
     def _arm(self, req: Request) -> tuple[Response, bool]:
-        """Answer one ARM request; the flag says whether an injected fault answered it."""
+        """Answer one ARM request; the flag says whether an injected fault answered it.
+
+        As ARM does: authenticate (401), then authorise the action over its scope (403), and only then let the
+        resource provider (or an injected fault) answer. The cloud's metadata endpoint is anonymous, as in Azure."""
         if req.method == "GET" and req.path.rstrip("/").lower() == "/metadata/endpoints":
-            return json_response(200, resources.cloud_metadata(req.base_url)), False  # anonymous, as in Azure
-        auth = req.headers.get("authorization", "")
-        if not auth.startswith("Bearer ") or not auth[7:].strip():
-            raise ArmError(
-                401,
-                "AuthenticationFailed",
-                "Authentication failed. The 'Authorization' header is missing.",
-                headers={
-                    "WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common", '
-                    'error="invalid_token", error_description="The authentication failed because of missing '
-                    "'Authorization' header.\""
-                },
-            )
+            return json_response(200, resources.cloud_metadata(req.base_url)), False
+        req.principal = self.token_service.authenticate(req.headers.get("authorization", ""))
+        parts = req.path.split("/")
+        if len(parts) > 2 and parts[1].lower() == "subscriptions" and parts[2].lower() != self.subscription_id.lower():
+            raise ArmError(404, "SubscriptionNotFound", f"The subscription '{parts[2]}' could not be found.")
+        assert self.cloud is not None
+        with self.world.lock:
+            self.cloud.authorizer.check(req.principal, req.method, req.path)
         injected = self.faults.response_for(req.method, req.path)
         if injected is not None:
             return injected, True
@@ -255,12 +295,8 @@ class Sandbox:
                 "MissingApiVersionParameter",
                 "The api-version query parameter (?api-version=) is required for all requests.",
             )
-        parts = req.path.split("/")
-        if len(parts) > 2 and parts[1].lower() == "subscriptions" and parts[2].lower() != self.subscription_id.lower():
-            raise ArmError(404, "SubscriptionNotFound", f"The subscription '{parts[2]}' could not be found.")
         handler, params = ARM_ROUTES.match(req.method, req.path)
         req.params = params
-        assert self.cloud is not None
         with self.world.lock:
             self.world.settle()
             locks.enforce(self.world, req.method, req.path)
@@ -287,6 +323,15 @@ class Sandbox:
             return json_response(201, req.body)
         if path == "/_sandbox/faults" and req.method == "DELETE":
             self.faults.clear()
+            return Response(204)
+        if path == "/_sandbox/token" and req.method == "GET":
+            return self._test_token(req)
+        if path == "/_sandbox/authorizations" and req.method == "GET":
+            assert self.cloud is not None
+            return json_response(200, self.cloud.authorizer.record())
+        if path == "/_sandbox/authorizations" and req.method == "DELETE":
+            assert self.cloud is not None
+            self.cloud.authorizer.clear()
             return Response(204)
         if path.startswith(("/_sandbox/eventSubscriptions", "/_sandbox/throttling", "/_sandbox/sites/")):
             return self._control_fleet(req, path)
@@ -330,3 +375,21 @@ class Sandbox:
         if name != path and "/" not in name and req.method == "DELETE":
             return Response(204 if self.events.unsubscribe(name) else 404)
         return json_response(404, {"error": {"code": "NotFound", "message": f"No control route {req.method} {path}."}})
+
+    def _test_token(self, req: Request) -> Response:
+        """Test-only: a token for a seeded principal (``principal``), for ``resource`` (default ARM's), valid
+        for ``expiresIn`` seconds (negative: already expired)."""
+        principal = self.token_service.principals.get(req.query.get("principal", ""))
+        if principal is None:
+            known = ", ".join(sorted(self.token_service.principals))
+            return json_response(
+                404, {"error": {"code": "PrincipalNotFound", "message": f"Seeded principals: {known}."}}
+            )
+        try:
+            lifetime = float(req.query.get("expiresIn", TOKEN_SECONDS))
+        except ValueError:
+            return json_response(400, {"error": {"code": "InvalidExpiresIn", "message": "expiresIn: seconds"}})
+        token, expires = self.token_service.issue(
+            principal, req.query.get("resource", "https://management.azure.com/"), lifetime
+        )
+        return json_response(200, {"access_token": token, "expires_on": expires, "token_type": "Bearer"})

@@ -604,6 +604,7 @@ def put_swift(cloud: Cloud, req: Request) -> Response:
     if not isinstance(subnet_id, str) or not subnet_id:
         raise app_service_bad_request("The parameter subnetResourceId has an invalid value.")
     _check_regional(cloud.world, site, subnet_id)
+    cloud.require_linked(req, "Microsoft.Network/virtualNetworks/subnets/join/action", subnet_id)
     _set_regional(site, subnet_id, cloud.world)
     return json_response(200, _swift_resource(cloud.world, site))
 

@@ -1,11 +1,12 @@
 """A fresh sandbox per test (in-process, real HTTPS, seeded world) and the environment activities read.
 
 Activities are called in-process as plain functions, with ``KUBELINK_ARM_ENDPOINT`` and
-``REQUESTS_CA_BUNDLE`` pointing at the sandbox and ``AzureWebJobsStorage`` at the session's Azurite (where the
-writers of shared resources take their leases). Tests that touch Kubernetes also request ``cluster``
-(the session's kube-apiserver): the sandbox then runs its ILB controller against it, and
-``KUBELINK_KUBECONFIG`` holds the cluster's kubeconfig. A module may define a ``sandbox_seed`` fixture (a seed
-file) for a world other than the default.
+``REQUESTS_CA_BUNDLE`` pointing at the sandbox, ``AzureWebJobsStorage`` at the session's Azurite (where the
+writers of shared resources take their leases) and App Service's managed-identity variables naming the sandbox's
+token service, so the product's ``DefaultAzureCredential`` acts as kubelink's identity. Tests that touch
+Kubernetes also request ``cluster`` (the session's kube-apiserver): the sandbox then runs its ILB controller
+against it, and ``KUBELINK_KUBECONFIG`` holds the cluster's kubeconfig. A module may define a ``sandbox_seed``
+fixture (a seed file) for a world other than the default.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from adapters import clients
 from local.azurite import Azurite
 from local.cluster import Cluster
 from local.sandbox import Sandbox, Settings
@@ -37,9 +39,13 @@ def arm(
     with Sandbox(tmp_path / "sandbox", kubeconfig=kubeconfig, settings=settings, seed=seed) as sandbox:
         monkeypatch.setenv("KUBELINK_ARM_ENDPOINT", sandbox.arm_url)
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(sandbox.ca_bundle))
+        for name, value in sandbox.app_identity_environment().items():  # kubelink's identity, as App Service
+            monkeypatch.setenv(name, value)
+        clients.arm_credential.cache_clear()  # a credential of an earlier sandbox holds tokens it signed
         if kubeconfig is not None:
             monkeypatch.setenv("KUBELINK_KUBECONFIG", base64.b64encode(kubeconfig.read_bytes()).decode())
         yield Arm(sandbox)
+    clients.arm_credential.cache_clear()
 
 
 @pytest.fixture

@@ -1,41 +1,33 @@
-"""App Service's managed-identity endpoint (``IDENTITY_ENDPOINT`` + ``IDENTITY_HEADER``) on loopback, for clients
-that log in with ``az login --identity`` before the sandbox issues tokens itself.
+"""App Service's managed-identity endpoint (``IDENTITY_ENDPOINT`` + ``IDENTITY_HEADER``) on loopback for a person's
+machine: ``az login --identity`` logs in through it as the sandbox's ``admin`` (Owner of the subscription).
 
 Protocol (learn.microsoft.com, "Managed identities for App Service", REST endpoint reference; msal's
 ``_obtain_token_on_app_service``): ``GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=R`` with header
 ``X-IDENTITY-HEADER: {IDENTITY_HEADER}`` → ``{"access_token", "expires_on", "resource", "token_type", "client_id"}``.
-The token is an unsigned JWT with the claims the az CLI reads (``tid``, ``oid``, ``appid``); the sandbox accepts
-any bearer token, so nothing here is a secret.
+The tokens are the sandbox's own, from its test-only ``GET /_sandbox/token?principal=admin&resource=R`` (the
+sandbox's identity endpoint speaks for kubelink's identity only).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 import threading
-import time
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from local.world_client import WorldClient
 
-def unsigned_jwt(claims: dict[str, Any]) -> str:
-    def part(value: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-
-    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.{part({'sig': 'none'})}"
+PRINCIPAL = "admin"
 
 
 class IdentityEndpoint:
-    """``with IdentityEndpoint(tenant) as mi: env = mi.environment()``; ``mi.requests`` counts tokens issued."""
+    """``with IdentityEndpoint(client) as mi: env = mi.environment()``; ``mi.requests`` counts tokens issued."""
 
-    def __init__(self, tenant_id: str) -> None:
-        self.tenant_id = tenant_id
-        self.principal_id = str(uuid.uuid4())
-        self.client_id = str(uuid.uuid4())
+    def __init__(self, client: WorldClient) -> None:
+        self.client = client
         self.header = secrets.token_hex(16)
         self.requests = 0
         endpoint = self
@@ -65,25 +57,16 @@ class IdentityEndpoint:
         self._thread = threading.Thread(target=self._server.serve_forever, name="identity-endpoint", daemon=True)
 
     def token(self, resource: str) -> dict[str, Any]:
-        now = int(time.time())
-        claims = {
-            "aud": resource,
-            "iss": f"https://sts.windows.net/{self.tenant_id}/",
-            "iat": now,
-            "nbf": now,
-            "exp": now + 3600,
-            "tid": self.tenant_id,
-            "oid": self.principal_id,
-            "sub": self.principal_id,
-            "appid": self.client_id,
-            "idtyp": "app",
-        }
+        answer = self.client.http.get(
+            f"{self.client.arm}/_sandbox/token", params={"principal": PRINCIPAL, "resource": resource}, timeout=30
+        )
+        answer.raise_for_status()
+        issued: dict[str, Any] = answer.json()
         return {
-            "access_token": unsigned_jwt(claims),
-            "expires_on": str(now + 3600),
+            "access_token": issued["access_token"],
+            "expires_on": str(issued["expires_on"]),
             "resource": resource,
             "token_type": "Bearer",
-            "client_id": self.client_id,
         }
 
     @property

@@ -2,8 +2,8 @@
 builds it) does the seed's procedure by hand, then kubelink adopts what it made without writing to it.
 
 The sandbox is registered as a custom cloud from the endpoint metadata it serves; ``az login --identity`` logs in
-through App Service's managed-identity protocol, served on loopback by ``tests/cli/identity.py`` (the sandbox
-accepts any bearer token; its own token service is another issue's). The tests of this module share one fresh
+through App Service's managed-identity protocol, served on loopback by ``tests/cli/identity.py`` with tokens the
+sandbox issues for its ``admin``. The tests of this module share one fresh
 world and run in order. Each ``az`` call costs 2-8 s (the CLI's start-up and its polls, ``Retry-After`` ≥ 1 s).
 """
 
@@ -21,7 +21,7 @@ import pytest
 from local.supervisor import World
 from local.world_client import WorldClient
 from tests.cli.identity import IdentityEndpoint
-from tests.conftest import require_apiserver, require_component
+from tests.conftest import record_authorizations, require_apiserver, require_component
 from tests.example import example_link
 
 AZ = Path(__file__).resolve().parents[2] / ".venv-azcli" / "bin" / "az"
@@ -104,11 +104,9 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     world = World.start(root / "world", host_port=None)
     try:
         client = WorldClient(world.describe())
-        tenant = client.http.get(
-            f"{client.arm}/subscriptions?api-version=2022-12-01", headers={"Authorization": "Bearer bootstrap"}
-        ).json()["value"][0]["tenantId"]
-        with IdentityEndpoint(tenant) as identity:
+        with IdentityEndpoint(client) as identity:
             yield Session(world, Az(root / "azure", client.ca_bundle, identity), identity)
+        record_authorizations(world)  # kubelink adopts what the CLI made: its actions count too
     finally:
         world.stop()
 

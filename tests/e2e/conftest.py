@@ -16,7 +16,7 @@ from azure.mgmt.web import WebSiteManagementClient
 from kubelink_cli.client import Run
 from local.supervisor import World
 from local.world_client import WorldClient
-from tests.conftest import require_apiserver, require_component
+from tests.conftest import record_authorizations, require_apiserver, require_component
 from tests.example import example_link
 
 EXAMPLE = example_link()
@@ -91,5 +91,6 @@ def kubelink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kubelink]:
     world = World.start(tmp_path_factory.mktemp("e2e"), host_port=None, events=False)
     try:
         yield Kubelink(world)
+        record_authorizations(world)
     finally:
         world.stop()

@@ -6,6 +6,7 @@ and run in order."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,18 @@ def test_a_changed_dns_record_is_drift_and_a_re_post_repairs_it(kubelink: Kubeli
     assert status["output"]["steps"]["appSetting"] == "updated"
     again = kubelink.verify("catalog-api")
     assert again["ready"] is True and again["drift"] == [], again
+
+
+def test_a_failed_dns_zone_fails_the_link_with_azures_code_and_message(kubelink: Kubelink) -> None:
+    """Read from the zone operation's own status URL (privateDnsOperationStatuses), as for a failed gateway."""
+    kubelink.inject(
+        pathPattern=r"/privateDnsZones/broken\.internal$",
+        lroOutcome="Failed",
+        code="ZoneProvisioningFailed",
+        message="The private zone could not be created (sandbox fault).",
+    )
+    status, _ = kubelink.provision({**copy.deepcopy(LINK), "dns": {"zone": "broken.internal", "record": "catalog"}})
+    assert status["runtimeStatus"] == "Failed", status
+    failure = json.loads(status["output"][status["output"].index("{") :])
+    assert (failure["step"], failure["code"]) == ("appSetting", "ZoneProvisioningFailed")
+    assert failure["message"] == "The private zone could not be created (sandbox fault)."

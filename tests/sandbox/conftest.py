@@ -1,15 +1,14 @@
-"""Fixtures: a fresh sandbox per test (in-process, real HTTPS), SDK clients that trust its CA."""
+"""Fixtures: a fresh sandbox per test (in-process, real HTTPS), SDK clients that trust its CA and act as the
+sandbox's ``admin`` (Owner of the subscription) with tokens from its token service."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from azure.core.credentials import AccessToken, AccessTokenInfo
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.containerservice import ContainerServiceClient
 from azure.mgmt.network import NetworkManagementClient
@@ -17,6 +16,7 @@ from azure.mgmt.privatedns import PrivateDnsManagementClient
 from azure.mgmt.web import WebSiteManagementClient
 
 from local.sandbox import Sandbox, Settings
+from local.world_client import SandboxCredential
 
 SUB = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
 SCOPES = ["https://management.azure.com/.default"]
@@ -24,14 +24,13 @@ SCOPES = ["https://management.azure.com/.default"]
 POLL = 0.05
 
 
-class FakeCredential:
-    """A TokenCredential that hands out a dummy bearer token (the sandbox accepts any)."""
+def credential(sandbox: Sandbox, principal: str = "admin") -> SandboxCredential:
+    """A TokenCredential for a seeded principal of this sandbox (``admin``, ``nobody``, ``kubelink``)."""
+    return SandboxCredential(sandbox.arm_url, str(sandbox.ca_bundle), principal)
 
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return AccessToken("sandbox-token", int(time.time()) + 3600)
 
-    def get_token_info(self, *scopes: str, options: Any = None) -> AccessTokenInfo:
-        return AccessTokenInfo("sandbox-token", int(time.time()) + 3600)
+def token(sandbox: Sandbox, principal: str = "admin") -> str:
+    return credential(sandbox, principal).token()
 
 
 def client_kwargs(sandbox: Sandbox, **extra: Any) -> dict[str, Any]:
@@ -57,22 +56,22 @@ def sandbox(tmp_path: Path, settings: Settings) -> Iterator[Sandbox]:
 
 @pytest.fixture
 def net(sandbox: Sandbox) -> NetworkManagementClient:
-    return NetworkManagementClient(FakeCredential(), SUB, **client_kwargs(sandbox))
+    return NetworkManagementClient(credential(sandbox), SUB, **client_kwargs(sandbox))
 
 
 @pytest.fixture
 def web(sandbox: Sandbox) -> WebSiteManagementClient:
-    return WebSiteManagementClient(FakeCredential(), SUB, **client_kwargs(sandbox))
+    return WebSiteManagementClient(credential(sandbox), SUB, **client_kwargs(sandbox))
 
 
 @pytest.fixture
 def dns(sandbox: Sandbox) -> PrivateDnsManagementClient:
-    return PrivateDnsManagementClient(FakeCredential(), SUB, **client_kwargs(sandbox))
+    return PrivateDnsManagementClient(credential(sandbox), SUB, **client_kwargs(sandbox))
 
 
 @pytest.fixture
 def aks(sandbox: Sandbox) -> ContainerServiceClient:
-    return ContainerServiceClient(FakeCredential(), SUB, **client_kwargs(sandbox))
+    return ContainerServiceClient(credential(sandbox), SUB, **client_kwargs(sandbox))
 
 
 class Control:
@@ -113,12 +112,13 @@ def arm(
     method: str,
     path: str,
     *,
-    token: str | None = "t",
+    token: str | None = "admin",
     headers: dict[str, str] | None = None,
     **kwargs: Any,
 ) -> requests.Response:
-    """A raw ARM call (for what the SDKs hide: headers, status codes, bodies)."""
-    sent = {"Authorization": f"Bearer {token}"} if token else {}
+    """A raw ARM call (for what the SDKs hide: headers, status codes, bodies) as a seeded principal (``token``
+    names it; None sends no ``Authorization`` header)."""
+    sent = {"Authorization": f"Bearer {credential(sandbox, token).token()}"} if token else {}
     sent.update(headers or {})
     return requests.request(method, sandbox.arm_url + path, headers=sent, verify=str(sandbox.ca_bundle), **kwargs)
 

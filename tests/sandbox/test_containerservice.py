@@ -11,7 +11,7 @@ from azure.mgmt.containerservice import ContainerServiceClient
 
 from local.sandbox import Sandbox, Settings
 
-from .conftest import SUB, FakeCredential, client_kwargs, code_of, rid
+from .conftest import SUB, client_kwargs, code_of, credential, rid
 
 #: A valid kubeconfig for an apiserver that is not running (the ILB controller just keeps retrying).
 KUBECONFIG = b"""apiVersion: v1
@@ -44,7 +44,7 @@ def test_cluster_runs_in_the_aks_subnet(aks: ContainerServiceClient) -> None:
 
 
 def test_user_credentials_are_the_given_kubeconfig(sandbox_with_cluster: Sandbox) -> None:
-    aks = ContainerServiceClient(FakeCredential(), SUB, **client_kwargs(sandbox_with_cluster))
+    aks = ContainerServiceClient(credential(sandbox_with_cluster), SUB, **client_kwargs(sandbox_with_cluster))
     result = aks.managed_clusters.list_cluster_user_credentials("kube-rg", "kube-aks")
     assert [(k.name, k.value) for k in result.kubeconfigs or []] == [("clusterUser", KUBECONFIG)]
 

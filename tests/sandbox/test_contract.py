@@ -27,7 +27,7 @@ from azure.mgmt.network import models as nm
 from local.sandbox import Sandbox
 from local.sandbox.ids import parse
 
-from .conftest import FakeCredential, arm, client_kwargs
+from .conftest import arm, client_kwargs, credential
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "data" / "recordings" / "azure-mgmt-network-10.2.0"
 GATEWAY_CASSETTE = RECORDINGS / "test_virtual_network_gateway_operations.yaml"
@@ -242,8 +242,10 @@ def gateway_flow(net: NetworkManagementClient, rg: str) -> object:
 def test_the_sdk_makes_the_same_exchanges_with_the_recording_and_the_sandbox(sandbox: Sandbox) -> None:
     rg = parse(urlsplit(load(GATEWAY_CASSETTE)[0]["request"]["uri"]).path).resource_group  # type: ignore[union-attr]
     player = vcr.VCR(record_mode="none", match_on=["method", "path"], decode_compressed_response=True)
+    replaying = credential(sandbox)
+    replaying.token()  # fetched now: inside the cassette only the recorded exchanges are played
     recorded_net = NetworkManagementClient(
-        FakeCredential(),
+        replaying,
         "00000000-0000-0000-0000-000000000000",
         credential_scopes=["https://management.azure.com/.default"],
         polling_interval=0,
@@ -254,7 +256,9 @@ def test_the_sdk_makes_the_same_exchanges_with_the_recording_and_the_sandbox(san
     _create_recorded_group(sandbox, GATEWAY_CASSETTE)
     arm(sandbox, "DELETE", "/_sandbox/requests")
     assert (
-        gateway_flow(NetworkManagementClient(FakeCredential(), sandbox.subscription_id, **client_kwargs(sandbox)), rg)
+        gateway_flow(
+            NetworkManagementClient(credential(sandbox), sandbox.subscription_id, **client_kwargs(sandbox)), rg
+        )
         == "Succeeded"
     )
     log = [

@@ -10,7 +10,7 @@ from local.sandbox import Sandbox
 
 from . import builders
 from .builders import RG, VNET
-from .conftest import POLL, SUB, Control, FakeCredential, client_kwargs, code_of
+from .conftest import POLL, SUB, Control, client_kwargs, code_of, credential
 
 SUBNET_PATH = r"/virtualNetworks/kube-vnet/subnets/GatewaySubnet$"
 
@@ -43,7 +43,7 @@ def test_429_with_retry_after_is_retried_by_the_sdk(control: Control, net: Netwo
 def test_500_is_retried_then_surfaces_when_it_persists(sandbox: Sandbox, control: Control) -> None:
     control.fault(method="GET", pathPattern=r"/virtualNetworks/kube-vnet$", status=500, times=None)
     impatient = NetworkManagementClient(
-        FakeCredential(), SUB, **client_kwargs(sandbox, retry_total=1, retry_backoff_factor=0)
+        credential(sandbox), SUB, **client_kwargs(sandbox, retry_total=1, retry_backoff_factor=0)
     )
     with pytest.raises(HttpResponseError) as caught:
         impatient.virtual_networks.get(RG, VNET)

@@ -13,7 +13,7 @@ from azure.mgmt.web import WebSiteManagementClient
 from azure.mgmt.web.models import StringDictionary
 
 from local.sandbox import Sandbox
-from tests.sandbox.conftest import SUB, FakeCredential, client_kwargs, code_of
+from tests.sandbox.conftest import SUB, client_kwargs, code_of, credential
 
 APPS, APP = "apps-rg", "kubelink-demo"
 #: the SDK puts "/{scope}", so a scope is written without its leading slash
@@ -22,7 +22,7 @@ VNET_SCOPE = f"subscriptions/{SUB}/resourceGroups/kube-rg/providers/Microsoft.Ne
 
 @pytest.fixture
 def locks(sandbox: Sandbox) -> ManagementLockClient:
-    return ManagementLockClient(FakeCredential(), SUB, **client_kwargs(sandbox))
+    return ManagementLockClient(credential(sandbox), SUB, **client_kwargs(sandbox))
 
 
 def test_a_read_only_group_lock_blocks_writes_and_post_actions_but_not_reads(

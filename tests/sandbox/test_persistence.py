@@ -11,14 +11,14 @@ from local.sandbox import Sandbox, Settings
 
 from . import builders
 from .builders import GW, RG, VNET
-from .conftest import POLL, SUB, FakeCredential, client_kwargs
+from .conftest import POLL, SUB, client_kwargs, credential
 
 
 def test_restart_keeps_state_ca_and_running_operations(tmp_path: Path) -> None:
     settings = Settings(lro_seconds=0.1, gateway_seconds=3)
     state = tmp_path / "sandbox"
     with Sandbox(state, settings=settings) as first:
-        net = NetworkManagementClient(FakeCredential(), SUB, **client_kwargs(first))
+        net = NetworkManagementClient(credential(first), SUB, **client_kwargs(first))
         subnet = builders.gateway_subnet(net)
         pip = builders.public_ip(net)
         net.virtual_network_gateways.begin_create_or_update(
@@ -27,7 +27,7 @@ def test_restart_keeps_state_ca_and_running_operations(tmp_path: Path) -> None:
         ca = first.ca_bundle.read_bytes()
     with Sandbox(state, settings=settings) as second:
         assert second.ca_bundle.read_bytes() == ca
-        net = NetworkManagementClient(FakeCredential(), SUB, **client_kwargs(second))
+        net = NetworkManagementClient(credential(second), SUB, **client_kwargs(second))
         assert net.subnets.get(RG, VNET, "GatewaySubnet").provisioning_state == "Succeeded"
         assert net.virtual_network_gateways.get(RG, GW).provisioning_state == "Updating"
         deadline = time.time() + 10

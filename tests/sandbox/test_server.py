@@ -18,7 +18,7 @@ from azure.mgmt.network import NetworkManagementClient
 
 from local.sandbox import Sandbox
 
-from .conftest import SUB, FakeCredential, arm, client_kwargs, code_of
+from .conftest import SUB, arm, client_kwargs, code_of, credential, token
 
 REPO = Path(__file__).resolve().parents[2]
 VNET = f"/subscriptions/{SUB}/resourceGroups/kube-rg/providers/Microsoft.Network/virtualNetworks/kube-vnet"
@@ -29,7 +29,7 @@ def test_https_is_trusted_only_through_the_sandbox_ca(sandbox: Sandbox) -> None:
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(sandbox.arm_url + VNET, verify=True, timeout=5)
     untrusting = NetworkManagementClient(
-        FakeCredential(), SUB, **client_kwargs(sandbox, connection_verify=True, retry_total=0)
+        credential(sandbox), SUB, **client_kwargs(sandbox, connection_verify=True, retry_total=0)
     )
     with pytest.raises(ServiceRequestError, match="CERTIFICATE_VERIFY_FAILED"):
         untrusting.virtual_networks.get("kube-rg", "kube-vnet")
@@ -38,7 +38,10 @@ def test_https_is_trusted_only_through_the_sandbox_ca(sandbox: Sandbox) -> None:
 def test_localhost_name_is_in_the_certificate(sandbox: Sandbox) -> None:
     url = sandbox.arm_url.replace("127.0.0.1", "localhost") + VNET
     response = requests.get(
-        url, params={"api-version": "1"}, headers={"Authorization": "Bearer x"}, verify=str(sandbox.ca_bundle)
+        url,
+        params={"api-version": "1"},
+        headers={"Authorization": f"Bearer {token(sandbox)}"},
+        verify=str(sandbox.ca_bundle),
     )
     assert response.status_code == 200
 
@@ -51,7 +54,7 @@ def test_missing_bearer_token_is_401_authentication_failed(sandbox: Sandbox) -> 
 
 
 def test_sdk_maps_401_to_client_authentication_error(sandbox: Sandbox) -> None:
-    class Anonymous(FakeCredential):
+    class Anonymous:
         def get_token(self, *scopes, **kwargs):
             return AccessToken(" ", int(time.time()) + 3600)
 
@@ -114,10 +117,11 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
             assert time.time() < deadline, "the sandbox did not write sandbox.json in time"
             time.sleep(0.05)
         ready = json.loads((state / "sandbox.json").read_text())
+        admin = requests.get(f"{ready['arm']}/_sandbox/token?principal=admin", verify=ready["caBundle"]).json()
         response = requests.get(
             ready["arm"] + VNET,
             params={"api-version": "1"},
-            headers={"Authorization": "Bearer t"},
+            headers={"Authorization": f"Bearer {admin['access_token']}"},
             verify=ready["caBundle"],
         )
         assert response.json()["properties"]["addressSpace"]["addressPrefixes"] == ["10.240.0.0/16"]

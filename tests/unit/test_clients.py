@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,22 +20,27 @@ from azure.core.rest import HttpRequest
 from azure.identity import CredentialUnavailableError, DefaultAzureCredential
 
 from adapters import clients
-from adapters.clients import DEV_TOKEN, StaticTokenCredential, arm_audience, arm_credential, arm_error
+from adapters.clients import arm_audience, arm_credential, arm_error
 from kubelink.errors import PermanentError, TransientError
 from kubelink.validation import parse_link_spec
 from tests.unit.samples import BASE, KUBECONFIG, SUB
 from tests.unit.stub_server import Answer, StubServer, arm_failure, make_ca_and_server_cert, paths
 
 VNET_PATH = f"/subscriptions/{SUB}/resourceGroups/kube-rg/providers/Microsoft.Network/virtualNetworks/kube-vnet"
+MI_TOKEN = "token-from-the-identity-endpoint"
+MI_CLIENT_ID = "8b1d4e27-5c3f-4a96-b0e8-7f2a6c9d1e54"
+IDENTITY_VARIABLES = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "AZURE_CLIENT_ID", "MSI_ENDPOINT", "IMDS_ENDPOINT")
 
 
 @pytest.fixture(autouse=True)
 def _fresh_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    clients._credential.cache_clear()
+    for name in IDENTITY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    clients.arm_credential.cache_clear()
     yield
-    clients._credential.cache_clear()
+    clients.arm_credential.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +49,21 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
 
 
 @pytest.fixture
-def arm(tls: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch) -> Iterator[StubServer]:
+def identity(monkeypatch: pytest.MonkeyPatch) -> Iterator[StubServer]:
+    """App Service's identity endpoint for a user-assigned identity: plain HTTP on loopback, as App Service's
+    ``IDENTITY_ENDPOINT`` is, with the ``IDENTITY_HEADER`` secret and ``AZURE_CLIENT_ID``."""
+    with StubServer() as server:
+        monkeypatch.setenv("IDENTITY_ENDPOINT", f"{server.url}/msi/token")
+        monkeypatch.setenv("IDENTITY_HEADER", "identity-secret")
+        monkeypatch.setenv("AZURE_CLIENT_ID", MI_CLIENT_ID)
+        expires = str(int(time.time()) + 3600)
+        token = {"access_token": MI_TOKEN, "expires_on": expires, "resource": "x", "token_type": "Bearer"}
+        server.on("GET", "/msi/token", Answer(200, token))
+        yield server
+
+
+@pytest.fixture
+def arm(tls: tuple[Path, Path, Path], identity: StubServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[StubServer]:
     """An HTTPS 'ARM' on loopback whose CA is trusted the standard way (REQUESTS_CA_BUNDLE)."""
     ca, cert, key = tls
     with StubServer(tls=(cert, key)) as server:
@@ -55,36 +75,10 @@ def arm(tls: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch) -> Iterat
 # --- credentials -------------------------------------------------------------------------------------
 
 
-class _Forbidden:
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise AssertionError("a loopback endpoint must never get a real credential")
-
-
-@pytest.mark.parametrize("endpoint", ["https://127.0.0.1:8443", "https://[::1]:8443", "https://localhost:9000"])
-def test_loopback_gets_the_static_token_never_a_real_credential(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("azure.identity.DefaultAzureCredential", _Forbidden)
-    monkeypatch.setenv("KUBELINK_ARM_ENDPOINT", endpoint)
-    credential = arm_credential()
-    assert isinstance(credential, StaticTokenCredential)
-    assert credential.get_token("https://management.azure.com/.default").token == DEV_TOKEN
-    info = credential.get_token_info("https://management.azure.com/.default")
-    assert (info.token, info.token_type) == (DEV_TOKEN, "Bearer")
-
-
-@pytest.mark.parametrize("endpoint", [None, "https://management.azure.com", "https://management.chinacloudapi.cn"])
-def test_a_real_endpoint_gets_default_azure_credential(endpoint: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    if endpoint:
-        monkeypatch.setenv("KUBELINK_ARM_ENDPOINT", endpoint)
-    else:
-        monkeypatch.delenv("KUBELINK_ARM_ENDPOINT", raising=False)
+def test_the_credential_is_default_azure_credential_one_per_process() -> None:
     credential = arm_credential()  # constructing it contacts nothing; no token is asked for here
     assert isinstance(credential, DefaultAzureCredential)
-    assert arm_credential() is credential  # one per process: its token cache is reused
-
-
-def test_credential_follows_the_endpoint_given() -> None:
-    assert isinstance(arm_credential("https://127.0.0.1:1"), StaticTokenCredential)
-    assert isinstance(arm_credential("https://management.azure.com"), DefaultAzureCredential)
+    assert arm_credential() is credential  # its token cache is reused across activity invocations
 
 
 @pytest.mark.parametrize(
@@ -109,15 +103,20 @@ def test_audience(endpoint: str, audience: str) -> None:
 def test_factories_point_at_the_endpoint_with_the_arm_scope(arm: StubServer, factory: str) -> None:
     client = getattr(clients, factory)(SUB)
     assert client._config.credential_scopes == ["https://management.azure.com/.default"]
-    assert isinstance(client._config.credential, StaticTokenCredential)
+    assert client._config.credential is arm_credential()
     assert isinstance(client._config.retry_policy, clients._bounded_retry_policy_class())
 
 
-def test_a_call_reaches_the_endpoint_with_the_dev_token_over_verified_tls(arm: StubServer) -> None:
+def test_a_call_carries_the_managed_identitys_token_over_verified_tls(arm: StubServer, identity: StubServer) -> None:
     arm.on("GET", VNET_PATH, Answer(200, {"name": "kube-vnet", "location": "westeurope", "properties": {}}))
     vnet = clients.network_client(SUB).virtual_networks.get("kube-rg", "kube-vnet")
     assert vnet.name == "kube-vnet"
-    assert arm.requests[0].headers["Authorization"] == f"Bearer {DEV_TOKEN}"
+    [token_request], [arm_request] = identity.requests, arm.requests
+    assert token_request.path.startswith("/msi/token?")
+    assert token_request.headers["X-IDENTITY-HEADER"] == "identity-secret"
+    assert f"client_id={MI_CLIENT_ID}" in token_request.path  # the user-assigned identity AZURE_CLIENT_ID names
+    assert "resource=https://management.azure.com&" in token_request.path
+    assert arm_request.headers["Authorization"] == f"Bearer {MI_TOKEN}"
 
 
 def test_an_untrusted_certificate_is_permanent_and_not_retried(
@@ -356,8 +355,10 @@ def test_kube_core_api_from_aks_replaces_kubelogin_with_an_aks_token(arm: StubSe
     spec = parse_link_spec({**BASE, "kubernetes": {**BASE["kubernetes"], "aksCluster": cluster}})
     api = clients.kube_core_api(spec)
     assert api.api_client.configuration.host == "https://127.0.0.1:6443"
-    assert api.api_client.configuration.api_key["BearerToken"] == f"Bearer {DEV_TOKEN}"
-    assert list(paths(arm)) == [f"POST {cluster}/listClusterUserCredential"]
+    assert api.api_client.configuration.api_key["BearerToken"] == f"Bearer {MI_TOKEN}"
+    assert [p for p in paths(arm) if not p.startswith("GET /msi/token")] == [
+        f"POST {cluster}/listClusterUserCredential"
+    ]
 
 
 def test_aks_without_kubeconfig_is_permanent(arm: StubServer) -> None:

@@ -192,6 +192,26 @@ def test_from_env_needs_the_storage_setting(monkeypatch: pytest.MonkeyPatch) -> 
         LinkStore.from_env()
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("AzureWebJobsStorage__accountName", "kubelinkstore"),
+        ("AzureWebJobsStorage__tableServiceUri", "https://kubelinkstore.table.core.windows.net"),
+    ],
+)
+def test_identity_based_storage_uses_the_apps_credential_and_no_key(
+    setting: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """infra/ deploys the identity-based connection (no account key anywhere)."""
+    from adapters.clients import arm_credential
+
+    monkeypatch.delenv("AzureWebJobsStorage", raising=False)
+    monkeypatch.setenv(setting, value)
+    store = LinkStore.from_env()
+    assert store._service.url.startswith("https://kubelinkstore.table.core.windows.net")
+    assert store._service.credential is arm_credential()
+
+
 def test_development_storage_means_local_azurite(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AzureWebJobsStorage", "UseDevelopmentStorage=true")
     store = LinkStore.from_env()

@@ -10,7 +10,7 @@ import pytest
 
 from local.supervisor import World
 from local.world_client import WorldClient
-from tests.conftest import require_apiserver, require_component
+from tests.conftest import record_authorizations, require_apiserver, require_component
 
 #: never during a test run: the drift tests start every verification themselves
 NO_SCHEDULED_SWEEP = "0 0 0 1 1 *"
@@ -60,6 +60,7 @@ def drift_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     try:
         world.ensure("host")
         yield world
+        record_authorizations(world)
     finally:
         world.stop()
 
@@ -71,8 +72,12 @@ def kubelink(drift_world: World) -> Kubelink:
 
 @pytest.fixture
 def world_env(drift_world: World, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The host's app settings in this process, to call product code (``activities.planning``) in-process."""
-    settings = drift_world.host_settings()
+    """The host's app settings and managed identity in this process, to call product code (``activities.planning``)
+    in-process as kubelink's identity."""
+    from adapters import clients
+
+    settings = drift_world.app_environment()
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
+    clients.arm_credential.cache_clear()
     return settings

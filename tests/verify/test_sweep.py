@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from azure.mgmt.web.models import StringDictionary
 
-from adapters.clients import DEV_TOKEN
+from local.world_client import SandboxCredential
 from tests.verify.conftest import Kubelink
 from tests.verify.test_drift_world import APP, GROUP, NAME, SETTING, SPEC, converge
 
@@ -82,7 +82,8 @@ def test_each_link_is_left_as_a_per_link_verification_leaves_it(
 def test_a_throttled_sweep_honours_retry_after_and_fails_no_link(kubelink: Kubelink, fleet: list[str]) -> None:
     kubelink.throttle(0.04)  # ARM's buckets / 25: reads 10 burst and +1 per second, writes 8 and +0.4
     vnet = f"{kubelink.arm}{SPEC.vnet_id}?api-version=2024-05-01"
-    while kubelink.http.get(vnet, headers={"Authorization": f"Bearer {DEV_TOKEN}"}, timeout=30).status_code != 429:
+    own = {"Authorization": f"Bearer {SandboxCredential(kubelink.arm, kubelink.ca_bundle, 'kubelink').token()}"}
+    while kubelink.http.get(vnet, headers=own, timeout=30).status_code != 429:
         pass  # kubelink's own principal has no read left
     kubelink.reset_requests()
     swept = kubelink.sweep(concurrency=4).status

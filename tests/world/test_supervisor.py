@@ -67,6 +67,11 @@ def test_host_settings_point_at_the_world(own_world: World) -> None:
     assert settings["AzureWebJobsStorage"] == own_world.storage
     assert base64.b64decode(settings["KUBELINK_KUBECONFIG"]) == own_world.kubeconfig.read_bytes()
     assert json.loads(own_world.settings_file.read_text())["Values"] == settings
+    # the identity infra/ deploys: its client id as an app setting, App Service's variables beside the settings
+    assert settings["AZURE_CLIENT_ID"] == own_world.sandbox.info["appClientId"]
+    environment = own_world.app_environment()
+    assert environment["IDENTITY_ENDPOINT"] == f"{own_world.arm_url}/msi/token"
+    assert environment["IDENTITY_HEADER"] and environment["IDENTITY_HEADER"] not in json.dumps(settings)
 
 
 def test_the_ca_bundle_verifies_arm_and_the_sites_but_not_the_cluster(own_world: World) -> None:

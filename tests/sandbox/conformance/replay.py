@@ -33,6 +33,8 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 import yaml
 
+from local.world_client import SandboxCredential
+
 RECORDINGS = Path(__file__).resolve().parents[2] / "data" / "recordings"
 RECORDED_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 LRO_HEADERS = ("azure-asyncoperation", "location", "azure-asyncnotification")
@@ -104,14 +106,14 @@ class Figures:
 
 
 class Arm:
-    """Raw HTTPS calls to the sandbox with a bearer token (the sandbox accepts any)."""
+    """Raw HTTPS calls to the sandbox as its ``admin`` (Owner of the subscription), with a token it issued."""
 
     def __init__(self, base_url: str, ca_bundle: Path) -> None:
         self.base = base_url
         self.http = requests.Session()
         self.http.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides ``verify``
         self.http.verify = str(ca_bundle)
-        self.http.headers["Authorization"] = "Bearer conformance"
+        self.http.headers["Authorization"] = f"Bearer {SandboxCredential(base_url, str(ca_bundle)).token()}"
 
     def call(self, method: str, url: str, *, body: Any = None, headers: dict[str, str] | None = None) -> Answer:
         target = url if url.startswith("https://") else self.base + url

@@ -1,0 +1,85 @@
+"""Least privilege, proven: infra/kubelink-role.json lists exactly the actions the sandboxes granted kubelink's
+identity across the suites that run kubelink against a world (tests/e2e, tests/verify) — none unused, none missing.
+
+Every world's sandbox records what it granted and refused per principal (``GET /_sandbox/authorizations``); the
+worlds' fixtures keep that record before they stop (``tests.conftest.record_authorizations``), and this test runs
+after every other one (``session_last``). When a change makes kubelink call something new, the failure names the
+actions to add to (or drop from) the role file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.supervisor import World
+from tests.conftest import AUTHORIZATION_RECORDS, record_authorizations
+
+REPO = Path(__file__).resolve().parents[2]
+ROLE_FILE = REPO / "infra" / "kubelink-role.json"
+SUITES = ("tests/e2e", "tests/verify")
+KUBELINK = "kubelink"  # the seeded principal of kubelink's managed identity (local/sandbox/seed.json)
+
+
+def _suites_ran_whole(session: pytest.Session) -> list[str]:
+    """The test modules of SUITES this session did not collect (a partial run cannot judge the role)."""
+    collected = {Path(str(item.fspath)).resolve() for item in session.items}
+    expected = {p.resolve() for suite in SUITES for p in (REPO / suite).rglob("test_*.py")}
+    return sorted(str(p.relative_to(REPO)) for p in expected - collected)
+
+
+def _kubelink_record(records: list[dict[str, Any]]) -> tuple[dict[str, set[str]], dict[str, str]]:
+    """Roles that granted each action (by lower-cased action), and the refused actions (lower-cased → as ARM
+    spells them)."""
+    granted: dict[str, set[str]] = {}
+    refused: dict[str, str] = {}
+    for record in records:
+        mine = record.get(KUBELINK, {})
+        for action, roles in mine.get("granted", {}).items():
+            granted.setdefault(action.lower(), set()).update(roles)
+        refused.update({action.lower(): action for action in mine.get("refused", {})})
+    return granted, refused
+
+
+def role_mismatch(role: dict[str, Any], records: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(missing, unused): actions kubelink was refused that the role does not list, and actions the role lists
+    that no sandbox granted kubelink through it."""
+    listed = {a.lower(): a for p in role["permissions"] for a in p["actions"]}
+    granted, refused = _kubelink_record(records)
+    used_through_role = {a for a, roles in granted.items() if role["roleName"] in roles}
+    unused = sorted(listed[a] for a in set(listed) - used_through_role)
+    missing = sorted(refused[a] for a in set(refused) - set(listed) - set(granted))
+    return missing, unused
+
+
+def test_the_judgement_names_missing_and_unused_actions() -> None:
+    role: dict[str, Any] = {"roleName": "r", "permissions": [{"actions": ["A/x/read", "A/y/write"], "notActions": []}]}
+    records: list[dict[str, Any]] = [
+        {KUBELINK: {"granted": {"A/x/read": ["r"], "B/z/read": ["other role"]}, "refused": {"A/w/delete": 2}}},
+        {KUBELINK: {"granted": {}, "refused": {"A/x/read": 1}}, "admin": {"granted": {"A/y/write": ["r"]}}},
+    ]
+    # refused within the role (out of its scope) is not missing; granted to someone else is not used
+    assert role_mismatch(role, records) == (["A/w/delete"], ["A/y/write"])
+
+
+@pytest.mark.session_last
+def test_the_role_lists_exactly_the_actions_kubelink_used(request: pytest.FixtureRequest) -> None:
+    left_out = _suites_ran_whole(request.session)
+    if left_out and not os.environ.get("CI"):
+        pytest.skip(f"judges whole suites; this run left out {', '.join(left_out)}")
+    session_world: World = request.getfixturevalue("_session_world")
+    records = list(AUTHORIZATION_RECORDS)
+    if "sandbox" in session_world.components:
+        record_authorizations(session_world)
+        records.append(AUTHORIZATION_RECORDS.pop())
+    assert records, "no world recorded what kubelink was granted"
+    missing, unused = role_mismatch(json.loads(ROLE_FILE.read_text()), records)
+    assert not unused and not missing, (
+        f"{ROLE_FILE.relative_to(REPO)} is not exactly what kubelink used.\n"
+        f"  missing (refused to kubelink; add them): {json.dumps(missing)}\n"
+        f"  unused (never granted through the role; remove them): {json.dumps(unused)}"
+    )
