@@ -53,6 +53,7 @@ param kubeconfig string = ''
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName, application: 'kubelink' }
 var role = loadJsonContent('kubelink-role.json')
+var locationsRole = loadJsonContent('kubelink-locations-role.json')
 var scopes = split(replace(allowedScopes, ' ', ''), ',')
 // The app settings kubelink reads (README "Settings").
 var kubelinkSettings = {
@@ -132,6 +133,26 @@ module subscriptionAssignments 'modules/subscription-assignment.bicep' = [
     params: { roleDefinitionId: operatorRole.id, principalId: identity.outputs.principalId }
   }
 ]
+
+// The subscription's locations (zones of the gateway's public IP): a subscription-level read that no resource-group
+// assignment grants. Assigned on the deployment's subscription; for an allowed scope in another subscription, assign
+// it there too (README "Deploy").
+resource locationsReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, locationsRole.roleName, environmentName)
+  properties: {
+    roleName: '${locationsRole.roleName} (${environmentName})'
+    description: locationsRole.description
+    type: 'CustomRole'
+    permissions: locationsRole.permissions
+    assignableScopes: [subscription().id]
+  }
+}
+
+module locationsAssignment 'modules/subscription-assignment.bicep' = {
+  name: 'kubelink-locations-reader'
+  scope: subscription()
+  params: { roleDefinitionId: locationsReader.id, principalId: identity.outputs.principalId }
+}
 
 // Padded like the scopes above: ARM evaluates the scope of the skipped module too.
 var aksIdParts = split('${aksClusterId}/x/x/x/x/x', '/')

@@ -1,4 +1,4 @@
-// The "kubelink operator" role for kubelink's identity on a whole subscription (an allowed scope).
+// A role of kubelink's (the operator role, or the locations reader) for its identity on a whole subscription.
 targetScope = 'subscription'
 
 param roleDefinitionId string
