@@ -81,6 +81,8 @@ class WorldClient(KubelinkClient):
         self.subscription_id: str = world["subscriptionId"]
         self.sites: dict[str, str] = dict(world.get("sites") or {})
         self.storage: str | None = world.get("storage")
+        #: The sandbox's ``admin`` (Owner of the subscription): who the SDK clients and ``arm_call`` act as.
+        self.admin = SandboxCredential(self.arm, self.ca_bundle, "admin")
 
     def sweep(self, concurrency: int, timeout: float = 3600) -> Run:
         """Start the verification sweep as the drift timer does (``verify-sweep``) and follow it to its end."""
@@ -116,8 +118,6 @@ class WorldClient(KubelinkClient):
     def throttle(self, scale: float) -> None:
         """ARM's token buckets in the sandbox, times ``scale`` (0: off)."""
         self.http.put(f"{self.arm}/_sandbox/throttling", json={"scale": scale}, timeout=30).raise_for_status()
-        #: The sandbox's ``admin`` (Owner of the subscription): who the SDK clients and ``arm_call`` act as.
-        self.admin = SandboxCredential(self.arm, self.ca_bundle, "admin")
 
     # --- the sandbox ----------------------------------------------------------------------------
 
