@@ -20,11 +20,12 @@ from activities import (
     records,
     regional,
     service,
+    teardown,
     verify,
     vnet_integration,
 )
 from api import links, openapi, status, verify_timer
-from orchestrators import provision_link, verify_link, verify_sweep
+from orchestrators import provision_link, teardown_link, verify_link, verify_sweep
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
@@ -36,6 +37,7 @@ for module in (
     provision_link,
     verify_link,
     verify_sweep,
+    teardown_link,
     preflight,
     service,
     gateway,
@@ -49,5 +51,6 @@ for module in (
     verify,
     drift,
     records,
+    teardown,
 ):
     app.register_functions(module.bp)

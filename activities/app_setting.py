@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import azure.durable_functions as df
 
 from activities.arm import wait_accepted
-from activities.contract import Payload, outcome, run_activity
+from activities.contract import Payload, deferred, outcome, restart_allowed, run_activity
 from activities.observe import observe_app_settings, web
 from adapters.lease import exclusive
 from kubelink.desired.app_setting import diff_app_setting, merged_app_settings
@@ -55,6 +55,10 @@ def ensure_app_setting(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _ensure_app_setting(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     value = str(payload["value"])
+    if not restart_allowed(payload):  # remediate "safe": a settings write restarts the app, so only report it
+        change = _setting_change(spec, observe_app_settings(spec), value)
+        if change.changes:
+            return deferred(change)
     found = edit_app_settings(spec, lambda settings: merged_app_settings(spec, settings, value))
     return outcome(_setting_change(spec, found, value))
 

@@ -73,11 +73,28 @@ def explained(step: str, addition: str) -> Iterator[None]:
 
 
 def outcome(*changes: ResourceChange) -> dict[str, Any]:
-    """``result`` and ``changes`` of a step that wrote (or would write) ``changes``' resources."""
+    """``result`` and ``changes`` of a step that wrote (or would write) ``changes``' resources, and ``created``: the
+    resources it creates, which the orchestrator adds to the link record's ``ownership`` (teardown's evidence
+    where ARM holds no tag, as on subnets and App Service connections)."""
+    existing = {c.resource.lower() for c in changes if c.exists}  # a new part (point-to-site) of an existing whole
     return {
         "result": combine_results(c.result for c in changes),
         "changes": [item.to_json() for c in changes for item in c.changes],
+        "created": list(
+            dict.fromkeys(c.resource for c in changes if not c.exists and c.resource.lower() not in existing)
+        ),
     }
+
+
+def restart_allowed(payload: Payload) -> bool:
+    """False when a run must not restart the app (``remediate: "safe"``): see ``deferred``."""
+    return bool(payload.get("restartApp", True))
+
+
+def deferred(change: ResourceChange) -> dict[str, Any]:
+    """The answer of an activity that would restart the app but may not: nothing written, the fields left to the
+    user in ``deferred`` (they stay drift, reported)."""
+    return {**outcome(change), "result": "unchanged", "created": [], "deferred": [i.field_text for i in change.changes]}
 
 
 def started(change: ResourceChange, state: ArmState, begin: Callable[..., Any], *args: Any) -> dict[str, Any]:

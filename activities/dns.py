@@ -87,7 +87,7 @@ def _ensure_dns_zone(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     dns = private_dns(spec)
     state = observe_dns_zone(spec, dns)
     rg, zone = spec.dns_resource_group, spec.dns.zone
-    body = PrivateZone(zone_body())
+    body = PrivateZone(zone_body(spec))
     return started(_zone_change(spec, state), state, dns.private_zones.begin_create_or_update, rg, zone, body)
 
 

@@ -18,12 +18,12 @@ import azure.durable_functions as df
 
 from adapters import settings
 from adapters.clients import arm_error
-from adapters.runs import PROVISION_ORCHESTRATOR, start_singleton
+from adapters.runs import PROVISION_ORCHESTRATOR, instance_active, start_singleton
 from adapters.store import LinkStore
 from kubelink.conditions import READY, Condition
 from kubelink.drift import DriftRecord, verdict
 from kubelink.errors import KubelinkError, PermanentError
-from kubelink.names import provision_instance_id
+from kubelink.names import provision_instance_id, teardown_instance_id
 from kubelink.progress import Step
 
 if TYPE_CHECKING:
@@ -44,9 +44,9 @@ def record_verification(payload: dict[str, Any]) -> dict[str, Any]:
         store = LinkStore.from_env()
         if "error" in payload:
             error = payload["error"]
-            unknown = Condition(
-                READY, "Unknown", "VerificationFailed", f"{error['code']}: {error['message']}", "Warning"
-            )
+            # a ReadOnly lock blocks even the POST that lists app settings: the link may be fine, kubelink can't tell
+            reason = "ScopeLocked" if error["code"] == "ScopeLocked" else "VerificationFailed"
+            unknown = Condition(READY, "Unknown", reason, f"{error['code']}: {error['message']}", "Warning")
             store.upsert_link(name, conditions=[unknown])
             return {"ok": True, "result": {"records": 0}}
         records = [DriftRecord.from_json(r) for r in payload["records"]]
@@ -62,14 +62,17 @@ def record_verification(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="payload")
 @bp.durable_client_input(client_name="client")
 async def remediate_link(payload: dict[str, Any], client: df.DurableOrchestrationClient) -> dict[str, Any]:
-    """Start ``provision_link`` for a drifted link unless a run of it is active; say which happened."""
+    """Start ``provision_link`` for a drifted link unless a run of it is active; say which happened. ``restartApp``
+    false (the safe policy) makes that run leave alone what would restart the app."""
     from kubelink.spec import LinkSpec
 
     spec = LinkSpec.from_json(payload["spec"])
     instance_id = provision_instance_id(spec.name)
-    run = {"spec": payload["spec"], "options": payload.get("options")}
+    run = {"spec": payload["spec"], "options": payload.get("options"), "restartApp": payload.get("restartApp", True)}
     try:
         _check_scopes(spec)
+        if await instance_active(client, teardown_instance_id(spec.name)):  # a link being removed is not re-made
+            return {"ok": True, "result": {"instanceId": instance_id, "started": False, "reason": "TearingDown"}}
         started = await start_singleton(client, PROVISION_ORCHESTRATOR, instance_id, run)
     except KubelinkError as error:
         return {"ok": False, "error": error.to_json()}

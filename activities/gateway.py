@@ -45,9 +45,11 @@ from kubelink.desired.gateway import (
     diff_point_to_site,
     diff_public_ip,
     gateway_body,
+    merge_point_to_site,
+    point_to_site_refusal,
     public_ip_body,
 )
-from kubelink.desired.preflight import REGIONAL_POINTER
+from kubelink.desired.preflight import REGIONAL_POINTER, sstp_refusal
 from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError
 from kubelink.names import GATEWAY_SUBNET
@@ -190,6 +192,7 @@ def _write_gateway(spec: LinkSpec, net: NetworkManagementClient) -> dict[str, An
     if state.busy:
         busy = {"result": "busy", "pointToSite": "unchanged", "changes": []}
         return {**busy, "provisioningState": state.provisioning_state}
+    _refuse_point_to_site_changes(spec, state)
     cert = app_certificate(spec)
     gateway, point_to_site = _gateway_changes(spec, state, cert)
     results = {**outcome(gateway, point_to_site), "result": gateway.result, "pointToSite": point_to_site.result}
@@ -203,6 +206,16 @@ def _write_gateway(spec: LinkSpec, net: NetworkManagementClient) -> dict[str, An
     with explained(GATEWAY, REGIONAL_POINTER):  # Azure refusing this write may be the SSTP retirement
         started = start(net.virtual_network_gateways.begin_create_or_update, rg, name, body)
     return {**results, **started}
+
+
+def _refuse_point_to_site_changes(spec: LinkSpec, state: GatewayState) -> None:
+    """The pre-flight's point-to-site rules again, on the gateway as it is now (someone may have changed it since):
+    refused before any write."""
+    merge = merge_point_to_site(spec, state)
+    if merge.enables_sstp and not spec.gateway.allow_new_sstp:
+        raise PermanentError("SstpCannotBeEnabled", sstp_refusal(spec), step=GATEWAY, resource=spec.gateway_id)
+    if refusal := point_to_site_refusal(spec, merge):
+        raise PermanentError("PointToSiteInUse", refusal, step=GATEWAY, resource=spec.gateway_id)
 
 
 class Provisioned(Protocol):

@@ -133,6 +133,23 @@ def observe_regional(spec: LinkSpec, client: WebSiteManagementClient | None = No
     return RegionalState.from_arm(config, read(client.web_apps.get_vnet_connection, app.resource_group, app.name, vnet))
 
 
+def observe_vnet_connections_of_others(
+    spec: LinkSpec, client: WebSiteManagementClient | None = None
+) -> list[dict[str, Any]]:
+    """Every other app's gateway-required connection to the link's VNet in the subscription (one read per app):
+    who else may trust the certificate data App Service issued for this subscription and VNet."""
+    client = client or web(spec)
+    found = []
+    for site in client.web_apps.list():
+        if str(site.id).lower() == spec.app_id.lower():
+            continue
+        group = str(site.id).split("/")[4]
+        connection = read(client.web_apps.get_vnet_connection, group, str(site.name), spec.network.virtual_network)
+        if connection is not None:
+            found.append(connection)
+    return found
+
+
 def observe_dns_zone(spec: LinkSpec, dns: PrivateDnsManagementClient | None = None) -> DnsResourceState:
     assert spec.dns is not None, "only a link with dns has a zone"
     dns = dns or private_dns(spec)

@@ -16,6 +16,7 @@ import azure.durable_functions as df
 from activities.contract import Payload, run_activity
 from adapters.store import LinkStore
 from kubelink.conditions import READY, Condition, utc_timestamp
+from kubelink.ownership import Ownership
 from kubelink.progress import Step
 
 if TYPE_CHECKING:
@@ -82,4 +83,21 @@ def _record_failed(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     gateway_path = payload["spec"].get("integration", "gateway") == "gateway"
     conditions = _conditions(payload, failed) if gateway_path else [failed]
     LinkStore.from_env().upsert_link(name, spec=payload["spec"], last_error=error, conditions=conditions)
+    return {}
+
+
+@bp.activity_trigger(input_name="payload")
+def record_link_ownership(payload: dict[str, Any]) -> dict[str, Any]:
+    """``{"spec", "created": [resource ids], "adopted": {resource: fields before}}``: added to the record's
+    ``ownership`` as the run goes, so that an interrupted run still tells teardown what it made."""
+    return run_activity(Step.RECORD, payload, _record_ownership)
+
+
+def _record_ownership(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    store = LinkStore.from_env()
+    stored = store.get_link(spec.name)
+    known = Ownership.from_json(stored.ownership if stored else None)
+    merged = known.merged(payload.get("created") or (), payload.get("adopted") or {})
+    if stored is None or merged != known:
+        store.upsert_link(spec.name, spec=stored.spec if stored else payload["spec"], ownership=merged.to_json())
     return {}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import azure.durable_functions as df
 
 from activities.arm import read, start
-from activities.contract import Payload, explained, outcome, run_activity, started
+from activities.contract import Payload, deferred, explained, outcome, restart_allowed, run_activity, started
 from activities.observe import (
     network,
     network_of,
@@ -25,6 +25,7 @@ from activities.observe import (
     observe_app_subnet,
     observe_gateway,
     observe_regional,
+    observe_vnet_connections_of_others,
     web,
 )
 from adapters.lease import exclusive
@@ -35,12 +36,14 @@ from kubelink.desired.regional import (
     RegionalState,
     RoutingState,
     app_subnet_body,
+    certificate_users,
     diff_app_routing,
     diff_app_subnet,
     diff_regional_connection,
     diff_released_certificate,
     gateway_without_certificate,
     regional_connection_body,
+    released_certificates,
     releases_gateway,
     route_all_config,
 )
@@ -77,7 +80,8 @@ def plan_regional(
     state = observe_regional(spec, client)
     rows = _regional_rows(spec, state, net, client)
     if releases_gateway(spec, state.gateway_connection):
-        rows.append(_release_change(spec, observe_gateway(spec, net)))
+        gateway = observe_gateway(spec, net)
+        rows.append(_release_change(spec, gateway, _certificate_users(spec, gateway, client)))
     return rows
 
 
@@ -98,9 +102,26 @@ def _connection_change(spec: LinkSpec, state: RegionalState) -> ResourceChange:
     return ResourceChange(STEP, resource, state.subnet_id is not None, diff_regional_connection(spec, state))
 
 
-def _release_change(spec: LinkSpec, gateway: GatewayState) -> ResourceChange:
+def _release_change(
+    spec: LinkSpec, gateway: GatewayState, users: list[str], thumbprint: str | None = None
+) -> ResourceChange:
     """A removal: nothing is ever created, so the row is ``update`` or ``none``."""
-    return ResourceChange(Step.POINT_TO_SITE, spec.gateway_id, True, diff_released_certificate(spec, gateway))
+    items = diff_released_certificate(spec, gateway, users, thumbprint)
+    return ResourceChange(Step.POINT_TO_SITE, spec.gateway_id, True, items)
+
+
+def _certificate_users(
+    spec: LinkSpec,
+    gateway: GatewayState,
+    client: WebSiteManagementClient | None = None,
+    thumbprint: str | None = None,
+) -> list[str]:
+    """Other apps trusting the data of kubelink's certificates for this app (none to ask about when they are gone)."""
+    held = released_certificates(spec, gateway, thumbprint)
+    if not held:
+        return []
+    connections = observe_vnet_connections_of_others(spec, client)
+    return sorted({user for cert in held for user in certificate_users(spec, cert.thumbprint, connections)})
 
 
 def routing_change(
@@ -150,6 +171,8 @@ def _connect_app_regional(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     client = web(spec)
     state = observe_regional(spec, client)
     change = _connection_change(spec, state)
+    if change.changes and not restart_allowed(payload):
+        return deferred(change)
     app, vnet = spec.app, spec.network.virtual_network
     if state.gateway_connection:
         client.web_apps.delete_vnet_connection(app.resource_group, app.name, vnet)
@@ -193,19 +216,26 @@ def release_app_certificate(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _release_app_certificate(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    """``{"spec", "certThumbprint"?}`` (the app's certificate, when teardown read it before disconnecting the app).
+    ``sharedWith``: the other apps whose connections trust the same data, for which the certificate stays."""
     with exclusive(spec.gateway_id):  # the same lease as every other writer of the gateway
-        return _write_gateway_without_certificate(spec, network(spec))
+        return _write_gateway_without_certificate(spec, network(spec), payload.get("certThumbprint"))
 
 
-def _write_gateway_without_certificate(spec: LinkSpec, net: NetworkManagementClient) -> dict[str, Any]:
+def _write_gateway_without_certificate(
+    spec: LinkSpec, net: NetworkManagementClient, thumbprint: str | None
+) -> dict[str, Any]:
     state = observe_gateway(spec, net)
-    change = _release_change(spec, state)
+    users = _certificate_users(spec, state, thumbprint=thumbprint)
+    change = _release_change(spec, state, users, thumbprint)
     if not change.changes:
-        return {**outcome(change), "provisioningState": state.provisioning_state if state.exists else SUCCEEDED}
+        settled = state.provisioning_state if state.exists else SUCCEEDED
+        return {**outcome(change), "provisioningState": settled, "sharedWith": users}
     if state.busy:
         return {"result": "busy", "changes": [], "provisioningState": state.provisioning_state}
     from azure.mgmt.network.models import VirtualNetworkGateway
 
-    body = VirtualNetworkGateway(gateway_without_certificate(spec, state))
+    body = VirtualNetworkGateway(gateway_without_certificate(spec, state, thumbprint))
     rg, name = spec.network.resource_group, spec.gateway.name
-    return {**outcome(change), **start(net.virtual_network_gateways.begin_create_or_update, rg, name, body)}
+    started = start(net.virtual_network_gateways.begin_create_or_update, rg, name, body)
+    return {**outcome(change), **started, "sharedWith": []}

@@ -18,6 +18,7 @@ from kubelink.desired import dig
 from kubelink.desired.service import ServiceState, desired_service, diff_service, resource_name, service_patch
 from kubelink.diff import ResourceChange
 from kubelink.errors import PermanentError
+from kubelink.ownership import SERVICE
 from kubelink.progress import Step
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ bp = df.Blueprint()
 
 
 def observe_service(spec: LinkSpec, core: Any = None) -> ServiceState:
-    return ServiceState.from_api(_read_service(core or _core(spec), spec))
+    return ServiceState.from_api(_read_service(core or core_api(spec), spec))
 
 
 def plan_service(spec: LinkSpec) -> ResourceChange:
@@ -49,10 +50,16 @@ def ensure_service(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ensure_service(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    core = _core(spec)
+    """Also says what the link record must keep: ``adopted`` is the owned fields of a Service kubelink changes for
+    the first time (it carries no mark of this link yet), as they were before the patch."""
+    core = core_api(spec)
     k = spec.kubernetes
     state = observe_service(spec, core)
     change = ResourceChange(STEP, resource_name(spec), state.exists, diff_service(spec, state))
+    first_adoption = (
+        state.exists and bool(change.changes) and not (state.created_by(spec.name) or state.adopted_by(spec.name))
+    )
+    adopted = {SERVICE: state.owned_fields()} if first_adoption else {}
     if not state.exists:
         created = core.create_namespaced_service(
             k.namespace, desired_service(spec), _preload_content=False, _request_timeout=REQUEST_TIMEOUT
@@ -68,7 +75,7 @@ def _ensure_service(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
             _request_timeout=REQUEST_TIMEOUT,
         )
         state = ServiceState.from_api(json.loads(patched.data))
-    return {**outcome(change), "ip": state.ingress_ip}
+    return {**outcome(change), "ip": state.ingress_ip, "adopted": adopted}
 
 
 @bp.activity_trigger(input_name="payload")
@@ -78,7 +85,7 @@ def observe_service_ip(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _observe_service_ip(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    core = _core(spec)
+    core = core_api(spec)
     state = observe_service(spec, core)
     if not state.exists:
         where = resource_name(spec)
@@ -90,7 +97,7 @@ def _observe_service_ip(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
 
 def service_warnings(spec: LinkSpec) -> list[str]:
     """The Service's recent Warning events (why the cloud has not done what its annotations ask)."""
-    return _warnings(_core(spec), spec)
+    return _warnings(core_api(spec), spec)
 
 
 def _warnings(core: Any, spec: LinkSpec) -> list[str]:
@@ -127,7 +134,7 @@ def _read_service(core: Any, spec: LinkSpec) -> dict[str, Any] | None:
     return body
 
 
-def _core(spec: LinkSpec) -> Any:
+def core_api(spec: LinkSpec) -> Any:
     from adapters.clients import kube_core_api
 
     return kube_core_api(spec)

@@ -33,6 +33,7 @@ from kubelink.desired.regional import needs_route_all
 from kubelink.desired.service import ServiceState, diff_service, resource_name
 from kubelink.desired.vnet_integration import AppGatewayState, diff_app_gateway, diff_vnet_connection
 from kubelink.diff import DiffItem, ResourceChange
+from kubelink.ownership import Ownership
 from kubelink.progress import Step
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 STEP = Step.VERIFY
 #: the Ready reason the HTTP starter sets while a provisioning run is under way
 PROVISIONING = "Provisioning"
+#: ... and while a teardown is
+TEARING_DOWN = "TearingDown"
 #: the Service's address as the app setting holds it
 SERVICE_IP_FIELD = ("status", "loadBalancer", "ingress", 0, "ip")
 
@@ -59,7 +62,7 @@ def list_verifiable_links(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _verifiable(link: LinkRecord) -> bool:
     """Provisioned at least once, and not being provisioned now (half-done steps are not drift)."""
-    return bool(link.last_provisioned) and not (link.ready and link.ready.reason == PROVISIONING)
+    return bool(link.last_provisioned) and not (link.ready and link.ready.reason in (PROVISIONING, TEARING_DOWN))
 
 
 @bp.activity_trigger(input_name="payload")
@@ -74,7 +77,8 @@ def verify_link_config(payload: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "error": LinkNotFound(name).to_json()}
 
     def checked(spec: LinkSpec, _: Payload) -> dict[str, Any]:
-        changes = check_link(spec, record.private_address)
+        owned = Ownership.from_json(record.ownership)
+        changes = owned.label(check_link(spec, record.private_address))
         return {"result": {"spec": record.spec, "privateAddress": record.private_address, "checks": changes}}
 
     return run_activity(STEP, {"spec": record.spec}, checked, resource=resource_name)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 
-from activities.contract import Payload, outcome, run_activity
+from activities.contract import Payload, deferred, outcome, restart_allowed, run_activity
 from activities.observe import network, observe_app_gateway, observe_vnet_connection, web
 from kubelink.desired.vnet_integration import (
     AppGatewayState,
@@ -73,6 +73,8 @@ def _ensure_app_vnet_connection(spec: LinkSpec, payload: Payload) -> dict[str, A
     client = web(spec)
     state = observe_vnet_connection(spec, client)
     change = _connection_change(spec, state)
+    if change.changes and not restart_allowed(payload):
+        return {**deferred(change), "certThumbprint": None}
     if change.changes:
         from azure.mgmt.web.models import VnetInfoResource
 
@@ -104,6 +106,8 @@ def _connect_app_gateway(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     change = _app_gateway_change(spec, state)
     if not change.changes:
         return outcome(change)
+    if not restart_allowed(payload):
+        return deferred(change)
     if state.gateway.busy:
         raise TransientError(
             "GatewayBusy",

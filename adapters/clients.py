@@ -282,7 +282,10 @@ def _from_arm_response(exc: Any, step: str | None, resource: str | None) -> Kube
     retry_after = _retry_after(response.headers.get("Retry-After"))
     transient = status in (408, 429) or status >= 500 or code.lower() in TRANSIENT_ARM_CODES
     cls = TransientError if transient else PermanentError
-    where = resource or urlsplit(str(response.request.url)).path or None
+    path = urlsplit(str(response.request.url)).path
+    if code.lower() == "scopelocked":  # Azure names the locks; kubelink adds what it needed to do beneath them
+        message = f"{message} (kubelink needed to {response.request.method} {path}{f' in step {step}' if step else ''})"
+    where = resource or path or None
     return cls(code, _clip(message), step=step, resource=where, retry_after=retry_after)
 
 

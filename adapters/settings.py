@@ -27,11 +27,13 @@ ARM_ENDPOINT = "KUBELINK_ARM_ENDPOINT"
 POLL_SECONDS = "KUBELINK_POLL_SECONDS"
 VERIFY_SCHEDULE = "KUBELINK_VERIFY_SCHEDULE"
 VERIFY_CONCURRENCY = "KUBELINK_VERIFY_CONCURRENCY"
+DRIFT_RETENTION_DAYS = "KUBELINK_DRIFT_RETENTION_DAYS"
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_POLL_SECONDS = 60
 DEFAULT_VERIFY_SCHEDULE = "0 */15 * * * *"
 DEFAULT_VERIFY_CONCURRENCY = 10
+DEFAULT_DRIFT_RETENTION_DAYS = 30
 
 SCOPES_HOWTO = (
     f"Set the app setting {ALLOWED_SCOPES} to a comma-separated list of ARM scopes kubelink may touch, "
@@ -149,6 +151,11 @@ def poll_seconds(env: Mapping[str, str] | None = None) -> int:
 def verify_concurrency(env: Mapping[str, str] | None = None) -> int:
     """How many links one verification sweep checks at a time (bounded: ARM throttles per principal)."""
     return _int_setting(VERIFY_CONCURRENCY, DEFAULT_VERIFY_CONCURRENCY, 1, 100, env)
+
+
+def drift_retention_days(env: Mapping[str, str] | None = None) -> int:
+    """Days a torn-down link's drift history is kept (0: purged by the next sweep)."""
+    return _int_setting(DRIFT_RETENTION_DAYS, DEFAULT_DRIFT_RETENTION_DAYS, 0, 3650, env)
 
 
 # --- kubeconfig ----------------------------------------------------------------------------------

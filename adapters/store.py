@@ -15,6 +15,7 @@ Tables:
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import json
@@ -36,6 +37,8 @@ STORAGE_SETTING = "AzureWebJobsStorage"
 LINKS_TABLE = "kubelinkLinks"
 DRIFT_TABLE = "kubelinkDrift"
 LINK_PARTITION = "link"
+#: a torn-down link leaves a tombstone here (RowKey its name, ``removedAt``) until its drift history expires
+REMOVED_PARTITION = "removed"
 MAX_PROPERTY_CHARS = 30_000  # a Table string property holds 64 KiB of UTF-16: 32K characters
 _WRITE_ATTEMPTS = 8
 _EPOCH_MICROS_MAX = 10**17  # past year 5000: inverted keys stay positive and of fixed width
@@ -67,6 +70,8 @@ class LinkRecord:
     verify_instance: str | None = None
     last_output: dict[str, Any] | None = None
     last_error: dict[str, Any] | None = None
+    #: ``kubelink.ownership.Ownership`` as JSON: what this link created, and what adopted resources were before
+    ownership: dict[str, Any] | None = None
     etag: str | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -81,6 +86,7 @@ class LinkRecord:
             "conditions": [c.to_json() for c in self.conditions],
             "lastProvisioned": self.last_provisioned,
             "lastVerified": self.last_verified,
+            "ownership": self.ownership or {"created": [], "adopted": {}},
         }
 
 
@@ -92,7 +98,7 @@ _TEXT = {
     "provisionInstance": "provision_instance",
     "verifyInstance": "verify_instance",
 }
-_JSON = {"spec": "spec", "lastOutput": "last_output", "lastError": "last_error"}
+_JSON = {"spec": "spec", "lastOutput": "last_output", "lastError": "last_error", "ownership": "ownership"}
 
 
 def _record_from_entity(entity: dict[str, Any]) -> LinkRecord:
@@ -144,6 +150,8 @@ def _drift_entity(record: DriftRecord, index: int) -> dict[str, Any]:
         "expected": _clip_json(record.expected),
         "actual": _clip_json(record.actual),
         "remediated": record.remediated,
+        "restartsApp": record.restarts_app,
+        **({"ownership": record.ownership} if record.ownership else {}),
     }
 
 
@@ -213,6 +221,7 @@ class LinkStore:
         verify_instance: str | _Keep | None = KEEP,
         last_output: dict[str, Any] | _Keep | None = KEEP,
         last_error: dict[str, Any] | _Keep | None = KEEP,
+        ownership: dict[str, Any] | _Keep | None = KEEP,
         conditions: Sequence[Condition] = (),
         now: datetime | None = None,
     ) -> LinkRecord:
@@ -236,6 +245,7 @@ class LinkStore:
             "verify_instance": verify_instance,
             "last_output": last_output,
             "last_error": last_error,
+            "ownership": ownership,
         }
         given: dict[str, Any] = {k: v for k, v in changes.items() if v is not KEEP}
         table = self._table(LINKS_TABLE)
@@ -266,6 +276,48 @@ class LinkStore:
                 continue  # someone else wrote in between: read again and re-apply
             return replace(record, etag=written.get("etag"))
         raise TransientError("StoreContention", f"The record of link {name!r} kept changing while being written")
+
+    def remove_link(self, name: str, removed_at: str) -> None:
+        """Teardown's end: the record goes, a tombstone stays so that the drift history can be found and, after
+        the retention, purged (``purge_removed``). Removing a link that is gone already is fine."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        table = self._table(LINKS_TABLE)
+        table.upsert_entity({"PartitionKey": REMOVED_PARTITION, "RowKey": name, "removedAt": removed_at})
+        with contextlib.suppress(ResourceNotFoundError):
+            table.delete_entity(LINK_PARTITION, name)
+
+    def removed_at(self, name: str) -> str | None:
+        """When the link was torn down, while its drift history is kept; None otherwise."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return str(self._table(LINKS_TABLE).get_entity(REMOVED_PARTITION, name)["removedAt"])
+        except ResourceNotFoundError:
+            return None
+
+    def purge_removed(self, removed_before: str) -> list[str]:
+        """Delete the drift history and tombstone of every link torn down before ``removed_before`` (ISO 8601 UTC,
+        which sorts as text); the names purged. A link provisioned again since keeps its history."""
+        links = self._table(LINKS_TABLE)
+        expired = links.query_entities(
+            "PartitionKey eq @pk and removedAt lt @before",
+            parameters={"pk": REMOVED_PARTITION, "before": removed_before},
+        )
+        purged = []
+        for tombstone in list(expired):
+            name = tombstone["RowKey"]
+            if self.get_link(name) is None:
+                drift = self._table(DRIFT_TABLE)
+                rows = drift.query_entities(
+                    "PartitionKey eq @pk", parameters={"pk": name}, select=["PartitionKey", "RowKey"]
+                )
+                keys = [("delete", {"PartitionKey": name, "RowKey": r["RowKey"]}) for r in rows]
+                for start in range(0, len(keys), 100):
+                    drift.submit_transaction(keys[start : start + 100])
+                purged.append(name)
+            links.delete_entity(REMOVED_PARTITION, name)
+        return purged
 
     # --- drift ---------------------------------------------------------------------------------
 

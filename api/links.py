@@ -21,13 +21,22 @@ import azure.functions as func
 
 from adapters import settings
 from adapters.clients import arm_error, is_platform_error
-from adapters.runs import PROVISION_ORCHESTRATOR, VERIFY_ORCHESTRATOR, instance_active, start_singleton
+from adapters.runs import (
+    PROVISION_ORCHESTRATOR,
+    TEARDOWN_ORCHESTRATOR,
+    VERIFY_ORCHESTRATOR,
+    active_run,
+    instance_active,
+    start_singleton,
+)
 from adapters.store import LinkRecord, LinkStore
 from api.http import error_response, invalid_spec_response, json_response, kubelink_error_response
 from kubelink.conditions import READY, Condition
+from kubelink.desired.regional import releases_gateway
 from kubelink.errors import InvalidLinkSpec, KubelinkError
-from kubelink.names import provision_instance_id, verify_instance_id
+from kubelink.names import provision_instance_id, teardown_instance_id, verify_instance_id
 from kubelink.options import RunOptions
+from kubelink.ownership import Ownership
 from kubelink.validation import is_link_name, parse_link_spec
 
 if TYPE_CHECKING:
@@ -80,6 +89,13 @@ async def verify_link_now(req: func.HttpRequest, client: df.DurableOrchestration
     return await _answer(_verify_link_now(req, client))
 
 
+@bp.route(route="links/{name}", methods=["DELETE"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def delete_link(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """DELETE /api/links/{name}[?deleteSharedResources=true]: tear the link down; 202 with the check-status body."""
+    return await _answer(_delete_link(req, client))
+
+
 # --- handlers ----------------------------------------------------------------------------------------
 
 
@@ -93,6 +109,9 @@ async def _start_link(req: func.HttpRequest, client: df.DurableOrchestrationClie
     options = _run_options()
     instance_id = provision_instance_id(spec.name)
     run = {"spec": spec.to_json(), "options": options}
+    running = await active_run(client, [instance_id, teardown_instance_id(spec.name)])
+    if running:
+        return _busy_response(client, running, f"Link {spec.name} has a run under way (provisioning or teardown)")
     if busy := await _start(
         client, PROVISION_ORCHESTRATOR, instance_id, run, f"Link {spec.name} is already being provisioned"
     ):
@@ -103,6 +122,8 @@ async def _start_link(req: func.HttpRequest, client: df.DurableOrchestrationClie
 
 
 async def _plan(req: func.HttpRequest) -> func.HttpResponse:
+    if "teardown" in req.params:
+        return await _plan_teardown(req)
     try:
         spec = parse_link_spec(req.get_body())
     except InvalidLinkSpec as invalid:
@@ -111,8 +132,11 @@ async def _plan(req: func.HttpRequest) -> func.HttpResponse:
         return refusal
     from activities.planning import plan  # imports the SDKs: only when a plan is asked for
 
+    record = await _find(spec.name)  # what this link already owns, when it has been provisioned
+    owned = Ownership.from_json(record.ownership if record else None)
     try:
-        return json_response(await asyncio.to_thread(plan, spec))
+        planned = await asyncio.to_thread(plan, spec)
+        return json_response({**planned, "changes": owned.label(planned["changes"])})
     except Exception as exc:
         if not is_platform_error(exc):
             raise
@@ -137,7 +161,7 @@ async def _get_link_drift(req: func.HttpRequest) -> func.HttpResponse:
     top_text = req.params.get("top", str(DRIFT_PAGE_DEFAULT))
     if not top_text.isdigit() or not 1 <= int(top_text) <= DRIFT_PAGE_MAX:
         return error_response(400, "InvalidQuery", f"top must be a whole number from 1 to {DRIFT_PAGE_MAX}")
-    if not await _find(name):
+    if not await _find(name) and not await _removed(name):  # a torn-down link's history is kept a while
         return _not_found(name)
     records = await asyncio.to_thread(_store().list_drift, name, int(top_text))
     return json_response({"value": [r.to_json() for r in records]})
@@ -154,9 +178,10 @@ async def _verify_link_now(req: func.HttpRequest, client: df.DurableOrchestratio
         return refusal
     options = _run_options()
     instance_id = verify_instance_id(name)
-    # Verifying halfway through provisioning would report the unfinished steps as drift.
-    if busy := await _busy(client, provision_instance_id(name), f"Link {name} is being provisioned; verify it after"):
-        return busy
+    # Verifying halfway through provisioning (or teardown) would report the unfinished steps as drift.
+    running = await active_run(client, [provision_instance_id(name), teardown_instance_id(name)])
+    if running:
+        return _busy_response(client, running, f"Link {name} is being provisioned or torn down; verify it after")
     if busy := await _start(
         client,
         VERIFY_ORCHESTRATOR,
@@ -169,7 +194,84 @@ async def _verify_link_now(req: func.HttpRequest, client: df.DurableOrchestratio
     return client.create_check_status_response(req, instance_id)
 
 
+async def _delete_link(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    name = req.route_params.get("name", "")
+    shared = req.params.get("deleteSharedResources", "false").lower()
+    if shared not in ("true", "false"):
+        return error_response(400, "InvalidQuery", "deleteSharedResources must be true or false")
+    record = await _find(name)
+    if record is None:
+        return _not_found(name)
+    spec = _stored_spec(record)
+    if refusal := _scope_refusal(spec):
+        return refusal
+    instance_id = teardown_instance_id(name)
+    running = await active_run(client, [provision_instance_id(name), verify_instance_id(name)])
+    if running:
+        return _busy_response(client, running, f"Link {name} has a run under way; DELETE it when that run ends")
+    others = await _other_links(record)
+    run = {
+        "name": name,
+        "spec": record.spec,
+        "ownership": record.ownership or {},
+        "deleteSharedResources": shared == "true",
+        "otherLinks": others,
+        "options": _run_options(),
+    }
+    if busy := await _start(client, TEARDOWN_ORCHESTRATOR, instance_id, run, f"Link {name} is already being torn down"):
+        return busy
+    tearing = Condition(READY, "Unknown", "TearingDown", f"Teardown started ({instance_id})", "Info")
+    await _record(name, conditions=[tearing])
+    return client.create_check_status_response(req, instance_id)
+
+
+async def _plan_teardown(req: func.HttpRequest) -> func.HttpResponse:
+    """``POST /api/plan?teardown={name}[&deleteSharedResources=true]``: what ``DELETE /api/links/{name}`` would do,
+    as ``{"changes": [{step, resource, action: delete|restore|keep, reason?}]}``, writing nothing."""
+    name = req.params.get("teardown", "")
+    shared = req.params.get("deleteSharedResources", "false").lower()
+    if shared not in ("true", "false"):
+        return error_response(400, "InvalidQuery", "deleteSharedResources must be true or false")
+    record = await _find(name)
+    if record is None:
+        return _not_found(name)
+    spec = _stored_spec(record)
+    if refusal := _scope_refusal(spec):
+        return refusal
+    from activities.teardown import plan_teardown  # imports the SDKs: only when a plan is asked for
+
+    others = await _other_links(record)
+    try:
+        rows = await asyncio.to_thread(plan_teardown, spec, record.ownership or {}, others, shared == "true")
+    except Exception as exc:
+        if not is_platform_error(exc):
+            raise
+        error = arm_error(exc, step="plan")
+        return error_response(503 if error.transient else 502, error.code, error.message, resource=error.resource)
+    return json_response({"changes": rows})
+
+
+async def _other_links(record: LinkRecord) -> list[str]:
+    """The other links whose spec names the same gateway (who else a shared gateway serves)."""
+    links = await asyncio.to_thread(_store().list_links)
+    mine = _gateway_of(record)
+    return sorted(other.name for other in links if other.name != record.name and mine and _gateway_of(other) == mine)
+
+
+def _gateway_of(record: LinkRecord) -> str | None:
+    """The gateway a link uses (a regional link that left one still names it), lower-cased; None for none."""
+    spec = _stored_spec(record)
+    uses = spec.integration == "gateway" or releases_gateway(spec, False)
+    return spec.gateway_id.lower() if uses else None
+
+
 # --- steps shared by the handlers ----------------------------------------------------------------------
+
+
+def _stored_spec(record: LinkRecord) -> LinkSpec:
+    from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
+
+    return LinkSpec.from_json(record.spec)
 
 
 def _scope_refusal(spec: LinkSpec) -> func.HttpResponse | None:
@@ -220,6 +322,10 @@ async def _find(name: str) -> LinkRecord | None:
     if not is_link_name(name):  # never reaches storage with a key that can't be a link
         return None
     return await asyncio.to_thread(_store().get_link, name)
+
+
+async def _removed(name: str) -> bool:
+    return is_link_name(name) and await asyncio.to_thread(_store().removed_at, name) is not None
 
 
 def _store() -> LinkStore:

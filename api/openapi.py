@@ -124,7 +124,7 @@ _SCHEMAS: dict[str, Any] = {
     },
     "LinkRecord": {
         "type": "object",
-        "required": ["name", "spec", "privateAddress", "conditions", "lastProvisioned", "lastVerified"],
+        "required": ["name", "spec", "privateAddress", "conditions", "lastProvisioned", "lastVerified", "ownership"],
         "additionalProperties": False,
         "properties": {
             "name": _STRING,
@@ -133,11 +133,28 @@ _SCHEMAS: dict[str, Any] = {
             "conditions": {"type": "array", "items": _ref("Condition")},
             "lastProvisioned": {"type": ["string", "null"]},
             "lastVerified": {"type": ["string", "null"]},
+            "ownership": {
+                "type": "object",
+                "description": "What this link created (resource ids), and what adopted resources were before",
+                "required": ["created", "adopted"],
+                "properties": {"created": {"type": "array", "items": _STRING}, "adopted": {"type": "object"}},
+            },
         },
     },
     "DriftRecord": {
         "type": "object",
-        "required": ["link", "detectedAt", "kind", "resource", "field", "expected", "actual", "remediated"],
+        "required": [
+            "link",
+            "detectedAt",
+            "kind",
+            "resource",
+            "field",
+            "expected",
+            "actual",
+            "remediated",
+            "restartsApp",
+            "ownership",
+        ],
         "additionalProperties": False,
         "properties": {
             "link": _STRING,
@@ -148,6 +165,32 @@ _SCHEMAS: dict[str, Any] = {
             "expected": {},
             "actual": {},
             "remediated": {"type": "boolean"},
+            "restartsApp": {
+                "type": "boolean",
+                "description": "Fixing it restarts the app (remediate: safe reports it)",
+            },
+            "ownership": {"enum": ["owned", "adopted", None]},
+        },
+    },
+    "TeardownPlan": {
+        "type": "object",
+        "required": ["changes"],
+        "additionalProperties": False,
+        "properties": {
+            "changes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["step", "resource", "action"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "step": _STRING,
+                        "resource": _STRING,
+                        "action": {"enum": ["delete", "restore", "keep"]},
+                        "reason": _STRING,
+                    },
+                },
+            }
         },
     },
     "Plan": {
@@ -165,6 +208,7 @@ _SCHEMAS: dict[str, Any] = {
                         "step": _STRING,
                         "resource": _STRING,
                         "action": {"enum": list(get_args(Action))},
+                        "ownership": {"enum": ["owned", "adopted"]},
                         "fields": {
                             "type": "array",
                             "items": {
@@ -244,6 +288,8 @@ _PATHS: dict[str, Any] = {
             ],
             "responses": {
                 "202": _json(_ref("CheckStatus"), "teardown_link started as teardown-link-{name}", **_LOCATION),
+                "400": _error("InvalidQuery: deleteSharedResources is not true or false"),
+                "403": _SCOPE,
                 "404": _NOT_FOUND,
                 "409": _BUSY,
                 "503": _UNAVAILABLE,
@@ -288,10 +334,28 @@ _PATHS: dict[str, Any] = {
     "/api/plan": {
         "post": {
             "operationId": "plan_link_http",
-            "summary": "What provisioning would change for a link spec, writing nothing",
-            "requestBody": _SPEC_BODY,
+            "summary": "What provisioning would change for a link spec (or, with ?teardown=, what a teardown would "
+            "remove, restore and keep), writing nothing",
+            "parameters": [
+                {
+                    "name": "teardown",
+                    "in": "query",
+                    "description": "A link's name: plan DELETE /api/links/{name} instead (no body)",
+                    "schema": {"type": "string"},
+                },
+                {
+                    "name": "deleteSharedResources",
+                    "in": "query",
+                    "description": "With teardown: plan the teardown with deleteSharedResources",
+                    "schema": {"type": "boolean", "default": False},
+                },
+            ],
+            "requestBody": {**_SPEC_BODY, "required": False},
             "responses": {
-                "200": _json(_ref("Plan"), "One row per resource"),
+                "200": _json(
+                    {"anyOf": [_ref("Plan"), _ref("TeardownPlan")]}, "One row per resource (TeardownPlan with teardown)"
+                ),
+                "404": _NOT_FOUND,
                 "400": _BAD_SPEC,
                 "403": _SCOPE,
                 "502": _error("Azure or Kubernetes refused to answer (its own code and message)"),

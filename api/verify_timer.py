@@ -12,14 +12,17 @@ lets it finish. The status check and the start are two calls (docs/durable.md §
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+from datetime import UTC, datetime, timedelta
 
 import azure.durable_functions as df
 import azure.functions as func
 
 from adapters import settings
 from adapters.runs import SWEEP_INSTANCE_ID, SWEEP_ORCHESTRATOR, start_singleton
+from adapters.store import LinkStore
 from kubelink.options import RunOptions
 
 bp = df.Blueprint()
@@ -45,3 +48,12 @@ async def verify_links_on_schedule(timer: func.TimerRequest, client: df.DurableO
         log.info("Started verification sweep %s (concurrency %s)", SWEEP_INSTANCE_ID, sweep["concurrency"])
     else:
         log.info("Verification sweep %s is still running; this tick leaves it alone", SWEEP_INSTANCE_ID)
+    purged = await asyncio.to_thread(purge_expired_drift)
+    if purged:
+        log.info("Purged the drift history of torn-down links %s", ", ".join(purged))
+
+
+def purge_expired_drift(now: datetime | None = None) -> list[str]:
+    """Torn-down links' drift history older than ``KUBELINK_DRIFT_RETENTION_DAYS`` goes, on the drift timer's tick."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=settings.drift_retention_days())
+    return LinkStore.from_env().purge_removed(cutoff.strftime("%Y-%m-%dT%H:%M:%SZ"))

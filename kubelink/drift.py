@@ -15,6 +15,24 @@ from kubelink.diff import DiffItem, ResourceChange
 
 DriftKind = Literal["config", "connectivity"]
 
+#: what App Service restarts the app for (docs/azure.md §17: creating or changing an app setting restarts it; enabling
+#: regional integration restarts it; silent for gateway-required integration's connection and package hand-off, which
+#: kubelink counts as restarting to be safe)
+_RESTARTING = ("/config/appsettings", "/networkconfig/virtualnetwork", "/virtualnetworkconnections/")
+
+
+def remediation_policy(remediate: object) -> Literal["all", "safe", "none"]:
+    """A spec's ``remediate`` as a policy (``true`` keeps meaning "fix everything"), read from the JSON so that an
+    orchestrator needs no model."""
+    if remediate == "safe":
+        return "safe"
+    return "all" if remediate is True else "none"
+
+
+def restarts_app(resource: str) -> bool:
+    """Whether fixing ``resource`` writes something that restarts the app."""
+    return any(part in resource.lower() for part in _RESTARTING)
+
 
 @dataclass(frozen=True)
 class DriftRecord:
@@ -28,6 +46,10 @@ class DriftRecord:
     expected: Any
     actual: Any
     remediated: bool = False
+    #: fixing it restarts the app (``restarts_app``): ``remediate: "safe"`` only reports it
+    restarts_app: bool = False
+    #: ``owned`` (this link created the resource) or ``adopted`` (``kubelink.ownership``); None when not known
+    ownership: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,6 +61,8 @@ class DriftRecord:
             "expected": self.expected,
             "actual": self.actual,
             "remediated": self.remediated,
+            "restartsApp": self.restarts_app,
+            "ownership": self.ownership,
         }
 
     @staticmethod
@@ -52,6 +76,8 @@ class DriftRecord:
             expected=body.get("expected"),
             actual=body.get("actual"),
             remediated=bool(body.get("remediated", False)),
+            restarts_app=bool(body.get("restartsApp", False)),
+            ownership=body.get("ownership"),
         )
 
 
@@ -105,17 +131,36 @@ def change_from_json(row: Mapping[str, Any]) -> ResourceChange:
 
 
 def drift_records(
-    link: str, detected_at: str, changes: Iterable[ResourceChange], probe: ProbeOutcome | None
+    link: str,
+    detected_at: str,
+    changes: Iterable[ResourceChange],
+    probe: ProbeOutcome | None,
+    ownership: Mapping[str, str] | None = None,
 ) -> list[DriftRecord]:
     """One ``config`` record per differing field (a missing resource is one record, ``exists``), plus one
-    ``connectivity`` record when the probe did not get the expected status."""
+    ``connectivity`` record when the probe did not get the expected status. ``ownership`` maps a resource to
+    ``owned``/``adopted`` (the verification's labelled rows)."""
     records: list[DriftRecord] = []
     for change in changes:
+        restarts, owned = restarts_app(change.resource), (ownership or {}).get(change.resource)
         if not change.exists:
-            records.append(DriftRecord(link, detected_at, "config", change.resource, "exists", True, False))
+            records.append(
+                DriftRecord(link, detected_at, "config", change.resource, "exists", True, False, False, restarts, owned)
+            )
             continue
         records.extend(
-            DriftRecord(link, detected_at, "config", change.resource, item.field_text, item.new, item.old)
+            DriftRecord(
+                link,
+                detected_at,
+                "config",
+                change.resource,
+                item.field_text,
+                item.new,
+                item.old,
+                False,
+                restarts,
+                owned,
+            )
             for item in change.changes
         )
     if probe is not None and not probe.ok:
@@ -125,9 +170,22 @@ def drift_records(
     return records
 
 
-def mark_remediated(records: Iterable[DriftRecord]) -> list[DriftRecord]:
-    """The same records, saying a re-provisioning run was started (or already running) for them."""
-    return [replace(record, remediated=True) for record in records]
+def mark_remediated(records: Iterable[DriftRecord], policy: str = "all") -> list[DriftRecord]:
+    """The same records, saying a re-provisioning run was started (or already running) for those it fixes: all of
+    them, or under the ``safe`` policy those whose fix does not restart the app."""
+    return [replace(r, remediated=True) if policy == "all" or _safe_fix(r) else r for r in records]
+
+
+def remediable(records: Iterable[DriftRecord], policy: str) -> bool:
+    """Whether a re-provisioning run has anything to fix under ``policy`` (``all``, ``safe``, ``none``). A failed
+    probe is fixed by fixing the configuration behind it, so under ``safe`` it alone starts nothing."""
+    if policy == "all":
+        return any(True for _ in records)
+    return policy == "safe" and any(_safe_fix(r) for r in records)
+
+
+def _safe_fix(record: DriftRecord) -> bool:
+    return record.kind == "config" and not record.restarts_app
 
 
 @dataclass(frozen=True)
@@ -154,4 +212,8 @@ def verdict(records: list[DriftRecord]) -> Verdict:
         reason, message = "Drifted", f"The link no longer matches its provisioned state: {fields}"
     if all(r.remediated for r in records):
         return Verdict(False, "Remediating", f"{message}; re-provisioning was started", "Warning")
+    if any(r.remediated for r in records):
+        left = ", ".join(sorted({r.field for r in records if not r.remediated}))
+        message += f"; re-provisioning fixes what does not restart the app, and leaves {left} to you"
+        return Verdict(False, reason, message, "Error")
     return Verdict(False, reason, message, "Error")

@@ -27,6 +27,8 @@ Protocol = Literal["TCP", "UDP"]
 PROTOCOLS: tuple[Protocol, ...] = get_args(Protocol)
 DEFAULT_PROTOCOL: Protocol = "TCP"
 DEFAULT_EXPECT_STATUS = 200
+#: ``remediate: "safe"``: fix only drift whose fix does not restart the app; report the rest
+SAFE_REMEDIATION = "safe"
 
 
 def default_gateway_name(virtual_network: str) -> str:
@@ -40,6 +42,11 @@ def default_public_ip_name(gateway: str) -> str:
 def provision_instance_id(name: str) -> str:
     """The Durable instance id of a link's provisioning: one per link, so a second start is refused (409)."""
     return f"link-{name}"
+
+
+def teardown_instance_id(name: str) -> str:
+    """The Durable instance id of a link's teardown (``DELETE /api/links/{name}``)."""
+    return f"teardown-link-{name}"
 
 
 def verify_instance_id(name: str) -> str:

@@ -25,7 +25,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -343,6 +343,23 @@ GatewaySku = Annotated[
 ]
 Protocol = Annotated[names.Protocol, _one_of(names.PROTOCOLS)]
 IntegrationName = Annotated[names.Integration, _one_of(names.INTEGRATIONS)]
+#: ``remediate``: true (fix every drift), false (report only) or "safe" (fix only what does not restart the app)
+Remediation = Annotated[
+    bool | str,
+    Rule(
+        lambda v: (
+            None
+            if isinstance(v, bool) or v == names.SAFE_REMEDIATION
+            else f'must be true (fix every drift), false (report only) or "{names.SAFE_REMEDIATION}" (fix only what '
+            f"does not restart the app), got {v!r}"
+            if isinstance(v, str)
+            else f'must be true (fix every drift), false (report only) or "{names.SAFE_REMEDIATION}" (fix only what '
+            f"does not restart the app), got {json_type(v)}"
+        ),
+        {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": [names.SAFE_REMEDIATION]}]},
+        plain=True,
+    ),
+]
 Port = Annotated[int, _between(1, 65535)]
 HttpStatus = Annotated[int, _between(100, 599)]
 TargetPort = Annotated[
@@ -576,6 +593,17 @@ class GatewaySpec(Section):
         description="Point-to-site client pool: a private (RFC 1918) CIDR outside the VNet's address space; "
         "required with `integration: gateway`.",
     )
+    allow_new_sstp: bool = Field(
+        False,
+        description="Opt-in: create or enable SSTP point-to-site although Azure's documents say SSTP can no longer "
+        "be enabled since 2026-03-31 (refused at pre-flight otherwise; an existing SSTP gateway needs no opt-in).",
+    )
+    allow_point_to_site_takeover: bool = Field(
+        False,
+        description="Opt-in: on an adopted gateway, remove what stands in the way of gateway-required integration "
+        "(IKEv2 or OpenVPN on a non-Basic SKU, OpenVPN anywhere, Entra ID or RADIUS-only authentication); "
+        "refused at pre-flight otherwise.",
+    )
 
     @model_validator(mode="after")
     def _public_ip_name_derivable(self) -> GatewaySpec:
@@ -693,7 +721,11 @@ class LinkSpec(Section):
     )
     app: AppSpec
     probe: ProbeSpec | None = Field(None, description="A GET on the app through the private path, run by verification.")
-    remediate: bool = Field(False, description="When drift is found, re-run provisioning for this link.")
+    remediate: Remediation = Field(
+        False,
+        description='When drift is found: `true` re-provisions (fixes everything), `"safe"` fixes only what does '
+        "not restart the app and reports the rest, `false` reports only.",
+    )
     dns: DnsSpec | None = Field(
         None, description="A private DNS zone and A record for the private IP; the app setting then holds the name."
     )
@@ -743,6 +775,13 @@ class LinkSpec(Section):
     def from_json(body: Mapping[str, Any]) -> LinkSpec:
         """A spec from JSON (a stored spec, an activity's input): validated like a request body."""
         return LinkSpec.model_validate(body)
+
+    @property
+    def remediation(self) -> Literal["all", "safe", "none"]:
+        """``remediate`` as a policy: ``true`` keeps meaning "fix everything"."""
+        from kubelink.drift import remediation_policy
+
+        return remediation_policy(self.remediate)
 
     # --- ARM ids, derived once so no activity formats them by hand ------------------------------------------
     @property

@@ -78,6 +78,12 @@ class Demo:
 
     def run(self) -> None:
         say(f"\n1. POST {self.host}/api/links with {EXAMPLE.relative_to(REPO)} (link {self.name!r})")
+        if self.link.get("gateway", {}).get("allowNewSstp"):
+            say(
+                "   The link sets gateway.allowNewSstp: Azure's documents say SSTP can no longer be enabled since "
+                "2026-03-31, so kubelink refuses a new SSTP gateway unless asked; the demo asks, to show the seed's "
+                "whole procedure against the sandbox, and ends by moving the link to regional integration."
+            )
         status = self.follow_steps(self.start("/api/links", self.link))
         if status["runtimeStatus"] != "Completed":
             raise DemoFailed(f"provisioning ended {status['runtimeStatus']}: {json.dumps(status.get('output'))}")

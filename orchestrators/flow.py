@@ -15,9 +15,10 @@ import azure.durable_functions as df
 from azure.functions.decorators.function_app import FunctionBuilder
 
 from activities.gateway import observe_provisioning
+from activities.records import record_link_ownership
 from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
-from kubelink.progress import StepResult
+from kubelink.progress import Step, StepResult
 
 Flow = Generator[Any, Any, Any]
 #: an activity function itself (the v2 model's ``call_activity`` takes it, so a renamed activity cannot be missed)
@@ -44,6 +45,18 @@ class Outcome(TypedDict):
     message: NotRequired[str]
     #: a failed long-running operation's own error (``observe_provisioning``), not a failure of the call
     error: NotRequired[dict[str, Any] | None]
+    #: ownership (``contract.outcome``): resources the activity created, owned fields of a Service first adopted
+    created: NotRequired[list[str]]
+    adopted: NotRequired[dict[str, Any]]
+    #: teardown (``activities/teardown.py``)
+    removed: NotRequired[list[str]]
+    restored: NotRequired[list[str]]
+    kept: NotRequired[list[dict[str, str]]]
+    pending: NotRequired[bool]
+    sharedWith: NotRequired[list[str]]
+    certThumbprint: NotRequired[str | None]
+    #: fields an activity left alone because writing them would restart the app (``remediate: "safe"``)
+    deferred: NotRequired[list[str]]
 
 
 #: provisioning states after which a resource will not change by itself
@@ -70,6 +83,10 @@ def call(
     for attempt in range(options.retry_attempts + 1):
         result: dict[str, Any] = yield context.call_activity(activity, payload)
         if result.get("ok"):
+            if result.get("created") or result.get("adopted"):
+                # what the activity created or first changed goes on the link record at once (teardown's evidence)
+                mark = {"spec": payload["spec"], "created": result.get("created"), "adopted": result.get("adopted")}
+                yield from call(context, Step.RECORD, record_link_ownership, mark, options)
             return cast(Outcome, result)
         error = KubelinkError.from_json(result["error"])
         if not error.transient or attempt == options.retry_attempts:

@@ -57,7 +57,8 @@ def provision_link(context: df.DurableOrchestrationContext) -> Flow:
     run: dict[str, Any] = context.get_input()
     spec: dict[str, Any] = run["spec"]
     options = RunOptions.from_json(run.get("options"))
-    payload = {"spec": spec}
+    # restartApp false (remediate: "safe"): the activities whose writes restart the app report instead of writing
+    payload = {"spec": spec, "restartApp": run.get("restartApp", True)}
     progress = Progress(publish=context.set_custom_status)
     progress.say("Starting")
     warnings: list[str] | None = None  # known once the pre-flight has passed

@@ -19,7 +19,15 @@ import azure.durable_functions as df
 from activities.drift import record_verification, remediate_link
 from activities.probe import probe_link
 from activities.verify import verify_link_config
-from kubelink.drift import DriftRecord, ProbeOutcome, change_from_json, drift_records, mark_remediated
+from kubelink.drift import (
+    DriftRecord,
+    ProbeOutcome,
+    change_from_json,
+    drift_records,
+    mark_remediated,
+    remediable,
+    remediation_policy,
+)
 from kubelink.errors import PermanentError
 from kubelink.options import RunOptions
 from kubelink.progress import Step
@@ -49,21 +57,23 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
         return (
             yield from _record_error(context, name, detected_at, "verify", _internal_error(crashed, "verify"), options)
         )
-    records = drift_records(name, detected_at, [change_from_json(c) for c in link["checks"]], probe)
+    owned = {c["resource"]: c["ownership"] for c in link["checks"] if c.get("ownership")}
+    records = drift_records(name, detected_at, [change_from_json(c) for c in link["checks"]], probe, owned)
     remediation: dict[str, Any] | None = None
-    if records and link["spec"].get("remediate"):
-        _status(context, name, "remediate", f"Link {name} drifted; re-provisioning it")
+    policy = remediation_policy(link["spec"].get("remediate"))
+    if remediable(records, policy):
+        _status(context, name, "remediate", f"Link {name} drifted; re-provisioning it ({policy} remediation)")
+        # the safe policy re-provisions without the writes that restart the app; those drifts are only reported
+        fix = {"spec": link["spec"], "options": run.get("options"), "restartApp": policy == "all"}
         try:
-            started = yield from call(
-                context, Step.REMEDIATE, remediate_link, {"spec": link["spec"], "options": run.get("options")}, options
-            )
+            started = yield from call(context, Step.REMEDIATE, remediate_link, fix, options)
         except StepFailed as failed:  # the drift is still worth recording, just not as remediated
             remediation = {"error": failed.error.to_json()}
         except Exception as crashed:
             remediation = {"error": _internal_error(crashed, "remediate")}
         else:
             remediation = started["result"]
-            records = mark_remediated(records)
+            records = mark_remediated(records, policy)
     yield from call(
         context,
         Step.RECORD,
@@ -111,7 +121,7 @@ def _summary(name: str, records: list[DriftRecord]) -> str:
     if not records:
         return f"Link {name} matches its provisioned state"
     fields = ", ".join(f"{r.field} ({r.kind})" for r in records)
-    suffix = "; re-provisioning started" if records[0].remediated else ""
+    suffix = "; re-provisioning started" if any(r.remediated for r in records) else ""
     return f"Link {name} drifted: {fields}{suffix}"
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kubelink.desired import ArmState, dig
 from kubelink.desired.gateway import repair
 from kubelink.diff import DiffItem, diff_fields
+from kubelink.ownership import created_tags
 
 if TYPE_CHECKING:
     from kubelink.spec import LinkSpec
@@ -58,8 +59,8 @@ def diff_zone(state: DnsResourceState) -> tuple[DiffItem, ...]:
     return repair(state.provisioning_state)
 
 
-def zone_body() -> dict[str, Any]:
-    return {"location": GLOBAL}
+def zone_body(spec: LinkSpec) -> dict[str, Any]:
+    return {"location": GLOBAL, "tags": created_tags(spec.name)}
 
 
 def diff_zone_link(spec: LinkSpec, state: DnsResourceState) -> tuple[DiffItem, ...]:
@@ -73,6 +74,7 @@ def diff_zone_link(spec: LinkSpec, state: DnsResourceState) -> tuple[DiffItem, .
 def zone_link_body(spec: LinkSpec) -> dict[str, Any]:
     return {
         "location": GLOBAL,
+        "tags": created_tags(spec.name),
         "properties": {"virtualNetwork": {"id": spec.app_vnet_id}, "registrationEnabled": False},
     }
 

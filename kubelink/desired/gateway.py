@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from kubelink.desired import ArmState, dig
 from kubelink.diff import DiffItem, diff_fields, path
 from kubelink.names import GATEWAY_SUBNET
+from kubelink.ownership import LINKS_TAG, created_by, created_tags, tagged_links, with_links
 
 if TYPE_CHECKING:
     from kubelink.spec import LinkSpec
@@ -124,7 +125,12 @@ def public_ip_body(
     """A fresh address (zones from ``region_zones``, the location's availability zones), or the observed one with
     only the differing owned fields changed (zones cannot change on an existing address)."""
     if state.body is None:
-        body: dict[str, Any] = {"location": location, "sku": {"name": "Standard", "tier": "Regional"}, "properties": {}}
+        body: dict[str, Any] = {
+            "location": location,
+            "tags": created_tags(spec.name),
+            "sku": {"name": "Standard", "tier": "Regional"},
+            "properties": {},
+        }
         zones = zones_for(spec.gateway.sku, region_zones)
         if zones:
             body["zones"] = zones
@@ -220,19 +226,96 @@ def diff_gateway(spec: LinkSpec, state: GatewayState) -> tuple[DiffItem, ...]:
     return diff_fields(desired, _gateway_fields(state.body)) + repair(state.provisioning_state)
 
 
+# --- point-to-site on an adopted gateway: merge, never rewrite -----------------------------------------
+
+IKEV2, OPENVPN = "IkeV2", "OpenVPN"
+#: Entra ID authentication works with OpenVPN only (Azure VPN Client); it goes when OpenVPN does
+AAD = "AAD"
+
+
+@dataclass(frozen=True)
+class PointToSiteMerge:
+    """An adopted gateway's point-to-site configuration with what gateway-required integration needs merged in, and
+    what that would take away from whoever else uses it.
+
+    App Service's rules (docs/azure.md §1, §8): SSTP on, and on a non-Basic SKU IKEv2 off; SSTP and OpenVPN never
+    coexist; the app authenticates with its certificate. Everything else stays: other pools (the spec's pool is
+    added, none removed), other root and revoked certificates, RADIUS servers, IPsec policies, custom routes and
+    every other property of the gateway."""
+
+    config: dict[str, Any]
+    #: "IKEv2 clients (…)" and the like: what would stop working for others; empty when the merge takes nothing
+    taken_away: tuple[str, ...]
+    #: SSTP is not enabled yet: this write would enable it (a new point-to-site configuration, or one without SSTP)
+    enables_sstp: bool
+    #: who else uses the point-to-site configuration, for the refusal's message
+    users: tuple[str, ...]
+
+
+def merge_point_to_site(spec: LinkSpec, state: GatewayState) -> PointToSiteMerge:
+    have = copy.deepcopy(dig(state.body, "properties", "vpnClientConfiguration") or {})
+    basic = str(state.sku or spec.gateway.sku).lower() == "basic"
+    sku = state.sku or spec.gateway.sku
+    protocols = [str(p) for p in have.get("vpnClientProtocols") or []]
+    taken: list[str] = []
+    kept: list[str] = []
+    for protocol in protocols:
+        if protocol.lower() == OPENVPN.lower():
+            taken.append("OpenVPN clients (OpenVPN cannot be enabled beside SSTP)")
+        elif protocol.lower() == IKEV2.lower() and not basic:
+            taken.append(f"IKEv2 clients (gateway-required integration needs IKEv2 off on a {sku} gateway)")
+        else:
+            kept.append(protocol)
+    enables_sstp = not any(p.lower() == SSTP.lower() for p in protocols)
+    auth = [str(a) for a in have.get("vpnAuthenticationTypes") or []]
+    if auth and not any(a.lower() == CERTIFICATE.lower() for a in auth):
+        taken.append(f"clients authenticating only with {', '.join(auth)} (certificate authentication must be added)")
+    openvpn_goes = any(p.lower() == OPENVPN.lower() for p in protocols)
+    auth = [a for a in auth if not (openvpn_goes and a.lower() == AAD.lower())]
+    pool = list(dig(have, "vpnClientAddressPool", "addressPrefixes") or [])
+    wanted = spec.gateway.client_address_pool
+    if wanted and wanted not in pool:
+        pool.append(wanted)
+    config = have
+    config["vpnClientAddressPool"] = {**(have.get("vpnClientAddressPool") or {}), "addressPrefixes": pool}
+    config["vpnClientProtocols"] = _with(kept, SSTP)
+    config["vpnAuthenticationTypes"] = _with(auth, CERTIFICATE)
+    mine = root_certificate_name(spec)
+    users = [f"root certificate {c.name}" for c in state.root_certificates if c.name != mine]
+    users += [f"client pool {p}" for p in pool if p != wanted]
+    if any(a.lower() == "radius" for a in auth):
+        users.append("RADIUS clients")
+    return PointToSiteMerge(config, tuple(taken), (enables_sstp and state.exists) or not state.exists, tuple(users))
+
+
+def point_to_site_refusal(spec: LinkSpec, merge: PointToSiteMerge) -> str | None:
+    """Why kubelink may not write this gateway's point-to-site configuration, or None. Both refusals are lifted by
+    the spec's explicit opt-ins (``gateway.allowPointToSiteTakeover``, ``gateway.allowNewSstp``)."""
+    gw = spec.gateway.name
+    if merge.taken_away and not spec.gateway.allow_point_to_site_takeover:
+        users = f" (it serves {', '.join(merge.users)})" if merge.users else ""
+        return (
+            f"gateway {gw}'s point-to-site configuration{users} cannot serve gateway-required integration without "
+            f"taking away: {'; '.join(merge.taken_away)}. Nothing was written. Set gateway.allowPointToSiteTakeover: "
+            "true to allow that change, or use integration: regional"
+        )
+    return None
+
+
 def diff_point_to_site(spec: LinkSpec, state: GatewayState, cert: RootCertificate) -> tuple[DiffItem, ...]:
-    """Pool, SSTP only, certificate authentication, and the app's root certificate (shown by thumbprint)."""
+    """The merged pool, protocols and authentication (``merge_point_to_site``), and the app's root certificate
+    (shown by thumbprint)."""
     p2s = dig(state.body, "properties", "vpnClientConfiguration") or {}
-    have_auth = list(p2s.get("vpnAuthenticationTypes") or [])
+    merged = merge_point_to_site(spec, state).config
     desired = {
-        f"{P2S}.vpnClientAddressPool.addressPrefixes": [spec.gateway.client_address_pool],
-        f"{P2S}.vpnClientProtocols": [SSTP],
-        f"{P2S}.vpnAuthenticationTypes": _with(have_auth, CERTIFICATE),
+        f"{P2S}.vpnClientAddressPool.addressPrefixes": merged["vpnClientAddressPool"]["addressPrefixes"],
+        f"{P2S}.vpnClientProtocols": merged["vpnClientProtocols"],
+        f"{P2S}.vpnAuthenticationTypes": merged["vpnAuthenticationTypes"],
     }
     actual = {
         f"{P2S}.vpnClientAddressPool.addressPrefixes": dig(p2s, "vpnClientAddressPool", "addressPrefixes"),
         f"{P2S}.vpnClientProtocols": p2s.get("vpnClientProtocols"),
-        f"{P2S}.vpnAuthenticationTypes": have_auth or None,
+        f"{P2S}.vpnAuthenticationTypes": p2s.get("vpnAuthenticationTypes") or None,
     }
     items = list(diff_fields(desired, actual))
     if not state.trusts(cert):
@@ -251,6 +334,7 @@ def gateway_body(spec: LinkSpec, state: GatewayState, cert: RootCertificate, loc
         sku = spec.gateway.sku
         body: dict[str, Any] = {
             "location": location,
+            "tags": {**created_tags(spec.name), LINKS_TAG: spec.name},
             "properties": {
                 "gatewayType": "Vpn",
                 "vpnType": "RouteBased",
@@ -272,16 +356,15 @@ def gateway_body(spec: LinkSpec, state: GatewayState, cert: RootCertificate, loc
         }
     else:
         body = copy.deepcopy(dict(state.body))
+        if created_by(body.get("tags")):  # a gateway kubelink created lists the links using it
+            body["tags"] = with_links(body.get("tags"), {*tagged_links(body.get("tags")), spec.name})
     props = body.setdefault("properties", {})
     props["gatewayType"] = "Vpn"
     props["vpnType"] = "RouteBased"
     if str(dig(props, "sku", "name")).lower() != spec.gateway.sku.lower():
         props["sku"] = {"name": spec.gateway.sku, "tier": spec.gateway.sku}
-    p2s = props.get("vpnClientConfiguration") or {}
+    p2s = merge_point_to_site(spec, state).config
     props["vpnClientConfiguration"] = p2s
-    p2s["vpnClientAddressPool"] = {"addressPrefixes": [spec.gateway.client_address_pool]}
-    p2s["vpnClientProtocols"] = [SSTP]
-    p2s["vpnAuthenticationTypes"] = _with(list(p2s.get("vpnAuthenticationTypes") or []), CERTIFICATE)
     if not state.trusts(cert):
         name = root_certificate_name(spec)
         others = [c for c in p2s.get("vpnClientRootCertificates") or [] if c.get("name") != name]

@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from kubelink.desired import dig
-from kubelink.desired.gateway import GatewayState, subnet_prefixes
+from kubelink.desired.gateway import GatewayState, merge_point_to_site, point_to_site_refusal, subnet_prefixes
 from kubelink.desired.peering import overlaps
 from kubelink.desired.regional import APP_SERVICE_DELEGATIONS, delegation_for
 from kubelink.errors import FieldError
@@ -164,7 +164,29 @@ def check_preflight(spec: LinkSpec, facts: PreflightFacts) -> tuple[FieldError, 
         problems += _check_app(spec, facts)
     if facts.gateway is not None:
         problems += _check_gateway(spec, facts.gateway)
+        if spec.integration == "gateway":
+            problems += _check_point_to_site(spec, facts.gateway)
     return tuple(problems)
+
+
+def sstp_refusal(spec: LinkSpec) -> str:
+    """Why a new SSTP point-to-site configuration is refused: the dates, and the way out."""
+    return (
+        f"gateway {spec.gateway.name} would need SSTP point-to-site enabled (a new gateway, or one without SSTP), and "
+        f"Azure's documents say SSTP can no longer be enabled on VPN gateways since {SSTP_CLOSED:%Y-%m-%d}; "
+        f"gateway-required integration itself retires on {GATEWAY_INTEGRATION_RETIRED:%Y-%m-%d}. Nothing was "
+        "written. Use integration: regional (no gateway), adopt a gateway that already has SSTP, or set "
+        "gateway.allowNewSstp: true to try anyway"
+    )
+
+
+def _check_point_to_site(spec: LinkSpec, gateway: GatewayState) -> Iterator[FieldError]:
+    """What the gateway write would do to point-to-site (``merge_point_to_site``), refused unless opted into."""
+    merge = merge_point_to_site(spec, gateway)
+    if merge.enables_sstp and not spec.gateway.allow_new_sstp:
+        yield FieldError("gateway.allowNewSstp", sstp_refusal(spec))
+    if refusal := point_to_site_refusal(spec, merge):
+        yield FieldError("gateway.allowPointToSiteTakeover", refusal)
 
 
 def preflight_warnings(spec: LinkSpec, facts: PreflightFacts, today: date) -> list[str]:

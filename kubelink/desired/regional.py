@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kubelink.desired import ArmState, dig
-from kubelink.desired.gateway import GatewayState, repair, root_certificate_name
+from kubelink.desired.gateway import GatewayState, RootCertificate, repair, root_certificate_name
 from kubelink.diff import DiffItem, diff_fields, path
+from kubelink.ownership import created_by, tagged_links, with_links
 
 if TYPE_CHECKING:
     from kubelink.spec import LinkSpec
@@ -180,24 +181,57 @@ def releases_gateway(spec: LinkSpec, app_gateway_connection: bool) -> bool:
     return spec.integration == "regional" and (app_gateway_connection or spec.gateway.client_address_pool is not None)
 
 
-def diff_released_certificate(spec: LinkSpec, gateway: GatewayState) -> tuple[DiffItem, ...]:
-    """Kubelink's root certificate for the app (``kubelink-{app}``), while the gateway still has it."""
+def released_certificates(
+    spec: LinkSpec, gateway: GatewayState, thumbprint: str | None = None
+) -> list[RootCertificate]:
+    """Kubelink's root certificates for the app while the gateway still has them: ``kubelink-{app}``, and, when the
+    app's certificate ``thumbprint`` is known, any other ``kubelink-*`` entry holding that same data (another link's
+    app of the subscription and VNet got the same certificate, and the gateway trusted it under that name)."""
     name = root_certificate_name(spec)
-    kept = next((c for c in gateway.root_certificates if c.name == name), None)
-    if kept is None:
+    wanted = (thumbprint or "").upper()
+    return [
+        c
+        for c in gateway.root_certificates
+        if c.name == name or (wanted and c.name.startswith("kubelink-") and c.thumbprint == wanted)
+    ]
+
+
+def certificate_users(spec: LinkSpec, thumbprint: str, connections: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The other apps whose gateway-required connection to the link's VNet trusts ``thumbprint``: App Service issues
+    one certificate per subscription and VNet, so another app may depend on the data kubelink added for this one.
+    ``connections`` are ``virtualNetworkConnections`` bodies of the subscription's apps (ids name the app)."""
+    users = []
+    for connection in connections:
+        app_id = str(connection.get("id") or "").split("/virtualNetworkConnections/")[0]
+        same_vnet = str(dig(connection, "properties", "vnetResourceId") or "").lower() == spec.vnet_id.lower()
+        same_data = str(dig(connection, "properties", "certThumbprint") or "").upper() == thumbprint.upper()
+        if same_vnet and same_data and app_id.lower() != spec.app_id.lower():
+            users.append(app_id)
+    return users
+
+
+def diff_released_certificate(
+    spec: LinkSpec, gateway: GatewayState, users: Iterable[str] = (), thumbprint: str | None = None
+) -> tuple[DiffItem, ...]:
+    """Kubelink's root certificates for the app, to remove, unless another app still trusts that data (``users``)."""
+    if list(users):
         return ()
-    return (
-        DiffItem(
-            "remove", ("properties", "vpnClientConfiguration", "vpnClientRootCertificates", name), kept.thumbprint, None
-        ),
+    field = ("properties", "vpnClientConfiguration", "vpnClientRootCertificates")
+    return tuple(
+        DiffItem("remove", (*field, c.name), c.thumbprint, None)
+        for c in released_certificates(spec, gateway, thumbprint)
     )
 
 
-def gateway_without_certificate(spec: LinkSpec, gateway: GatewayState) -> dict[str, Any]:
-    """The observed gateway (read-modify-write) without kubelink's root certificate for the app."""
+def gateway_without_certificate(spec: LinkSpec, gateway: GatewayState, thumbprint: str | None = None) -> dict[str, Any]:
+    """The observed gateway (read-modify-write) without kubelink's root certificates for the app."""
     assert gateway.body is not None, "only an existing gateway holds certificates"
     body = copy.deepcopy(dict(gateway.body))
     p2s = dig(body, "properties", "vpnClientConfiguration") or {}
-    name = root_certificate_name(spec)
-    p2s["vpnClientRootCertificates"] = [c for c in p2s.get("vpnClientRootCertificates") or [] if c.get("name") != name]
+    names = {c.name for c in released_certificates(spec, gateway, thumbprint)}
+    p2s["vpnClientRootCertificates"] = [
+        c for c in p2s.get("vpnClientRootCertificates") or [] if c.get("name") not in names
+    ]
+    if created_by(body.get("tags")):  # the link leaves the gateway: it is no longer among its users
+        body["tags"] = with_links(body.get("tags"), set(tagged_links(body.get("tags"))) - {spec.name})
     return body

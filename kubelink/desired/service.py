@@ -3,6 +3,10 @@
 kubelink owns ``spec.type``, ``spec.selector``, ``spec.ports`` and its three Azure annotations. Everything
 else (clusterIP, nodePorts, other annotations, labels) belongs to someone else and is never compared or
 sent: a patch is strategic-merge with owned fields only, so the apiserver keeps the rest.
+
+Marks (``kubelink.ownership``): a Service kubelink creates carries ``kubelink.io/created-by``; one it adopts and
+changes gets ``kubelink.io/adopted-by`` in the same patch, and ``owned_fields`` is what the link record keeps of it,
+so that teardown deletes only the first kind and gives the second its fields back (``restore_patch``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubelink.desired import dig
 from kubelink.diff import DiffItem, FieldPath, path
+from kubelink.ownership import ADOPTED_BY_ANNOTATION, CREATED_BY_ANNOTATION
 
 if TYPE_CHECKING:
     from kubelink.spec import LinkSpec
@@ -54,6 +59,21 @@ class ServiceState:
             ingress_ip=next((i["ip"] for i in ingress if i.get("ip")), None),
         )
 
+    def created_by(self, link: str) -> bool:
+        return self.annotations.get(CREATED_BY_ANNOTATION) == link
+
+    def adopted_by(self, link: str) -> bool:
+        return self.annotations.get(ADOPTED_BY_ANNOTATION) == link
+
+    def owned_fields(self) -> dict[str, Any]:
+        """The fields kubelink owns as they are now: what an adopted Service gets back at teardown."""
+        return {
+            "annotations": {key: self.annotations.get(key) for key in (INTERNAL, INTERNAL_SUBNET, IPV4)},
+            "type": self.type,
+            "selector": dict(self.selector),
+            "ports": [dict(p) for p in self.ports],
+        }
+
 
 def resource_name(spec: LinkSpec) -> str:
     return f"{spec.kubernetes.namespace}/{spec.kubernetes.service}"
@@ -88,7 +108,11 @@ def desired_service(spec: LinkSpec) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": k.service, "namespace": k.namespace, "annotations": desired_annotations(spec)},
+        "metadata": {
+            "name": k.service,
+            "namespace": k.namespace,
+            "annotations": {**desired_annotations(spec), CREATED_BY_ANNOTATION: spec.name},
+        },
         "spec": {"type": LOAD_BALANCER, "selector": dict(k.selector), "ports": desired_ports(spec)},
     }
 
@@ -115,8 +139,6 @@ def service_patch(spec: LinkSpec, state: ServiceState) -> dict[str, Any]:
     """
     patch: dict[str, Any] = {}
     annotations = {k: v for k, v in desired_annotations(spec).items() if state.annotations.get(k) != v}
-    if annotations:
-        patch["metadata"] = {"annotations": annotations}
     body: dict[str, Any] = {}
     if state.type != LOAD_BALANCER:
         body["type"] = LOAD_BALANCER
@@ -130,7 +152,23 @@ def service_patch(spec: LinkSpec, state: ServiceState) -> dict[str, Any]:
         body["ports"] = ports + extra
     if body:
         patch["spec"] = body
+    if (annotations or body) and not state.created_by(spec.name):
+        annotations[ADOPTED_BY_ANNOTATION] = spec.name
+    if annotations:
+        patch["metadata"] = {"annotations": annotations}
     return patch
+
+
+def restore_patch(before: Mapping[str, Any], state: ServiceState) -> dict[str, Any]:
+    """A JSON merge patch (lists replaced whole, ``null`` deletes a key) giving an adopted Service back the owned
+    fields it had (``ServiceState.owned_fields`` at adoption) and dropping kubelink's mark; the rest stays."""
+    annotations: dict[str, Any] = {key: before["annotations"].get(key) for key in (INTERNAL, INTERNAL_SUBNET, IPV4)}
+    annotations[ADOPTED_BY_ANNOTATION] = None
+    selector = {**{k: None for k in state.selector if k not in before["selector"]}, **before["selector"]}
+    spec: dict[str, Any] = {"ports": list(before["ports"]), "selector": selector or None}
+    if before.get("type"):
+        spec["type"] = before["type"]
+    return {"metadata": {"annotations": annotations}, "spec": spec}
 
 
 def _comparable_ports(ports: Any, spec: LinkSpec) -> list[dict[str, Any]]:

@@ -43,6 +43,7 @@ class Gateway:
     address_pool: tuple[str, ...]
     protocols: tuple[str, ...]
     root_certificates: frozenset[str]
+    sku: str = "VpnGw1AZ"
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,9 @@ def _gateway_problem(connection: Connection | None, network: Network) -> str | N
         return "the point-to-site address pool overlaps the VNet"
     if "SSTP" not in gw.protocols:
         return "SSTP is not enabled on the gateway"
+    if "IkeV2" in gw.protocols and gw.sku != "Basic":
+        # configure-gateway-required-vnet-integration.md: on non-Basic SKUs "IKEV2 must be disabled"
+        return f"IKEv2 is enabled on the {gw.sku} gateway (gateway-required integration needs it off on non-Basic SKUs)"
     if connection.cert_blob not in gw.root_certificates:
         return "the app's certificate is not a root certificate of the gateway"
     if connection.package is None:
@@ -351,6 +355,7 @@ def gateway_facts(gw: Json) -> Gateway:
         vpn_type=props["vpnType"],
         address_pool=tuple((config.get("vpnClientAddressPool") or {}).get("addressPrefixes") or ()),
         protocols=tuple(config.get("vpnClientProtocols") or ()),
+        sku=str((props.get("sku") or {}).get("name") or "VpnGw1AZ"),
         root_certificates=frozenset(
             c["properties"]["publicCertData"] for c in config.get("vpnClientRootCertificates") or []
         ),

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from . import containerservice, network, privatedns, privatelink, resources, web
+from . import containerservice, locks, network, privatedns, privatelink, resources, web
 from .cloud import Cloud, Settings
 from .control import Faults, RequestLog, parse_fault
 from .errors import ArmError
@@ -27,7 +27,7 @@ from .tls import CertificateAuthority
 log = logging.getLogger("local.sandbox")
 
 ARM_ROUTES = Router()
-for _module in (resources, network, privatelink, privatedns, web, containerservice):
+for _module in (locks, resources, network, privatelink, privatedns, web, containerservice):
     ARM_ROUTES.routes.extend(_module.router.routes)
 
 
@@ -250,6 +250,7 @@ class Sandbox:
         assert self.cloud is not None
         with self.world.lock:
             self.world.settle()
+            locks.enforce(self.world, req.method, req.path)
             try:
                 return handler(self.cloud, req), False
             finally:

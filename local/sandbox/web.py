@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import errors, ids
+from . import errors, ids, listing
 from .cloud import Cloud
 from .errors import ArmError, app_service_bad_request
 from .private_path import required_delegation, resync_required
-from .routing import NAME, Request, Response, Router, json_response, provider
+from .routing import NAME, SUB, Request, Response, Router, json_response, provider
 from .seed import add_plan
 from .state import Json, World, public
 from .tls import app_certificate
@@ -148,12 +148,23 @@ def get_site(cloud: Cloud, req: Request) -> Response:
     return json_response(200, render_site(_site(cloud, req)))
 
 
+@router.route("GET", SUB + r"/providers/Microsoft\.Web/sites")
+def list_sites(cloud: Cloud, req: Request) -> Response:
+    """Every app of the subscription (``web_apps.list()``), paged like every list (``listing.page``)."""
+    return listing.page(
+        req, [render_site(s) for s in cloud.world.of_type(ids.SITE_TYPE)], cloud.settings.list_page_size
+    )
+
+
 @router.route("PATCH", SITE)
 @router.route("PUT", SITE)
 def update_site(cloud: Cloud, req: Request) -> Response:
     """Update an existing app's mutable properties (what ``web_apps.update`` and the CLI's GET-modify-PUT send)."""
     site = _site(cloud, req)
-    props = req.json_object().get("properties") or {}
+    body = req.json_object()
+    props = body.get("properties") or {}
+    if isinstance(body.get("tags"), dict):  # echoed from then on, as ARM echoes a resource's tags
+        site["tags"] = {str(k): str(v) for k, v in body["tags"].items()}
     if "virtualNetworkSubnetId" in props:
         subnet_id = props["virtualNetworkSubnetId"] or None
         if subnet_id:
@@ -412,7 +423,7 @@ def put_connection(cloud: Cloud, req: Request) -> Response:
         return json_response(200, render_connection(cloud.world, existing))
     vnet = cloud.world.get(vnet_id)
     assert vnet is not None
-    cert = app_certificate(site["name"], vnet["name"])
+    blob, thumbprint = _vnet_certificate(cloud.world, vnet)
     connection = {
         "id": connection_id,
         "name": vnet["name"],
@@ -420,8 +431,8 @@ def put_connection(cloud: Cloud, req: Request) -> Response:
         "location": "West Europe",
         "properties": {
             "vnetResourceId": vnet["id"],
-            "certThumbprint": cert.thumbprint,
-            "certBlob": cert.blob,
+            "certThumbprint": thumbprint,
+            "certBlob": blob,
             "routes": [],
             "resyncRequired": False,
             "dnsServers": ",".join((vnet["properties"].get("dhcpOptions") or {}).get("dnsServers") or []) or None,
@@ -430,6 +441,18 @@ def put_connection(cloud: Cloud, req: Request) -> Response:
     }
     cloud.world.put(connection)
     return json_response(200, render_connection(cloud.world, connection))
+
+
+def _vnet_certificate(world: World, vnet: Json) -> tuple[str, str]:
+    """App Service issues one certificate per subscription and VNet (reference: azure-flow §17, "two apps of one
+    subscription on one VNet trust the same data"): an app joining a VNet another app of the subscription is
+    connected to gets the same data; once no app is connected, the next connection gets a new one."""
+    for site in world.of_type(ids.SITE_TYPE):
+        for other in world.children(site["id"], "virtualNetworkConnections"):
+            if ids.key(other["properties"]["vnetResourceId"]) == ids.key(vnet["id"]):
+                return other["properties"]["certBlob"], other["properties"]["certThumbprint"]
+    cert = app_certificate(vnet["name"], vnet["properties"]["resourceGuid"][:8])
+    return cert.blob, cert.thumbprint
 
 
 def _check_gateway_integration(world: World, site: Json, vnet_name: str, vnet_id: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from activities.app_setting import ensure_app_setting
 from adapters.clients import web_client
 from tests.activities.helpers import Arm
-from tests.activities.specs import SUBSCRIPTION, payload
+from tests.activities.specs import SUBSCRIPTION, link_spec, payload
 
 SETTINGS_PATH = "/sites/kubelink-demo/config/appsettings"
 
@@ -22,6 +22,7 @@ def test_setting_is_merged_with_the_others_written_once_and_read_back(arm: Arm):
         "ok": True,
         "result": "created",
         "changes": [{"field": "appSettings.PrivateAddress", "op": "add", "expected": "10.240.16.25", "actual": None}],
+        "created": [f"{link_spec().app_id}/config/appsettings"],  # the link's record keeps that it made the setting
     }
     assert settings() == {"WEBSITE_NODE_DEFAULT_VERSION": "~20", "Greeting": "hello", "PrivateAddress": "10.240.16.25"}
     (put,) = arm.arm_writes()

@@ -31,7 +31,10 @@ def test_the_zone_is_created_global_once(arm: Arm):
     assert created["ok"], created
     assert created["result"] == "created" and created["provisioningState"] != "Succeeded"
     (put,) = arm.arm_writes()
-    assert put["path"].endswith(ZONE_PATH) and put["requestBody"] == {"location": "global"}
+    assert put["path"].endswith(ZONE_PATH) and put["requestBody"] == {
+        "location": "global",
+        "tags": {"kubelink-created-by": "orders-api"},
+    }
     assert settle(link, "dnsZone")["provisioningState"] == "Succeeded"
     arm.reset_requests()
     assert ensure_dns_zone(link)["result"] == "unchanged"
@@ -47,6 +50,7 @@ def test_the_zone_is_linked_to_the_vnet_once_with_registration_off(arm: Arm):
     assert put["path"].endswith(ZONE_PATH + "/virtualNetworkLinks/kubelink-kube-vnet")
     assert put["requestBody"] == {
         "location": "global",
+        "tags": {"kubelink-created-by": "orders-api"},
         "properties": {"virtualNetwork": {"id": link_spec().vnet_id}, "registrationEnabled": False},
     }
     assert settle(link, "dnsLink")["provisioningState"] == "Succeeded"

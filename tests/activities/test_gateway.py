@@ -9,6 +9,7 @@ import pytest
 from azure.mgmt.network.models import VirtualNetworkGateway
 
 from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_public_ip
+from activities.preflight import preflight
 from activities.vnet_integration import connect_app_gateway, ensure_app_vnet_connection
 from adapters.clients import network_client, web_client
 from kubelink.desired.gateway import RootCertificate
@@ -101,7 +102,8 @@ def test_a_busy_gateway_is_never_written(arm: Arm, link: dict):
     assert arm.arm_writes() == []
 
 
-def test_an_existing_gateway_is_adopted_and_updated_where_it_differs(arm: Arm, link: dict):
+def someone_elses_gateway(sku: str, protocols: list[str], pool: str) -> dict[str, Any]:
+    """A gateway another team made: their tags, IP configuration name, pool, protocols and root certificate."""
     rg_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/kube-rg/providers/Microsoft.Network"
     existing: dict[str, Any] = {
         "location": "westeurope",
@@ -109,7 +111,7 @@ def test_an_existing_gateway_is_adopted_and_updated_where_it_differs(arm: Arm, l
         "properties": {
             "gatewayType": "Vpn",
             "vpnType": "RouteBased",
-            "sku": {"name": "VpnGw1AZ", "tier": "VpnGw1AZ"},
+            "sku": {"name": sku, "tier": sku},
             "ipConfigurations": [
                 {
                     "name": "ops-config",
@@ -120,32 +122,80 @@ def test_an_existing_gateway_is_adopted_and_updated_where_it_differs(arm: Arm, l
                 }
             ],
             "vpnClientConfiguration": {
-                "vpnClientAddressPool": {"addressPrefixes": ["172.16.100.0/24"]},
-                "vpnClientProtocols": ["IkeV2"],
+                "vpnClientAddressPool": {"addressPrefixes": [pool]},
+                "vpnClientProtocols": protocols,
                 "vpnAuthenticationTypes": ["Certificate"],
                 "vpnClientRootCertificates": [{"name": "ops-root", "properties": {"publicCertData": OTHER_ROOT}}],
             },
         },
     }
-    network_client(SUBSCRIPTION).virtual_network_gateways.begin_create_or_update(
+    gateways = network_client(SUBSCRIPTION).virtual_network_gateways
+    gateways.begin_create_or_update(
         "kube-rg", "kube-vnet-gw", VirtualNetworkGateway(existing), polling_interval=0.1
     ).result()
-    arm.reset_requests()
+    return gateways.get("kube-rg", "kube-vnet-gw").as_dict()
 
-    adopted = ensure_gateway(link)
+
+def _without_etags(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_etags(v) for k, v in node.items() if k != "etag"}
+    if isinstance(node, list):
+        return [_without_etags(v) for v in node]
+    return node
+
+
+def test_an_adopted_basic_gateway_keeps_ikev2_beside_sstp_its_pool_and_root(arm: Arm, link: dict):
+    someone_elses_gateway("Basic", ["IkeV2", "SSTP"], "192.168.50.0/24")
+    arm.reset_requests()
+    basic = payload(gateway={"sku": "Basic", "allowNewSstp": None})  # SSTP is there already: no opt-in needed
+    checked = preflight(basic)
+    assert checked["ok"], checked
+    adopted = ensure_gateway(basic)
     assert adopted["ok"], adopted
     assert (adopted["result"], adopted["pointToSite"]) == ("unchanged", "updated")
     assert {c["field"].rsplit(".", 1)[-1] for c in adopted["changes"]} == {
-        "vpnClientProtocols",
+        "addressPrefixes",
         "vpnClientRootCertificates[kubelink-kubelink-demo]",
     }
     (put,) = gateway_puts(arm)
     body = put["requestBody"]
     assert body["tags"] == {"owner": "ops"}
     assert body["properties"]["ipConfigurations"][0]["name"] == "ops-config"
-    roots = body["properties"]["vpnClientConfiguration"]["vpnClientRootCertificates"]
-    assert [r["name"] for r in roots] == ["ops-root", "kubelink-kubelink-demo"]
-    assert body["properties"]["vpnClientConfiguration"]["vpnClientProtocols"] == ["SSTP"]
+    p2s = body["properties"]["vpnClientConfiguration"]
+    assert [r["name"] for r in p2s["vpnClientRootCertificates"]] == ["ops-root", "kubelink-kubelink-demo"]
+    assert p2s["vpnClientProtocols"] == ["IkeV2", "SSTP"]
+    assert p2s["vpnClientAddressPool"]["addressPrefixes"] == ["192.168.50.0/24", "172.16.100.0/24"]
+    settle(basic, "gateway")
+    arm.reset_requests()
+    assert ensure_gateway(basic)["pointToSite"] == "unchanged"  # converged with both protocols and both pools
+    assert gateway_puts(arm) == []
+
+
+def test_a_gateway_others_would_lose_is_refused_with_zero_writes_and_unchanged(arm: Arm, link: dict):
+    before = _without_etags(someone_elses_gateway("VpnGw1AZ", ["IkeV2", "OpenVPN"], "192.168.60.0/24"))
+    arm.reset_requests()
+    refused = preflight(link)
+    assert refused["ok"] is False and refused["error"]["code"] == "PreflightFailed"
+    (detail,) = [d for d in refused["error"]["details"] if d["field"] == "gateway.allowPointToSiteTakeover"]
+    for named in ("IKEv2 clients", "OpenVPN clients", "root certificate ops-root", "client pool 192.168.60.0/24"):
+        assert named in detail["message"]
+    again = ensure_gateway(link)  # the gateway activity refuses on its own too
+    assert again["ok"] is False and again["error"]["code"] == "PointToSiteInUse"
+    assert arm.arm_writes() == []
+    now = network_client(SUBSCRIPTION).virtual_network_gateways.get("kube-rg", "kube-vnet-gw").as_dict()
+    assert _without_etags(now) == before
+
+
+def test_with_the_takeover_opt_in_only_what_blocks_the_app_goes(arm: Arm, link: dict):
+    someone_elses_gateway("VpnGw1AZ", ["IkeV2"], "192.168.60.0/24")
+    arm.reset_requests()
+    taken_over = payload(gateway={"allowPointToSiteTakeover": True})
+    assert ensure_gateway(taken_over)["ok"]
+    (put,) = gateway_puts(arm)
+    p2s = put["requestBody"]["properties"]["vpnClientConfiguration"]
+    assert p2s["vpnClientProtocols"] == ["SSTP"]
+    assert p2s["vpnClientAddressPool"]["addressPrefixes"] == ["192.168.60.0/24", "172.16.100.0/24"]
+    assert [r["name"] for r in p2s["vpnClientRootCertificates"]] == ["ops-root", "kubelink-kubelink-demo"]
 
 
 def test_a_failed_gateway_reports_azure_code_and_message(arm: Arm, link: dict):

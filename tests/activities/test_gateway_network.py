@@ -47,6 +47,7 @@ def test_public_ip_is_standard_static_ipv4_zone_redundant_and_idempotent(arm: Ar
     assert put["path"].endswith("/publicIPAddresses/kube-vnet-gw-pip")
     assert put["requestBody"] == {
         "location": "westeurope",
+        "tags": {"kubelink-created-by": "orders-api"},  # kubelink's mark: teardown removes only what carries it
         "sku": {"name": "Standard", "tier": "Regional"},
         "zones": ["1", "2", "3"],
         "properties": {"publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4"},

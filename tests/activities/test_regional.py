@@ -183,7 +183,9 @@ def test_a_busy_gateway_is_released_later_and_a_missing_one_needs_nothing(arm: A
         "ok": True,
         "result": "unchanged",
         "changes": [],
+        "created": [],
         "provisioningState": "Succeeded",
+        "sharedWith": [],
     }
     link = make_gateway(arm)
     arm.inject(pathPattern="virtualNetworkGateways/kube-vnet-gw$", lroSeconds=30)
@@ -193,6 +195,27 @@ def test_a_busy_gateway_is_released_later_and_a_missing_one_needs_nothing(arm: A
     busy = release_app_certificate(link)
     assert (busy["result"], busy["provisioningState"]) == ("busy", "Updating")
     assert arm.arm_writes() == []
+
+
+def test_a_certificate_another_app_of_the_subscription_trusts_stays_on_the_gateway(arm: Arm):
+    """App Service issues one certificate per subscription and VNet: kubelink-demo's is also kubelink-reports'."""
+    link = make_gateway(arm)
+    reports = payload(app={"name": "kubelink-reports"})
+    declared = ensure_app_vnet_connection(reports)
+    web = web_client(SUBSCRIPTION)
+    mine = web.web_apps.get_vnet_connection("apps-rg", "kubelink-demo", "kube-vnet").cert_thumbprint
+    assert declared["certThumbprint"] == mine  # the same data
+    arm.reset_requests()
+    kept = release_app_certificate(link)
+    assert kept["ok"] and kept["result"] == "unchanged", kept
+    assert kept["sharedWith"] == [
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/apps-rg/providers/Microsoft.Web/sites/kubelink-reports"
+    ]
+    assert arm.arm_writes() == []
+
+    web.web_apps.delete_vnet_connection("apps-rg", "kubelink-reports", "kube-vnet")  # the other app leaves
+    released = release_app_certificate(link)
+    assert released["result"] == "updated" and released["sharedWith"] == []
 
 
 FLEX = "Microsoft.App/environments"

@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from activities.service import ensure_service, observe_service_ip
+from activities.teardown import release_service
 from kubelink.desired.service import INTERNAL, INTERNAL_SUBNET, IPV4
+from kubelink.ownership import ADOPTED_BY_ANNOTATION, CREATED_BY_ANNOTATION
 from local.cluster import Cluster
 from tests.activities.helpers import kube_api
 from tests.activities.specs import payload
@@ -40,7 +42,9 @@ def test_fresh_service_is_created_then_left_alone(cluster: Cluster, namespace: s
         INTERNAL: "true",
         INTERNAL_SUBNET: "ilb-subnet",
         IPV4: "10.240.16.25",
+        CREATED_BY_ANNOTATION: "orders-api",
     }
+    assert first["adopted"] == {}  # created, not adopted: nothing to give back
     assert service["spec"]["type"] == "LoadBalancer"
     assert service["spec"]["selector"] == {"app": "orders"}
 
@@ -144,3 +148,61 @@ def test_an_unreachable_apiserver_is_transient(cluster: Cluster, namespace: str,
     assert unreachable["ok"] is False
     assert unreachable["error"]["transient"] is True
     assert cluster.token not in str(unreachable)
+
+
+# --- teardown: release_service ------------------------------------------------------------------------
+
+
+def _comparable(service: dict[str, Any]) -> dict[str, Any]:
+    """A Service without what the apiserver changes on every write (resourceVersion, managedFields, status)."""
+    metadata = {k: v for k, v in service["metadata"].items() if k not in ("resource_version", "managed_fields")}
+    return {"metadata": metadata, "spec": service["spec"]}
+
+
+def test_teardown_deletes_a_service_kubelink_created(cluster: Cluster, namespace: str):
+    assert ensure_service(link(namespace))["result"] == "created"
+    released = release_service({**link(namespace), "ownership": {}})
+    assert released["ok"] and released["removed"] == [f"{namespace}/orders-internal"], released
+    assert kube_api(cluster).list_namespaced_service(namespace).items == []
+    again = release_service({**link(namespace), "ownership": {}})  # idempotent: a second teardown finds nothing
+    assert (again["ok"], again["removed"], again["restored"], again["kept"]) == (True, [], [], [])
+
+
+def test_teardown_gives_an_adopted_service_back_exactly_what_it_had(cluster: Cluster, namespace: str):
+    api = kube_api(cluster)
+    api.create_namespaced_service(
+        namespace,
+        {
+            "metadata": {"name": "orders-internal", "annotations": {FOREIGN: "true", INTERNAL: "false"}},
+            "spec": {
+                "type": "LoadBalancer",
+                "selector": {"app": "orders", "tier": "legacy"},
+                "ports": [
+                    {"name": "http", "port": 80, "targetPort": 80, "nodePort": 30181},
+                    {"name": "debug", "port": 9000, "targetPort": 9000, "nodePort": 30182},
+                ],
+            },
+        },
+    )
+    before = _comparable(read(cluster, namespace))
+    adopted = ensure_service(link(namespace))
+    assert adopted["result"] == "updated"
+    assert set(adopted["adopted"]["service"]) == {"annotations", "type", "selector", "ports"}
+    assert read(cluster, namespace)["metadata"]["annotations"][ADOPTED_BY_ANNOTATION] == "orders-api"
+    again = ensure_service(link(namespace))  # converged: nothing new to record
+    assert again["adopted"] == {}
+
+    released = release_service({**link(namespace), "ownership": {"adopted": adopted["adopted"]}})
+    assert released["ok"] and released["restored"] == [f"{namespace}/orders-internal"], released
+    assert _comparable(read(cluster, namespace)) == before
+
+
+def test_teardown_leaves_a_service_kubelink_never_changed(cluster: Cluster, namespace: str, kube_writes: list):
+    kube_api(cluster).create_namespaced_service(
+        namespace,
+        {"metadata": {"name": "orders-internal"}, "spec": {"ports": [{"port": 80}], "selector": {"app": "x"}}},
+    )
+    kube_writes.clear()
+    released = release_service({**link(namespace), "ownership": {}})
+    assert released["ok"] and released["kept"][0]["resource"] == f"{namespace}/orders-internal", released
+    assert kube_writes == []

@@ -61,6 +61,15 @@ def test_a_free_app_is_refused_on_both_paths(kubelink: Kubelink) -> None:
     assert not [r for r in kubelink.arm_requests() if GATEWAY_SIDE.search(r["path"])]
 
 
+def test_a_new_sstp_configuration_is_refused_before_any_write_unless_the_spec_asks_for_it(kubelink: Kubelink) -> None:
+    without = example()
+    without["gateway"] = {k: v for k, v in without["gateway"].items() if k != "allowNewSstp"}
+    found = refused_before_any_write(kubelink, without)
+    assert "gateway.allowNewSstp:" in found
+    assert "since 2026-03-31" in found and "retires on 2027-03-31" in found and "integration: regional" in found
+    assert not [r for r in kubelink.arm_requests() if r["method"] != "GET" and GATEWAY_SIDE.search(r["path"])]
+
+
 def test_azure_refusing_the_sstp_gateway_ends_with_its_own_words_and_the_pointer(kubelink: Kubelink) -> None:
     kubelink.inject(
         **{

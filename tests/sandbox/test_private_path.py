@@ -79,6 +79,7 @@ def test_complete_regional_path_reaches_the_service() -> None:
         (with_gateway(address_pool=()), "no point-to-site address pool"),
         (with_gateway(address_pool=("10.240.200.0/24",)), "pool overlaps the VNet"),
         (with_gateway(protocols=("IkeV2",)), "SSTP is not enabled"),
+        (with_gateway(protocols=("IkeV2", "SSTP")), "IKEv2 is enabled on the VpnGw1AZ gateway"),
         (with_gateway(root_certificates=frozenset({"MIIother"})), "certificate is not a root certificate"),
         (with_package(None), "never given a VPN client package"),
         (with_package(replace(PACKAGE, gateway_guid="guid-0")), "stale"),
@@ -110,6 +111,10 @@ def test_private_dns_over_point_to_site_needs_custom_dns_servers() -> None:
     assert "does not resolve" in evaluate(no_custom).reason
     custom = replace(no_custom, networks={key(VNET): replace(NETWORK, dns=dns, custom_dns=True)})
     assert evaluate(custom).ok
+
+
+def test_ikev2_beside_sstp_is_fine_on_a_basic_gateway() -> None:
+    assert evaluate(with_gateway(protocols=("IkeV2", "SSTP"), sku="Basic")).ok
 
 
 def test_package_currency_is_what_resync_reports() -> None:

@@ -71,7 +71,13 @@ def assert_broken(response: requests.Response, reason: str) -> None:
 
 def test_every_seeded_app_serves_https_on_its_default_host(sandbox: Sandbox, web: WebSiteManagementClient) -> None:
     ready = json.loads((sandbox.state_dir / "sandbox.json").read_text())
-    assert set(ready["sites"]) == {"kubelink-demo", "kubelink-linux", "kubelink-free", "kubelink-flex"}
+    assert set(ready["sites"]) == {
+        "kubelink-demo",
+        "kubelink-reports",
+        "kubelink-linux",
+        "kubelink-free",
+        "kubelink-flex",
+    }
     for name, url in ready["sites"].items():
         host = web.web_apps.get(APPS, name).default_host_name
         assert url == f"https://{host}" and host.startswith("127.0.0.1:")

@@ -235,3 +235,11 @@ def test_gateway_and_regional_integration_exclude_each_other(
     with pytest.raises(HttpResponseError) as caught:
         web.web_apps.create_or_update_swift_virtual_network_connection_with_check(APPS, APP, envelope)
     assert "gateway-required" in app_service_message(caught.value)
+
+
+def test_site_tags_are_echoed_once_set(web: WebSiteManagementClient) -> None:
+    untagged = web.web_apps.get(APPS, APP)
+    assert not untagged.tags
+    site = wm.Site({"location": "West Europe", "tags": {"team": "orders"}})  # the CLI's GET-modify-PUT
+    web.web_apps.begin_create_or_update(APPS, APP, site, polling_interval=0.1).result()
+    assert web.web_apps.get(APPS, APP).tags == {"team": "orders"}

@@ -285,7 +285,16 @@ def test_list_and_get(env: None, store: LinkStore, name: str) -> None:
     listed = answer(call(links.list_links, req=request("GET", "links")))
     mine = [r for r in listed["value"] if r["name"] == name]
     assert len(mine) == 1
-    assert set(mine[0]) == {"name", "spec", "privateAddress", "conditions", "lastProvisioned", "lastVerified"}
+    assert set(mine[0]) == {
+        "name",
+        "spec",
+        "privateAddress",
+        "conditions",
+        "lastProvisioned",
+        "lastVerified",
+        "ownership",
+    }
+    assert mine[0]["ownership"] == {"created": [], "adopted": {}}
     response = call(links.get_link, req=request("GET", f"links/{name}", name=name))
     assert response.status_code == 200
     assert answer(response) == mine[0]
@@ -317,6 +326,8 @@ def test_drift_newest_first_with_top(env: None, store: LinkStore, name: str) -> 
         "expected",
         "actual",
         "remediated",
+        "restartsApp",
+        "ownership",
     }
     top = answer(call(links.get_link_drift, req=request("GET", f"links/{name}/drift?top=1", name=name)))
     assert [r["field"] for r in top["value"]] == ["f30"]
@@ -362,6 +373,7 @@ def test_verify_starts_a_verification(env: None, store: LinkStore, durable: Stub
     assert answer(response)["id"] == instance
     assert list(paths(durable)) == [
         f"GET /durabletask/instances/link-{name}",
+        f"GET /durabletask/instances/teardown-link-{name}",
         f"GET /durabletask/instances/{instance}",
         f"POST /durabletask/orchestrators/verify_link/{instance}",
     ]
@@ -416,6 +428,7 @@ def test_plan_answers_the_planners_changes(env: None, name: str, monkeypatch: py
     response = call(links.plan_link_http, req=request("POST", "plan", spec_body(name)))
     assert response.status_code == 200
     assert answer(response)["changes"][0]["action"] == "create"
+    assert answer(response)["changes"][0]["ownership"] == "owned"  # kubelink would create it
     assert seen == [name]
 
 
@@ -474,6 +487,55 @@ def test_plan_unreachable_platform_is_503_and_a_bug_is_500(
 # --- the blueprint -----------------------------------------------------------------------------------------
 
 
+# --- DELETE /api/links/{name} ---------------------------------------------------------------------
+
+
+def test_delete_starts_a_teardown_with_the_records_ownership_and_the_other_links_of_its_gateway(
+    env: None, store: LinkStore, durable: StubServer, name: str
+) -> None:
+    ownership = {"created": ["/subscriptions/x/gatewaySubnet"], "adopted": {}}
+    store.upsert_link(name, spec=spec_body(name), ownership=ownership)
+    neighbour = f"{name}-b"
+    store.upsert_link(neighbour, spec=spec_body(neighbour))  # the same gateway (examples/link.json's)
+    instance = f"teardown-link-{name}"
+    durable.on("GET", "/durabletask/instances/.*", Answer(404, None))
+    durable.on("POST", f"/durabletask/orchestrators/teardown_link/{instance}", Answer(202, {"id": instance}))
+    req = request("DELETE", f"links/{name}?deleteSharedResources=true", name=name)
+    response = call(links.delete_link, req=req, client=binding(durable.url))
+    assert response.status_code == 202, response.get_body()
+    assert answer(response)["id"] == instance
+    run = json.loads(json.loads(durable.requests[-1].body))
+    assert run["spec"]["name"] == name and run["ownership"] == ownership
+    assert run["deleteSharedResources"] is True
+    assert neighbour in run["otherLinks"] and name not in run["otherLinks"]
+    record = store.get_link(name)
+    assert record is not None and record.ready is not None and record.ready.reason == "TearingDown"
+
+
+@pytest.mark.parametrize("running", ["link", "verify-link"])
+def test_delete_is_409_while_a_run_of_the_link_is_active(
+    env: None, store: LinkStore, durable: StubServer, name: str, running: str
+) -> None:
+    store.upsert_link(name, spec=spec_body(name))
+    busy = f"{running}-{name}"
+    durable.on("GET", "/durabletask/instances/.*", Answer(404, None))
+    durable.on("GET", f"/durabletask/instances/{busy}", Answer(202, status_body(busy, "Running")))  # later rules win
+    response = call(links.delete_link, req=request("DELETE", f"links/{name}", name=name), client=binding(durable.url))
+    assert response.status_code == 409
+    assert answer(response)["error"]["instanceId"] == f"{running}-{name}"
+    assert not [p for p in paths(durable) if p.startswith("POST")]  # nothing started
+
+
+def test_delete_of_an_unknown_link_is_404_and_a_bad_query_400(env: None, store: LinkStore, name: str) -> None:
+    response = call(links.delete_link, req=request("DELETE", f"links/{name}", name=name), client=binding(closed_port()))
+    assert response.status_code == 404
+    store.upsert_link(name, spec=spec_body(name))
+    req = request("DELETE", f"links/{name}?deleteSharedResources=yes", name=name)
+    response = call(links.delete_link, req=req, client=binding(closed_port()))
+    assert response.status_code == 400
+    assert "deleteSharedResources" in answer(response)["error"]["message"]
+
+
 def test_routes_and_auth_levels() -> None:
     import azure.durable_functions as df
 
@@ -491,6 +553,7 @@ def test_routes_and_auth_levels() -> None:
         "get_link_drift": (("GET",), "links/{name}/drift", "FUNCTION"),
         "verify_link_now": (("POST",), "links/{name}/verify", "FUNCTION"),
         "plan_link_http": (("POST",), "plan", "FUNCTION"),
+        "delete_link": (("DELETE",), "links/{name}", "FUNCTION"),
     }
 
 

@@ -19,6 +19,8 @@ from kubelink.desired.gateway import (
     diff_point_to_site,
     diff_public_ip,
     gateway_body,
+    merge_point_to_site,
+    point_to_site_refusal,
     public_ip_body,
 )
 from tests.activities.specs import link_spec
@@ -79,6 +81,7 @@ def test_public_ip_is_standard_static_ipv4_and_zone_redundant_for_az_skus():
     }
     assert public_ip_body(spec, missing, "westeurope", ("1", "2", "3")) == {
         "location": "westeurope",
+        "tags": {"kubelink-created-by": spec.name},
         "sku": {"name": "Standard", "tier": "Regional"},
         "zones": ["1", "2", "3"],
         "properties": {"publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4"},
@@ -157,26 +160,82 @@ def test_missing_gateway_diffs_as_adds_for_gateway_and_point_to_site():
     }
 
 
-def test_adopted_gateway_is_updated_only_where_it_differs_keeping_others_root_certs():
+def test_an_openvpn_gateway_is_refused_unless_taken_over_and_then_keeps_everything_else():
     spec = link_spec()
     state = GatewayState.from_arm(existing_gateway())
     assert diff_gateway(spec, state) == ()
-    changes = {c.field_text: c for c in diff_point_to_site(spec, state, APP_CERT)}
+    merge = merge_point_to_site(spec, state)
+    refusal = point_to_site_refusal(spec, merge)
+    assert refusal is not None
+    assert "OpenVPN clients" in refusal and "root certificate ops-root" in refusal
+    assert "gateway.allowPointToSiteTakeover" in refusal and "Nothing was written" in refusal
+    taken_over = link_spec(gateway={"allowPointToSiteTakeover": True})
+    assert point_to_site_refusal(taken_over, merge_point_to_site(taken_over, state)) is None
+    changes = {c.field_text: c for c in diff_point_to_site(taken_over, state, APP_CERT)}
     assert set(changes) == {
         "properties.vpnClientConfiguration.vpnClientProtocols",
+        "properties.vpnClientConfiguration.vpnAuthenticationTypes",
         "properties.vpnClientConfiguration.vpnClientRootCertificates[kubelink-kubelink-demo]",
     }
     cert_change = changes["properties.vpnClientConfiguration.vpnClientRootCertificates[kubelink-kubelink-demo]"]
     assert cert_change.new == hashlib.sha1(APP_DER).hexdigest().upper()
-    body = gateway_body(spec, state, APP_CERT, None)
+    body = gateway_body(taken_over, state, APP_CERT, None)
     props = body["properties"]
     assert props["enableBgp"] is True
     assert props["sku"] == {"name": "VpnGw1AZ", "tier": "VpnGw1AZ", "capacity": 2}
     assert props["ipConfigurations"] == existing_gateway()["properties"]["ipConfigurations"]
     p2s = props["vpnClientConfiguration"]
     assert p2s["vpnClientProtocols"] == ["SSTP"]
-    assert p2s["vpnAuthenticationTypes"] == ["Certificate", "AAD"]
+    assert p2s["vpnAuthenticationTypes"] == ["Certificate"]  # Entra ID works over OpenVPN only: it went with it
     assert [c["name"] for c in p2s["vpnClientRootCertificates"]] == ["ops-root", "kubelink-kubelink-demo"]
+
+
+def test_a_basic_gateway_keeps_ikev2_beside_sstp_and_its_other_pool_and_properties():
+    spec = link_spec(gateway={"sku": "Basic"})
+    body = existing_gateway(
+        vpnClientProtocols=["IkeV2", "SSTP"],
+        vpnAuthenticationTypes=["Certificate"],
+        vpnClientAddressPool={"addressPrefixes": ["192.168.50.0/24"]},
+        vpnClientRevokedCertificates=[{"name": "lost-laptop", "properties": {"thumbprint": "AB"}}],
+    )
+    body["properties"]["sku"] = {"name": "Basic", "tier": "Basic"}
+    body["properties"]["customRoutes"] = {"addressPrefixes": ["10.99.0.0/16"]}
+    state = GatewayState.from_arm(body)
+    merge = merge_point_to_site(spec, state)
+    assert (merge.taken_away, merge.enables_sstp) == ((), False)
+    assert point_to_site_refusal(spec, merge) is None
+    changes = {c.field_text: c for c in diff_point_to_site(spec, state, APP_CERT)}
+    pool = changes["properties.vpnClientConfiguration.vpnClientAddressPool.addressPrefixes"]
+    assert pool.new == ["192.168.50.0/24", "172.16.100.0/24"]  # added beside theirs
+    assert "properties.vpnClientConfiguration.vpnClientProtocols" not in changes
+    put = gateway_body(spec, state, APP_CERT, None)["properties"]
+    assert put["vpnClientConfiguration"]["vpnClientProtocols"] == ["IkeV2", "SSTP"]
+    assert (
+        put["vpnClientConfiguration"]["vpnClientRevokedCertificates"]
+        == body["properties"]["vpnClientConfiguration"]["vpnClientRevokedCertificates"]
+    )
+    assert put["customRoutes"] == {"addressPrefixes": ["10.99.0.0/16"]}
+
+
+@pytest.mark.parametrize(
+    ("protocols", "auth", "taken"),
+    [
+        (["IkeV2", "SSTP"], ["Certificate"], "IKEv2 clients"),
+        (["SSTP"], ["Radius"], "only with Radius"),
+        (["OpenVPN"], ["AAD"], "only with AAD"),
+    ],
+)
+def test_what_a_non_basic_gateway_would_lose_is_named(protocols: list[str], auth: list[str], taken: str):
+    state = GatewayState.from_arm(existing_gateway(vpnClientProtocols=protocols, vpnAuthenticationTypes=auth))
+    refusal = point_to_site_refusal(link_spec(), merge_point_to_site(link_spec(), state))
+    assert refusal is not None and taken in refusal
+
+
+def test_a_new_or_sstp_less_configuration_would_enable_sstp():
+    assert merge_point_to_site(link_spec(), NO_GATEWAY).enables_sstp
+    ikev2_only = existing_gateway(vpnClientProtocols=["IkeV2"], vpnAuthenticationTypes=["Certificate"])
+    ikev2_only["properties"]["sku"] = {"name": "Basic", "tier": "Basic"}
+    assert merge_point_to_site(link_spec(gateway={"sku": "Basic"}), GatewayState.from_arm(ikev2_only)).enables_sstp
 
 
 def test_app_certificate_already_trusted_under_another_name_is_no_change():
@@ -209,7 +268,7 @@ def test_changed_pool_and_sku_are_diffed():
     (sku,) = diff_gateway(spec, state)
     assert (sku.field_text, sku.old, sku.new) == ("properties.sku.name", "VpnGw1AZ", "VpnGw2AZ")
     pool = next(c for c in diff_point_to_site(spec, state, APP_CERT) if "Pool" in c.field_text)
-    assert (pool.old, pool.new) == (["192.168.0.0/24"], ["172.16.100.0/24"])
+    assert (pool.old, pool.new) == (["192.168.0.0/24"], ["192.168.0.0/24", "172.16.100.0/24"])  # theirs stays
     assert gateway_body(spec, state, APP_CERT, None)["properties"]["sku"] == {"name": "VpnGw2AZ", "tier": "VpnGw2AZ"}
 
 

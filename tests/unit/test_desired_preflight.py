@@ -219,6 +219,54 @@ def test_dns_over_the_gateway_needs_the_vnets_own_dns_servers():
     )
 
 
+# --- point-to-site: SSTP can no longer be enabled; an adopted gateway is merged, never rewritten --------------
+
+
+def sstp_gateway(sku: str = "VpnGw1AZ", **p2s: object) -> GatewayState:
+    config = {"vpnClientProtocols": ["SSTP"], "vpnAuthenticationTypes": ["Certificate"], **p2s}
+    return GatewayState.from_arm(
+        {
+            "properties": {
+                "provisioningState": "Succeeded",
+                "gatewayType": "Vpn",
+                "vpnType": "RouteBased",
+                "sku": {"name": sku, "tier": sku},
+                "vpnClientConfiguration": config,
+            }
+        }
+    )
+
+
+def test_a_new_sstp_configuration_is_refused_with_the_dates_unless_asked_for():
+    without = link_spec(gateway={"allowNewSstp": None})
+    found = problems(without)
+    (message,) = found["gateway.allowNewSstp"]
+    assert "2026-03-31" in message and "2027-03-31" in message and "integration: regional" in message
+    assert problems(link_spec(gateway={"allowNewSstp": True})) == {}
+    basic_ikev2 = sstp_gateway("Basic", vpnClientProtocols=["IkeV2"])  # adding SSTP is enabling it too
+    assert "gateway.allowNewSstp" in problems(
+        link_spec(gateway={"allowNewSstp": None, "sku": "Basic"}), gateway=basic_ikev2
+    )
+
+
+def test_an_existing_sstp_gateway_is_adopted_without_the_opt_in():
+    assert problems(link_spec(gateway={"allowNewSstp": None}), gateway=sstp_gateway()) == {}
+
+
+def test_a_gateway_whose_other_users_would_lose_something_is_refused_naming_them():
+    theirs = sstp_gateway(
+        vpnClientProtocols=["IkeV2", "OpenVPN"],
+        vpnClientAddressPool={"addressPrefixes": ["192.168.7.0/24"]},
+        vpnClientRootCertificates=[{"name": "ops-root", "properties": {"publicCertData": "AAAA"}}],
+    )
+    found = problems(link_spec(gateway={"allowNewSstp": True}), gateway=theirs)
+    (message,) = found["gateway.allowPointToSiteTakeover"]
+    assert "IKEv2 clients" in message and "OpenVPN clients" in message
+    assert "root certificate ops-root" in message and "client pool 192.168.7.0/24" in message
+    allowed = link_spec(gateway={"allowNewSstp": True, "allowPointToSiteTakeover": True})
+    assert problems(allowed, gateway=theirs) == {}
+
+
 def test_a_managed_resource_group_among_those_written_is_refused_and_others_are_not() -> None:
     owner = "/subscriptions/s/resourceGroups/kube-rg/providers/Microsoft.ContainerService/managedClusters/k"
     base = f"/subscriptions/{link_spec().subscription_id}/resourcegroups/"

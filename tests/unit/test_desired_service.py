@@ -9,9 +9,11 @@ from kubelink.desired.service import (
     ServiceState,
     desired_service,
     diff_service,
+    restore_patch,
     service_patch,
 )
 from kubelink.diff import ResourceChange
+from kubelink.ownership import ADOPTED_BY_ANNOTATION, CREATED_BY_ANNOTATION
 from tests.activities.specs import link_spec
 
 FOREIGN = "prometheus.io/scrape"
@@ -35,6 +37,7 @@ def test_create_body_carries_string_annotations_type_selector_and_ports():
         INTERNAL: "true",
         INTERNAL_SUBNET: "ilb-subnet",
         IPV4: "10.240.16.25",
+        CREATED_BY_ANNOTATION: "orders-api",  # kubelink's mark: teardown deletes only what carries it
     }
     assert body["spec"] == {
         "type": "LoadBalancer",
@@ -46,7 +49,7 @@ def test_create_body_carries_string_annotations_type_selector_and_ports():
 def test_optional_annotations_are_not_owned_when_the_spec_leaves_them_out():
     spec = link_spec(kubernetes={"loadBalancerSubnet": None, "loadBalancerIP": None})
     state = ServiceState.from_api(observed())
-    assert desired_service(spec)["metadata"]["annotations"] == {INTERNAL: "true"}
+    assert desired_service(spec)["metadata"]["annotations"] == {INTERNAL: "true", CREATED_BY_ANNOTATION: spec.name}
     assert diff_service(spec, state) == ()
     assert service_patch(spec, state) == {}
 
@@ -78,9 +81,41 @@ def test_public_cluster_ip_service_is_patched_with_owned_fields_only():
     body["metadata"]["annotations"] = {FOREIGN: "true", INTERNAL: "false"}
     patch = service_patch(link_spec(), ServiceState.from_api(body))
     assert patch == {
-        "metadata": {"annotations": {INTERNAL: "true", INTERNAL_SUBNET: "ilb-subnet", IPV4: "10.240.16.25"}},
+        "metadata": {
+            "annotations": {
+                INTERNAL: "true",
+                INTERNAL_SUBNET: "ilb-subnet",
+                IPV4: "10.240.16.25",
+                ADOPTED_BY_ANNOTATION: "orders-api",  # changed for the first time: marked as adopted
+            }
+        },
         "spec": {"type": "LoadBalancer"},
     }
+
+
+def test_a_service_kubelink_created_is_patched_without_an_adoption_mark():
+    body = observed(type="ClusterIP")
+    body["metadata"]["annotations"] = {INTERNAL: "true", CREATED_BY_ANNOTATION: "orders-api"}
+    patch = service_patch(link_spec(), ServiceState.from_api(body))
+    assert ADOPTED_BY_ANNOTATION not in patch["metadata"]["annotations"]
+
+
+def test_restore_patch_gives_an_adopted_service_back_its_owned_fields_and_drops_the_mark():
+    body = observed(type="ClusterIP", selector={"app": "orders", "tier": "web"})
+    body["metadata"]["annotations"] = {FOREIGN: "true", INTERNAL: "false"}
+    before = ServiceState.from_api(body).owned_fields()
+    assert before["annotations"] == {INTERNAL: "false", INTERNAL_SUBNET: None, IPV4: None}
+    now = ServiceState.from_api(observed(selector={"app": "orders", "added": "x"}))
+    restore = restore_patch(before, now)
+    assert restore["metadata"]["annotations"] == {
+        INTERNAL: "false",
+        INTERNAL_SUBNET: None,
+        IPV4: None,
+        ADOPTED_BY_ANNOTATION: None,
+    }
+    assert restore["spec"]["type"] == "ClusterIP"
+    assert restore["spec"]["selector"] == {"added": None, "app": "orders", "tier": "web"}
+    assert restore["spec"]["ports"] == before["ports"]
 
 
 def test_unwanted_selector_keys_are_nulled_and_extra_ports_deleted_without_touching_node_ports():

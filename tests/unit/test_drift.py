@@ -1,7 +1,16 @@
 """Drift records and the Ready verdict from check differences and the probe's answer."""
 
 from kubelink.diff import DiffItem, ResourceChange, path
-from kubelink.drift import DriftRecord, ProbeOutcome, change_from_json, drift_records, mark_remediated, verdict
+from kubelink.drift import (
+    DriftRecord,
+    ProbeOutcome,
+    change_from_json,
+    drift_records,
+    mark_remediated,
+    remediable,
+    restarts_app,
+    verdict,
+)
 
 AT = "2026-01-01T00:00:00Z"
 SETTINGS = "/subscriptions/s/resourceGroups/apps-rg/providers/Microsoft.Web/sites/demo/config/appsettings"
@@ -36,6 +45,8 @@ def test_one_config_record_per_differing_field() -> None:
             "expected": "10.240.16.25",
             "actual": "10.9.9.9",
             "remediated": False,
+            "restartsApp": True,  # an app-setting write restarts the app
+            "ownership": None,
         },
         {
             "link": "orders",
@@ -46,6 +57,8 @@ def test_one_config_record_per_differing_field() -> None:
             "expected": "MIIC",
             "actual": None,
             "remediated": False,
+            "restartsApp": False,
+            "ownership": None,
         },
         {
             "link": "orders",
@@ -56,6 +69,8 @@ def test_one_config_record_per_differing_field() -> None:
             "expected": ["SSTP"],
             "actual": ["IkeV2"],
             "remediated": False,
+            "restartsApp": False,
+            "ownership": None,
         },
     ]
 
@@ -114,3 +129,41 @@ def test_records_and_probe_round_trip_through_json() -> None:
     assert ProbeOutcome.from_json(probe.to_json()) == probe
     for change in (_setting_changed(), ResourceChange("service", "svc", False, ())):
         assert change_from_json(change.to_json()) == change
+
+
+# --- remediation policy: what restarts the app -------------------------------------------------------
+
+
+def test_fixes_that_write_the_apps_settings_or_integration_restart_it():
+    app = "/subscriptions/s/resourceGroups/apps-rg/providers/Microsoft.Web/sites/demo"
+    assert restarts_app(f"{app}/config/appsettings")
+    assert restarts_app(f"{app}/networkConfig/virtualNetwork")
+    assert restarts_app(f"{app}/virtualNetworkConnections/kube-vnet/gateways/primary")
+    assert not restarts_app(
+        "/subscriptions/s/resourceGroups/kube-rg/providers/Microsoft.Network/virtualNetworkGateways/gw"
+    )
+    assert not restarts_app("default/orders-internal")
+
+
+def test_the_safe_policy_fixes_only_configuration_that_does_not_restart_the_app():
+    setting = DriftRecord(
+        "l", "t", "config", "/x/sites/a/config/appsettings", "appSettings.P", "1", "2", restarts_app=True
+    )
+    service = DriftRecord("l", "t", "config", "default/svc", "spec.type", "LoadBalancer", "ClusterIP")
+    probe = DriftRecord("l", "t", "connectivity", "https://a/p", "status", 200, 500)
+    assert not remediable([setting, probe], "safe")  # a failed probe alone starts nothing: its cause restarts
+    assert remediable([setting, service, probe], "safe")
+    assert remediable([setting], "all") and not remediable([service], "none")
+    marked = mark_remediated([setting, service, probe], "safe")
+    assert [r.remediated for r in marked] == [False, True, False]
+    assert all(r.remediated for r in mark_remediated([setting, service, probe]))
+    assert setting.to_json()["restartsApp"] is True and DriftRecord.from_json(setting.to_json()) == setting
+    assert "leaves appSettings.P, status to you" in verdict(marked).message
+
+
+def test_records_say_whether_kubelink_owns_the_resource():
+    changes = [_setting_changed(), ResourceChange("service", "default/svc", False, ())]
+    owned = {SETTINGS: "adopted", "default/svc": "owned"}
+    records = drift_records("orders", AT, changes, None, owned)
+    assert [(r.resource, r.ownership) for r in records] == [(SETTINGS, "adopted"), ("default/svc", "owned")]
+    assert DriftRecord.from_json(records[0].to_json()) == records[0]

@@ -66,6 +66,7 @@ def test_a_new_record_is_pending_until_told_otherwise(store: LinkStore, name: st
         ],
         "lastProvisioned": None,
         "lastVerified": None,
+        "ownership": {"created": [], "adopted": {}},
     }
     assert store.get_link(name) == written
     assert written.provision_instance == f"link-{name}"
@@ -203,3 +204,32 @@ def test_from_env_with_an_explicit_connection_string(
     monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
     LinkStore.from_env().upsert_link(name, spec=SPEC)
     assert LinkStore.from_connection_string(azurite.connection_string).get_link(name) is not None
+
+
+# --- teardown: the record goes, the drift history stays for the retention ----------------------------
+
+
+def test_a_removed_link_keeps_its_drift_until_the_retention_passes(store: LinkStore, name: str) -> None:
+    store.upsert_link(name, spec=SPEC, ownership={"created": ["/x/GatewaySubnet"], "adopted": {}})
+    store.record_drift([drift(name, "2026-01-31T12:00:00Z", "a")])
+    store.remove_link(name, "2026-02-01T00:00:00Z")
+    store.remove_link(name, "2026-02-01T00:00:00Z")  # a second teardown does no harm
+    assert store.get_link(name) is None
+    assert name not in {r.name for r in store.list_links()}
+    assert store.removed_at(name) == "2026-02-01T00:00:00Z"
+    assert [r.field for r in store.list_drift(name)] == ["a"]
+
+    assert name not in store.purge_removed("2026-02-01T00:00:00Z")  # not older than the cutoff yet
+    assert [r.field for r in store.list_drift(name)] == ["a"]
+    assert name in store.purge_removed("2026-03-01T00:00:00Z")
+    assert store.list_drift(name) == [] and store.removed_at(name) is None
+
+
+def test_a_link_provisioned_again_keeps_its_history_when_its_tombstone_expires(store: LinkStore, name: str) -> None:
+    store.upsert_link(name, spec=SPEC)
+    store.record_drift([drift(name, "2026-01-31T12:00:00Z", "a")])
+    store.remove_link(name, "2026-02-01T00:00:00Z")
+    store.upsert_link(name, spec=SPEC)
+    assert store.purge_removed("2026-03-01T00:00:00Z") == []
+    assert [r.field for r in store.list_drift(name)] == ["a"]
+    assert store.removed_at(name) is None

@@ -204,6 +204,7 @@ CORPUS: list[tuple[str, object, set[str]]] = [
     ("target port as list", body(put("kubernetes.ports.0.targetPort", [8080])), {"kubernetes.ports[0].targetPort"}),
     ("remediate as int", body(put("remediate", 1)), {"remediate"}),
     ("remediate as string", body(put("remediate", "true")), {"remediate"}),
+    ("remediate as another policy", body(put("remediate", "restart-only")), {"remediate"}),
     ("expectStatus as bool", body(put("probe.expectStatus", True)), {"probe.expectStatus"}),
     ("expectStatus as string", body(put("probe.expectStatus", "200")), {"probe.expectStatus"}),
     ("integration as bool", body(put("integration", True)), {"integration"}),
@@ -555,7 +556,10 @@ def test_messages_name_the_rule() -> None:
         == "must be a network address with no host bits set (did you mean 10.240.255.0/27?)"
     )
     assert found["kubernetes.ports[0].port"] == "must be between 1 and 65535"
-    assert found["remediate"] == "must be true or false, got number"
+    assert found["remediate"] == (
+        'must be true (fix every drift), false (report only) or "safe" (fix only what does not restart the app), '
+        "got number"
+    )
     assert "gateway.clientAddressPool" not in found  # no overlap is claimed against a prefix that is itself bad
 
 

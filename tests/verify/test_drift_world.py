@@ -32,13 +32,13 @@ IPV4 = "service.beta.kubernetes.io/azure-load-balancer-ipv4"
 PROBE = SPEC.probe.path if SPEC.probe else "/"
 
 
-def body(remediate: bool) -> dict[str, Any]:
+def body(remediate: bool | str) -> dict[str, Any]:
     link = copy.deepcopy(EXAMPLE)
     link["remediate"] = remediate
     return link
 
 
-def converge(kubelink: Kubelink, remediate: bool) -> str:
+def converge(kubelink: Kubelink, remediate: bool | str) -> str:
     """The link provisioned with ``remediate``, healthy; returns its private address."""
     output = kubelink.provision(body(remediate))
     assert kubelink.probe(APP, PROBE).status_code == 200
@@ -87,7 +87,9 @@ def test_plan_writes_nothing_and_matches_what_provisioning_then_does(kubelink: K
     rows = plan(SPEC)["changes"]
     over_http = kubelink.http.post(f"{kubelink.host}/api/plan", json=body(remediate=False), timeout=60)
     assert kubelink.arm_writes() == []
-    assert over_http.status_code == 200 and over_http.json()["changes"] == rows
+    assert over_http.status_code == 200
+    assert [{k: v for k, v in r.items() if k != "ownership"} for r in over_http.json()["changes"]] == rows
+    assert {r["ownership"] for r in over_http.json()["changes"]} == {"owned"}  # a fresh link: all kubelink's
     assert (rows[0]["step"], rows[-1]["step"]) == ("service", "appSetting")
     output = kubelink.provision(body(remediate=False))
     planned: dict[str, list[str]] = {}
@@ -143,6 +145,61 @@ def test_app_setting_edited_through_arm(kubelink: Kubelink) -> None:
     remediated(kubelink, output)
     kept = dict(web.web_apps.list_application_settings(GROUP, APP).properties)
     assert {k: v for k, v in kept.items() if k != SETTING} == {k: v for k, v in settings.items() if k != SETTING}
+
+
+def test_the_safe_policy_fixes_what_does_not_restart_the_app_and_reports_the_rest(kubelink: Kubelink) -> None:
+    from azure.mgmt.web.models import StringDictionary
+
+    converge(kubelink, remediate="safe")
+    web = kubelink.web()
+    settings = dict(web.web_apps.list_application_settings(GROUP, APP).properties)
+    web.web_apps.update_application_settings(GROUP, APP, StringDictionary(properties={**settings, SETTING: "10.9.9.9"}))
+    kubelink.reset_requests()
+    alone = kubelink.verify(NAME)  # only drift that restarts the app: reported, nothing started, nothing written
+    setting = record(alone, f"{SPEC.app_id}/config/appsettings", f"appSettings.{SETTING}")
+    assert (setting["restartsApp"], setting["remediated"]) == (True, False)
+    assert alone["remediation"] is None
+    assert kubelink.arm_writes() == []
+
+    kube = kubelink.kube()  # now also drift that is safe to fix: the Service's pinned IP annotation removed
+    kube.patch_namespaced_service(SERVICE, NAMESPACE, {"metadata": {"annotations": {IPV4: None}}})
+    kubelink.reset_requests()
+    mixed = kubelink.verify(NAME)
+    service = record(mixed, f"{NAMESPACE}/{SERVICE}", f"metadata.annotations[{IPV4}]")
+    assert (service["restartsApp"], service["remediated"]) == (False, True)
+    setting = record(mixed, f"{SPEC.app_id}/config/appsettings", f"appSettings.{SETTING}")
+    assert (setting["restartsApp"], setting["remediated"]) == (True, False)
+    assert kubelink.wait_provisioned(NAME)["runtimeStatus"] == "Completed"
+    assert (
+        kube.read_namespaced_service(SERVICE, NAMESPACE).metadata.annotations[IPV4] == SPEC.kubernetes.load_balancer_ip
+    )
+    assert not [w for w in kubelink.arm_writes() if "/config/appsettings" in w["path"]]  # the restart was left alone
+    assert dict(web.web_apps.list_application_settings(GROUP, APP).properties)[SETTING] == "10.9.9.9"
+    converge(kubelink, remediate=False)  # a POST fixes everything, as asked
+
+
+def test_a_read_only_lock_makes_verification_unknown_and_provisioning_name_the_lock(kubelink: Kubelink) -> None:
+    from azure.mgmt.resource.locks import ManagementLockClient
+    from azure.mgmt.resource.locks.models import ManagementLockObject
+
+    converge(kubelink, remediate=True)
+    locks = kubelink.sdk(ManagementLockClient)
+    locks.management_locks.create_or_update_at_resource_group_level(
+        GROUP, "freeze", ManagementLockObject(level="ReadOnly")
+    )
+    try:
+        output = kubelink.verify(NAME)
+        assert output["ready"] is None and output["error"]["code"] == "ScopeLocked", output
+        ready = next(c for c in kubelink.get(f"/api/links/{NAME}")["conditions"] if c["type"] == "Ready")
+        assert (ready["status"], ready["reason"]) == ("Unknown", "ScopeLocked")
+        assert f"/resourceGroups/{GROUP}/providers/Microsoft.Authorization/locks/freeze" in ready["message"]
+        assert "kubelink needed to POST" in ready["message"] and "/config/appsettings/list" in ready["message"]
+        status = kubelink.follow(kubelink.start("/api/links", body(True))).status
+        assert status["runtimeStatus"] == "Failed" and "ScopeLocked" in status["output"]
+        assert "locks/freeze" in status["output"] and "kubelink needed to" in status["output"]
+    finally:
+        locks.management_locks.delete_at_resource_group_level(GROUP, "freeze")
+    converge(kubelink, remediate=False)
 
 
 def test_root_certificate_dropped_by_a_full_gateway_put(kubelink: Kubelink) -> None:

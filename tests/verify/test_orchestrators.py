@@ -71,6 +71,8 @@ def test_changed_setting_is_one_config_record_not_remediated(host: Callable[...,
         "expected": "10.240.16.25",
         "actual": "10.240.16.99",
         "remediated": False,
+        "restartsApp": True,  # an app-setting write restarts the app
+        "ownership": None,  # the fake check rows carry no ownership label
     }
     assert calls(tmp_path, "record_verification")[0]["records"] == [record]
     assert calls(tmp_path, "remediate_link") == []
