@@ -194,8 +194,8 @@ async def _verify_link_now(req: func.HttpRequest, client: df.DurableOrchestratio
     return client.create_check_status_response(req, instance_id)
 
 
-async def _delete_link(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    name = req.route_params.get("name", "")
+async def _teardown_target(req: func.HttpRequest, name: str) -> tuple[LinkRecord, LinkSpec, str] | func.HttpResponse:
+    """What a teardown and its plan both judge first: the query, the link's existence, the scopes of its spec."""
     shared = req.params.get("deleteSharedResources", "false").lower()
     if shared not in ("true", "false"):
         return error_response(400, "InvalidQuery", "deleteSharedResources must be true or false")
@@ -205,6 +205,15 @@ async def _delete_link(req: func.HttpRequest, client: df.DurableOrchestrationCli
     spec = _stored_spec(record)
     if refusal := _scope_refusal(spec):
         return refusal
+    return record, spec, shared
+
+
+async def _delete_link(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    name = req.route_params.get("name", "")
+    judged = await _teardown_target(req, name)
+    if isinstance(judged, func.HttpResponse):
+        return judged
+    record, _spec, shared = judged
     instance_id = teardown_instance_id(name)
     running = await active_run(client, [provision_instance_id(name), verify_instance_id(name)])
     if running:
@@ -229,15 +238,10 @@ async def _plan_teardown(req: func.HttpRequest) -> func.HttpResponse:
     """``POST /api/plan?teardown={name}[&deleteSharedResources=true]``: what ``DELETE /api/links/{name}`` would do,
     as ``{"changes": [{step, resource, action: delete|restore|keep, reason?}]}``, writing nothing."""
     name = req.params.get("teardown", "")
-    shared = req.params.get("deleteSharedResources", "false").lower()
-    if shared not in ("true", "false"):
-        return error_response(400, "InvalidQuery", "deleteSharedResources must be true or false")
-    record = await _find(name)
-    if record is None:
-        return _not_found(name)
-    spec = _stored_spec(record)
-    if refusal := _scope_refusal(spec):
-        return refusal
+    judged = await _teardown_target(req, name)
+    if isinstance(judged, func.HttpResponse):
+        return judged
+    record, spec, shared = judged
     from activities.teardown import plan_teardown  # imports the SDKs: only when a plan is asked for
 
     others = await _other_links(record)

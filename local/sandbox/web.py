@@ -444,7 +444,7 @@ def put_connection(cloud: Cloud, req: Request) -> Response:
 
 
 def _vnet_certificate(world: World, vnet: Json) -> tuple[str, str]:
-    """App Service issues one certificate per subscription and VNet (reference: azure-flow §17, "two apps of one
+    """App Service issues one certificate per subscription and VNet (docs/azure.md §9.1: "two apps of one
     subscription on one VNet trust the same data"): an app joining a VNet another app of the subscription is
     connected to gets the same data; once no app is connected, the next connection gets a new one."""
     for site in world.of_type(ids.SITE_TYPE):

@@ -146,7 +146,7 @@ def test_apply_wait_follows_the_run_already_going(cli: Cli) -> None:
     assert started.code == 0 and "Accepted. Follow it: " in started.out, started
     followed = cli("apply", "-f", str(EXAMPLE), "--wait")
     assert followed.code == 0, followed
-    assert "Link orders-api is already being provisioned: following that run" in followed.err
+    assert "Link orders-api has a run under way (provisioning or teardown): following that run" in followed.err
     assert "Completed: link orders-api" in followed.out
 
 
