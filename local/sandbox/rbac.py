@@ -117,12 +117,8 @@ class Authorizer:
         if path.rstrip("/").lower() in TENANT_LISTS and method == "GET":
             return action  # lists only what the caller may see (the handler asks ``sees``), never refused
         scope = scope_for(path, self.world)
-        roles = self.granting_roles(principal, action, scope)
-        with self._lock:
-            if roles:
-                self._granted[principal.name][action].update(roles)
-                return action
-            self._refused[principal.name][action] += 1
+        if self._decide(principal, action, scope):
+            return action
         raise ArmError(
             403,
             "AuthorizationFailed",
@@ -137,12 +133,8 @@ class Authorizer:
         also needs that resource's ``join/action``; refused: 403 ``LinkedAuthorizationFailed`` (message as
         recorded in microsoft/planetary-computer-hub#25)."""
         linked_action = published_operations().get(linked_action.lower(), linked_action)
-        roles = self.granting_roles(principal, linked_action, linked_id)
-        with self._lock:
-            if roles:
-                self._granted[principal.name][linked_action].update(roles)
-                return
-            self._refused[principal.name][linked_action] += 1
+        if self._decide(principal, linked_action, linked_id):
+            return
         raise ArmError(
             403,
             "LinkedAuthorizationFailed",
@@ -151,6 +143,16 @@ class Authorizer:
             f"have permission to perform action '{linked_action}' on the linked scope(s) '{linked_id}' or the "
             "linked scope(s) are invalid.",
         )
+
+    def _decide(self, principal: Principal, action: str, scope: str) -> bool:
+        """Whether a role of the principal grants ``action`` at ``scope``, recorded either way."""
+        roles = self.granting_roles(principal, action, scope)
+        with self._lock:
+            if roles:
+                self._granted[principal.name][action].update(roles)
+            else:
+                self._refused[principal.name][action] += 1
+        return bool(roles)
 
     def sees(self, principal: Principal | None, scope: str) -> bool:
         """Whether a tenant-level list shows ``scope`` to the principal: it holds a role at, above or below it
