@@ -1,7 +1,7 @@
 """The sweep's verification of many links at once: each shared resource read once, a sliding window of links.
 
-``verify_fleet`` checks a list of links with the very code a per-link verification uses (``check_link``,
-``drift_records``, ``save_verification``), so each link's drift records, ``Ready`` and ``lastVerified`` come
+``verify_fleet`` checks a list of links with the very code a per-link verification uses (``labelled_checks``,
+``checked_drift``, ``save_verification``), so each link's drift records, ``Ready`` and ``lastVerified`` come
 out as ``verify_link`` would leave them. What changes is where the reads come from (``FleetReads``):
 
 - every ARM GET made through ``activities.arm.read`` is shared by key (operation, subscription, arguments):
@@ -34,12 +34,12 @@ from activities.drift import save_verification
 from activities.observe import network, observe_app_gateway, web
 from activities.probe import app_host, probe_app
 from activities.service import REQUEST_TIMEOUT
-from activities.verify import STEP, Reads, check_link
+from activities.verify import STEP, Reads, labelled_checks
 from adapters.clients import arm_error, is_platform_error, kube_core_api
 from adapters.store import LinkRecord, LinkStore
 from kubelink.desired.service import ServiceState
 from kubelink.desired.vnet_integration import AppGatewayState
-from kubelink.drift import ProbeOutcome, change_from_json, drift_records
+from kubelink.drift import ProbeOutcome, checked_drift
 from kubelink.errors import KubelinkError, PermanentError
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ def _verify_one(
     spec = LinkSpec.from_json(record.spec)
     host = record.default_host_name
     try:
-        checks = check_link(spec, record.private_address, reads)
+        checks = labelled_checks(spec, record, reads)
         probe: ProbeOutcome | None = None
         if spec.probe:
             probe, host = _probe(spec, reads, host)
@@ -171,7 +171,7 @@ def _verify_one(
             return "retry", error.retry_after or 0.0
         save_verification(store, record.name, verified_at, [], error.to_json())
         return "failed", 0.0
-    records = drift_records(record.name, verified_at, [change_from_json(c) for c in checks], probe)
+    records = checked_drift(record.name, verified_at, checks, probe)
     if records and spec.remediate:
         return "remediate", 0.0
     kept: dict[str, Any] = {"default_host_name": host} if host != record.default_host_name else {}

@@ -81,8 +81,7 @@ def verify_link_config(payload: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "error": LinkNotFound(name).to_json()}
 
     def checked(spec: LinkSpec, _: Payload) -> dict[str, Any]:
-        owned = Ownership.from_json(record.ownership)
-        changes = owned.label(check_link(spec, record.private_address))
+        changes = labelled_checks(spec, record)
         return {"result": {"spec": record.spec, "privateAddress": record.private_address, "checks": changes}}
 
     return run_activity(STEP, {"spec": record.spec}, checked, resource=resource_name)
@@ -150,6 +149,12 @@ def check_link(spec: LinkSpec, private_address: str | None, reads: Reads | None 
             )
         )
     return [change.to_json() for change in changes]
+
+
+def labelled_checks(spec: LinkSpec, record: LinkRecord, reads: Reads | None = None) -> list[dict[str, Any]]:
+    """``check_link`` of the record's address, each row labelled with the link's ownership of it (``owned`` or
+    ``adopted``, as drift records name it)."""
+    return Ownership.from_json(record.ownership).label(check_link(spec, record.private_address, reads))
 
 
 def service_check(spec: LinkSpec, state: ServiceState, private_address: str | None) -> ResourceChange:
