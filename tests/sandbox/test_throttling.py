@@ -13,7 +13,7 @@ from local.sandbox.routing import Request, Response
 from local.sandbox.throttling import Throttling
 
 from .builders import RG, VNET
-from .conftest import SUB, Control, arm, rid
+from .conftest import SUB, Control, arm, rid, token
 
 VNET_PATH = rid(RG, "Microsoft.Network", "virtualNetworks", VNET)
 SETTINGS_LIST = rid("apps-rg", "Microsoft.Web", "sites", "kubelink-demo") + "/config/appsettings/list"
@@ -25,21 +25,24 @@ def settings() -> Settings:
     return Settings(lro_seconds=0.2, gateway_seconds=1.0, ilb_delay_seconds=0.2, throttle_scale=0.04)
 
 
-def _get(sandbox: Sandbox, token: str = "t") -> tuple[int, dict[str, str], dict[str, object]]:
-    answer = arm(sandbox, "GET", VNET_PATH, token=token, params={"api-version": "2024-05-01"})
+def _get(sandbox: Sandbox, bearer: str) -> tuple[int, dict[str, str], dict[str, object]]:
+    """A GET of the VNet with a token fetched once (fetching one per request would let the bucket refill)."""
+    headers = {"Authorization": f"Bearer {bearer}"}
+    answer = arm(sandbox, "GET", VNET_PATH, token=None, headers=headers, params={"api-version": "2024-05-01"})
     return answer.status_code, dict(answer.headers), answer.json()
 
 
 def test_reads_count_down_then_429_with_retry_after_and_arms_body(sandbox: Sandbox) -> None:
-    remaining = [_get(sandbox)[1]["x-ms-ratelimit-remaining-subscription-reads"] for _ in range(10)]
+    bearer = token(sandbox, "kubelink")
+    remaining = [_get(sandbox, bearer)[1]["x-ms-ratelimit-remaining-subscription-reads"] for _ in range(10)]
     assert remaining == [str(n) for n in range(9, -1, -1)]
-    status, headers, body = _get(sandbox)
+    status, headers, body = _get(sandbox, bearer)
     assert status == 429 and int(headers["Retry-After"]) >= 1
     error = body["error"]
     assert isinstance(error, dict) and error["code"] == "SubscriptionRequestsThrottled"
     assert f"Number of 'read' requests for subscription '{SUB}'" in str(error["message"])
     assert "https://aka.ms/arm-throttling" in str(error["message"])
-    assert _get(sandbox, token="someone-else")[0] == 200  # buckets are per principal
+    assert _get(sandbox, token(sandbox, "admin"))[0] == 200  # buckets are per principal
 
 
 def test_post_actions_take_from_the_write_bucket_and_deletes_from_their_own(sandbox: Sandbox) -> None:
@@ -59,8 +62,9 @@ def test_post_actions_take_from_the_write_bucket_and_deletes_from_their_own(sand
 def test_the_sdk_honours_retry_after_and_gets_through(
     sandbox: Sandbox, control: Control, net: NetworkManagementClient
 ) -> None:
+    bearer = token(sandbox, "admin")  # the SDK fixtures' principal
     for _ in range(10):
-        _get(sandbox, token="sandbox-token")  # the SDK fixtures' principal
+        _get(sandbox, bearer)
     control.clear_requests()
     assert net.virtual_networks.get(RG, VNET).name == VNET
     log = control.requests()
@@ -70,10 +74,11 @@ def test_the_sdk_honours_retry_after_and_gets_through(
 
 
 def test_scale_can_change_at_runtime_and_zero_turns_it_off(sandbox: Sandbox, control: Control) -> None:
+    bearer = token(sandbox, "kubelink")
     for _ in range(11):
-        _get(sandbox)
+        _get(sandbox, bearer)
     assert control.http.put(f"{control.base}/_sandbox/throttling", json={"scale": 0}).json()["scale"] == 0
-    status, headers, _ = _get(sandbox)
+    status, headers, _ = _get(sandbox, bearer)
     assert status == 200 and "x-ms-ratelimit-remaining-subscription-reads" not in headers
     assert control.http.put(f"{control.base}/_sandbox/throttling", json={"scale": -1}).status_code == 400
 
