@@ -5,7 +5,8 @@
 out as ``verify_link`` would leave them. What changes is where the reads come from (``FleetReads``):
 
 - every ARM GET made through ``activities.arm.read`` is shared by key (operation, subscription, arguments):
-  one GET per gateway, per app's site config and VNet connection, however many links name them;
+  one GET per gateway and per app's VNet connection, however many links name them (verification reads no site
+  config: docs/azure.md §13), so a link on an app of its own costs two ARM requests, its connection and settings;
 - one ``config/appsettings/list`` per app (it is a POST, which ARM counts as a write);
 - one Service *list* per cluster and namespace instead of a GET per Service;
 - the probe's target, the app's ``defaultHostName``, is kept in the link record; the site is read only for
@@ -31,14 +32,14 @@ import azure.durable_functions as df
 
 from activities.arm import read
 from activities.drift import save_verification
-from activities.observe import network, observe_app_gateway, web
+from activities.observe import network, observe_app_package, web
 from activities.probe import app_host, probe_app
 from activities.service import REQUEST_TIMEOUT
 from activities.verify import STEP, Reads, labelled_checks
 from adapters.clients import arm_error, is_platform_error, kube_core_api
 from adapters.store import LinkRecord, LinkStore
 from kubelink.desired.service import ServiceState
-from kubelink.desired.vnet_integration import AppGatewayState
+from kubelink.desired.vnet_integration import AppPackageState
 from kubelink.drift import ProbeOutcome, checked_drift
 from kubelink.errors import KubelinkError, PermanentError
 
@@ -107,8 +108,8 @@ class FleetReads(Reads):
         services = self._shared.get(("services", cluster, k.namespace), list_services)
         return ServiceState.from_api(services.get(k.service))
 
-    def app_gateway(self, spec: LinkSpec) -> AppGatewayState:
-        return observe_app_gateway(spec, self.web(spec), self.network(spec), self.read)
+    def app_package(self, spec: LinkSpec) -> AppPackageState:
+        return observe_app_package(spec, self.web(spec), self.network(spec), self.read)
 
     def app_settings(self, spec: LinkSpec) -> dict[str, str]:
         return self._shared.get(
