@@ -7,9 +7,9 @@ Service still has the address the app was given, the gateway is ``Succeeded``, t
 needs no resync, and the app setting still holds that address.
 
 Reads per link: the Service (Kubernetes), the gateway, the app's VNet connection, and the app settings list
-(3 ARM requests; not the site config, docs/azure.md §13); the sweep shares them among links (activities/fleet.py). A regional
-link reads its delegated subnet and the app's regional connection instead of the gateway side, and a link
-with ``dns`` its zone, VNet link and A record.
+(3 ARM requests; not the site config, docs/azure.md §13); the sweep shares them among links
+(activities/fleet.py). A regional link reads its delegated subnet and the app's regional connection instead
+of the gateway side, and a link with ``dns`` its zone, VNet link and A record.
 """
 
 from __future__ import annotations
