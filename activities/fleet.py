@@ -1,11 +1,12 @@
 """The sweep's verification of many links at once: each shared resource read once, a sliding window of links.
 
-``verify_fleet`` checks a list of links with the very code a per-link verification uses (``check_link``,
-``drift_records``, ``save_verification``), so each link's drift records, ``Ready`` and ``lastVerified`` come
+``verify_fleet`` checks a list of links with the very code a per-link verification uses (``labelled_checks``,
+``checked_drift``, ``save_verification``), so each link's drift records, ``Ready`` and ``lastVerified`` come
 out as ``verify_link`` would leave them. What changes is where the reads come from (``FleetReads``):
 
 - every ARM GET made through ``activities.arm.read`` is shared by key (operation, subscription, arguments):
-  one GET per gateway, per app's site config and VNet connection, however many links name them;
+  one GET per gateway and per app's VNet connection, however many links name them (verification reads no site
+  config: docs/azure.md §13), so a link on an app of its own costs two ARM requests, its connection and settings;
 - one ``config/appsettings/list`` per app (it is a POST, which ARM counts as a write);
 - one Service *list* per cluster and namespace instead of a GET per Service;
 - the probe's target, the app's ``defaultHostName``, is kept in the link record; the site is read only for
@@ -31,15 +32,15 @@ import azure.durable_functions as df
 
 from activities.arm import read
 from activities.drift import save_verification
-from activities.observe import network, observe_app_gateway, web
+from activities.observe import network, observe_app_package, web
 from activities.probe import app_host, probe_app
 from activities.service import REQUEST_TIMEOUT
-from activities.verify import STEP, Reads, check_link
+from activities.verify import STEP, Reads, labelled_checks
 from adapters.clients import arm_error, is_platform_error, kube_core_api
 from adapters.store import LinkRecord, LinkStore
 from kubelink.desired.service import ServiceState
-from kubelink.desired.vnet_integration import AppGatewayState
-from kubelink.drift import ProbeOutcome, change_from_json, drift_records
+from kubelink.desired.vnet_integration import AppPackageState
+from kubelink.drift import ProbeOutcome, checked_drift
 from kubelink.errors import KubelinkError, PermanentError
 
 if TYPE_CHECKING:
@@ -107,8 +108,8 @@ class FleetReads(Reads):
         services = self._shared.get(("services", cluster, k.namespace), list_services)
         return ServiceState.from_api(services.get(k.service))
 
-    def app_gateway(self, spec: LinkSpec) -> AppGatewayState:
-        return observe_app_gateway(spec, self.web(spec), self.network(spec), self.read)
+    def app_package(self, spec: LinkSpec) -> AppPackageState:
+        return observe_app_package(spec, self.web(spec), self.network(spec), self.read)
 
     def app_settings(self, spec: LinkSpec) -> dict[str, str]:
         return self._shared.get(
@@ -161,7 +162,7 @@ def _verify_one(
     spec = LinkSpec.from_json(record.spec)
     host = record.default_host_name
     try:
-        checks = check_link(spec, record.private_address, reads)
+        checks = labelled_checks(spec, record, reads)
         probe: ProbeOutcome | None = None
         if spec.probe:
             probe, host = _probe(spec, reads, host)
@@ -171,7 +172,7 @@ def _verify_one(
             return "retry", error.retry_after or 0.0
         save_verification(store, record.name, verified_at, [], error.to_json())
         return "failed", 0.0
-    records = drift_records(record.name, verified_at, [change_from_json(c) for c in checks], probe)
+    records = checked_drift(record.name, verified_at, checks, probe)
     if records and spec.remediate:
         return "remediate", 0.0
     kept: dict[str, Any] = {"default_host_name": host} if host != record.default_host_name else {}

@@ -18,7 +18,7 @@ from kubelink.desired.gateway import GatewayState, PublicIpState, SubnetState
 from kubelink.desired.peering import VnetRef, app_vnet, integration_vnet
 from kubelink.desired.preflight import PreflightFacts, written_groups
 from kubelink.desired.regional import WEB_DELEGATION, AppSubnetState, RegionalState, delegation_for
-from kubelink.desired.vnet_integration import AppGatewayState, VnetConnectionState
+from kubelink.desired.vnet_integration import AppGatewayState, AppPackageState, VnetConnectionState
 from kubelink.names import GATEWAY_SUBNET
 
 if TYPE_CHECKING:
@@ -86,19 +86,27 @@ def observe_vnet_connection(
     return VnetConnectionState.from_arm(spec, body)
 
 
-def observe_app_gateway(
+def observe_app_package(
     spec: LinkSpec,
     client: WebSiteManagementClient | None = None,
     net: NetworkManagementClient | None = None,
     reader: Reader = read,
-) -> AppGatewayState:
-    client = client or web(spec)
-    site_config = reader(client.web_apps.get_configuration, spec.app.resource_group, spec.app.name)
-    return AppGatewayState(
-        connection=observe_vnet_connection(spec, client, reader),
+) -> AppPackageState:
+    """The app's VNet connection and the gateway: what verification judges the VPN package by (two reads)."""
+    return AppPackageState(
+        connection=observe_vnet_connection(spec, client or web(spec), reader),
         gateway=observe_gateway(spec, net, reader),
-        app_vnet_name=dig(site_config, "properties", "vnetName"),
     )
+
+
+def observe_app_gateway(
+    spec: LinkSpec, client: WebSiteManagementClient | None = None, net: NetworkManagementClient | None = None
+) -> AppGatewayState:
+    """``observe_app_package`` and the site config, whose ``vnetName`` says whether the package was handed over."""
+    client = client or web(spec)
+    package = observe_app_package(spec, client, net)
+    site_config = read(client.web_apps.get_configuration, spec.app.resource_group, spec.app.name)
+    return AppGatewayState(package.connection, package.gateway, dig(site_config, "properties", "vnetName"))
 
 
 def observe_app_subnet(

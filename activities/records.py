@@ -1,9 +1,10 @@
 """The link record at the end of a provisioning run: ``Ready``, ``Retirement``, ``privateAddress``, ``lastProvisioned``.
 
 The HTTP starter records the spec and a ``Provisioning`` condition when it starts a run; these two
-activities close it, so ``GET /api/links/{name}`` always tells how the last run ended. ``Retirement`` says
-whether the link still depends on something Azure retires (the gateway path's SSTP and the gateway-required
-integration itself): a Warning while it does, False once the link is regional.
+activities close it, so ``GET /api/links/{name}`` always tells how the last run ended, and stamp
+``last_run_ended`` after the run's last write (ARM events older than that are the run's own: api/events.py).
+``Retirement`` says whether the link still depends on something Azure retires (the gateway path's SSTP and the
+gateway-required integration itself): a Warning while it does, False once the link is regional.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def _record_ready(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
         spec=payload["spec"],
         private_address=output["privateAddress"],
         last_provisioned=utc_timestamp(datetime.now(UTC)),
+        last_run_ended=datetime.now(UTC).isoformat(),
         last_output=output,
         last_error=None,
         conditions=_conditions(payload, ready),
@@ -82,7 +84,13 @@ def _record_failed(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     name = payload["spec"]["name"]
     gateway_path = payload["spec"].get("integration", "gateway") == "gateway"
     conditions = _conditions(payload, failed) if gateway_path else [failed]
-    LinkStore.from_env().upsert_link(name, spec=payload["spec"], last_error=error, conditions=conditions)
+    LinkStore.from_env().upsert_link(
+        name,
+        spec=payload["spec"],
+        last_error=error,
+        last_run_ended=datetime.now(UTC).isoformat(),
+        conditions=conditions,
+    )
     return {}
 
 

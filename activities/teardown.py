@@ -12,6 +12,7 @@ Each activity answers ``{"removed": [ids], "restored": [ids], "kept": [{"resourc
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
@@ -410,7 +411,10 @@ def _record_teardown_failed(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     error = payload["error"]
     message = f"Teardown step {payload['step']} failed: {error['code']}: {error['message']}; DELETE the link again"
     LinkStore.from_env().upsert_link(
-        spec.name, last_error=error, conditions=[Condition(READY, "False", "TeardownFailed", message, "Error")]
+        spec.name,
+        last_error=error,
+        last_run_ended=datetime.now(UTC).isoformat(),
+        conditions=[Condition(READY, "False", "TeardownFailed", message, "Error")],
     )
     return {}
 

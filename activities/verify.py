@@ -6,10 +6,10 @@ On top of those diffs verification checks what only a *provisioned* link has (RE
 Service still has the address the app was given, the gateway is ``Succeeded``, the app's VNet connection
 needs no resync, and the app setting still holds that address.
 
-Reads per link: the Service (Kubernetes), the gateway, the app's VNet connection and site config, and the
-app settings list (4 ARM requests); the sweep shares them among links (activities/fleet.py). A regional
-link reads its delegated subnet and the app's regional connection instead of the gateway side, and a link
-with ``dns`` its zone, VNet link and A record.
+Reads per link: the Service (Kubernetes), the gateway, the app's VNet connection, and the app settings list
+(3 ARM requests; not the site config, docs/azure.md §13); the sweep shares them among links
+(activities/fleet.py). A regional link reads its delegated subnet and the app's regional connection instead
+of the gateway side, and a link with ``dns`` its zone, VNet link and A record.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import azure.durable_functions as df
 
 from activities.contract import Payload, run_activity
 from activities.dns import dns_changes
-from activities.observe import network, observe_app_gateway, observe_app_settings, web
+from activities.observe import network, observe_app_package, observe_app_settings, web
 from activities.peering import peering_changes
 from activities.private_link import endpoint_changes
 from activities.regional import regional_changes, routing_change
@@ -32,7 +32,7 @@ from kubelink.desired.app_setting import diff_app_setting, setting_value
 from kubelink.desired.gateway import FAILED_STATES, SUCCEEDED, GatewayState, diff_gateway, diff_point_to_site
 from kubelink.desired.regional import needs_route_all
 from kubelink.desired.service import ServiceState, diff_service, resource_name
-from kubelink.desired.vnet_integration import AppGatewayState, diff_app_gateway, diff_vnet_connection
+from kubelink.desired.vnet_integration import AppPackageState, diff_app_package, diff_vnet_connection
 from kubelink.diff import DiffItem, ResourceChange
 from kubelink.ownership import Ownership
 from kubelink.progress import Step
@@ -81,8 +81,7 @@ def verify_link_config(payload: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "error": LinkNotFound(name).to_json()}
 
     def checked(spec: LinkSpec, _: Payload) -> dict[str, Any]:
-        owned = Ownership.from_json(record.ownership)
-        changes = owned.label(check_link(spec, record.private_address))
+        changes = labelled_checks(spec, record)
         return {"result": {"spec": record.spec, "privateAddress": record.private_address, "checks": changes}}
 
     return run_activity(STEP, {"spec": record.spec}, checked, resource=resource_name)
@@ -95,8 +94,8 @@ class Reads:
     def service(self, spec: LinkSpec) -> ServiceState:
         return observe_service(spec)
 
-    def app_gateway(self, spec: LinkSpec) -> AppGatewayState:
-        return observe_app_gateway(spec, self.web(spec), network(spec))
+    def app_package(self, spec: LinkSpec) -> AppPackageState:
+        return observe_app_package(spec, self.web(spec), network(spec))
 
     def regional(self, spec: LinkSpec) -> list[ResourceChange]:
         return regional_changes(spec, network(spec), self.web(spec))
@@ -129,7 +128,7 @@ def check_link(spec: LinkSpec, private_address: str | None, reads: Reads | None 
     service_ip = None if spec.integration == "privateLink" else private_address
     changes = [service_check(spec, reads.service(spec), service_ip)]
     if spec.integration == "gateway":
-        changes += gateway_checks(spec, reads.app_gateway(spec))
+        changes += gateway_checks(spec, reads.app_package(spec))
     else:
         changes += reads.regional(spec)
         if spec.integration == "regional" and spec.app.virtual_network is not None:
@@ -152,6 +151,12 @@ def check_link(spec: LinkSpec, private_address: str | None, reads: Reads | None 
     return [change.to_json() for change in changes]
 
 
+def labelled_checks(spec: LinkSpec, record: LinkRecord, reads: Reads | None = None) -> list[dict[str, Any]]:
+    """``check_link`` of the record's address, each row labelled with the link's ownership of it (``owned`` or
+    ``adopted``, as drift records name it)."""
+    return Ownership.from_json(record.ownership).label(check_link(spec, record.private_address, reads))
+
+
 def service_check(spec: LinkSpec, state: ServiceState, private_address: str | None) -> ResourceChange:
     """Owned fields (internal annotation, type, selector, ports) and the address Azure gave it."""
     items = diff_service(spec, state)
@@ -162,9 +167,10 @@ def service_check(spec: LinkSpec, state: ServiceState, private_address: str | No
     return ResourceChange(Step.SERVICE, resource_name(spec), state.exists, items)
 
 
-def gateway_checks(spec: LinkSpec, seen: AppGatewayState) -> list[ResourceChange]:
+def gateway_checks(spec: LinkSpec, seen: AppPackageState) -> list[ResourceChange]:
     """The gateway (Succeeded, type, SKU), its point-to-site (pool, SSTP, the app's root certificate), and the
-    app side: the VNet connection exists, needs no resync, and the app's site config names the VNet."""
+    app side: the VNet connection exists and needs no resync. Not the site config's ``vnetName`` (docs/azure.md
+    §13): it only says the package was handed over once, which a provisioned link's connection already shows."""
     gateway = seen.gateway
     changes = [
         ResourceChange(Step.GATEWAY, spec.gateway_id, gateway.exists, diff_gateway(spec, gateway) + _settled(gateway))
@@ -182,7 +188,7 @@ def gateway_checks(spec: LinkSpec, seen: AppGatewayState) -> list[ResourceChange
     )
     if connection.exists:
         # the gateway's trust of the app's certificate is the pointToSite row's finding: one record per fact
-        app_side = tuple(i for i in diff_app_gateway(spec, seen) if i.field[0] != "gateway")
+        app_side = tuple(i for i in diff_app_package(seen) if i.field[0] != "gateway")
         changes.append(ResourceChange(Step.VNET_INTEGRATION, f"{connection_id(spec)}/gateways/primary", True, app_side))
     return changes
 

@@ -79,6 +79,9 @@ class LinkRecord:
     last_error: dict[str, Any] | None = None
     #: the app's ``defaultHostName``, as the sweep last read it (its probe's target; never in ``to_json``)
     default_host_name: str | None = None
+    #: when the link's last provisioning or teardown run recorded its end, to the microsecond (ISO 8601): ARM events
+    #: of earlier writes are that run's own or seen by it (api/events.py; never in ``to_json``)
+    last_run_ended: str | None = None
     dependencies: tuple[str, ...] = ()
     #: ``kubelink.ownership.Ownership`` as JSON: what this link created, and what adopted resources were before
     ownership: dict[str, Any] | None = None
@@ -108,6 +111,7 @@ _TEXT = {
     "provisionInstance": "provision_instance",
     "verifyInstance": "verify_instance",
     "defaultHostName": "default_host_name",
+    "lastRunEnded": "last_run_ended",
 }
 _JSON = {"spec": "spec", "lastOutput": "last_output", "lastError": "last_error", "ownership": "ownership"}
 
@@ -264,6 +268,7 @@ class LinkStore:
         last_output: dict[str, Any] | _Keep | None = KEEP,
         last_error: dict[str, Any] | _Keep | None = KEEP,
         default_host_name: str | _Keep | None = KEEP,
+        last_run_ended: str | _Keep | None = KEEP,
         ownership: dict[str, Any] | _Keep | None = KEEP,
         conditions: Sequence[Condition] = (),
         now: datetime | None = None,
@@ -289,6 +294,7 @@ class LinkStore:
             "last_output": last_output,
             "last_error": last_error,
             "default_host_name": default_host_name,
+            "last_run_ended": last_run_ended,
             "ownership": ownership,
         }
         given: dict[str, Any] = {k: v for k, v in changes.items() if v is not KEEP}

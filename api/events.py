@@ -13,11 +13,13 @@ Grid system topic, whose subscription delivers them here (README "Drift", "Withi
    (its custom status leaves ``settle`` only in the episode that schedules them, after the write this
    event reports); one that finds it reading is handed over (``resourceChanged``) and the run verifies again.
 
-kubelink's own writes: every write kubelink makes is part of a provisioning run (verification only
-reads; remediation starts a provisioning run), so an event is dropped when the link's provisioning run
-is active or the event happened before that run last changed state. That run reads every resource and
-records the link's state itself; a foreign change made during the run, after the run read that resource,
-is left to the sweep.
+kubelink's own writes: every write kubelink makes is part of the link's provisioning or teardown run
+(verification only reads; remediation starts a provisioning run), so an event is dropped when one of those
+runs is active, or the event happened before the run recorded its end (``last_run_ended``, stamped to the
+microsecond by the recording activity after the run's last write; the status API's ``lastUpdatedTime`` is
+whole seconds, too coarse to tell the run's last write from someone else's right after it, so it is only the
+fallback for a run that ended without recording). That run reads every resource and records the link's state
+itself; a foreign change made during the run, after the run read that resource, is left to the sweep.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from adapters import settings
 from adapters.runs import BUSY, VERIFY_ORCHESTRATOR, start_singleton
 from adapters.store import LinkStore
 from kubelink.events import ArmChange, arm_change
-from kubelink.names import provision_instance_id, verify_instance_id
+from kubelink.names import provision_instance_id, teardown_instance_id, verify_instance_id
 from kubelink.options import RunOptions
 from orchestrators.verify_link import RESOURCE_CHANGED, SETTLING
 
@@ -70,11 +72,14 @@ async def verify_for_change(
         return "not provisioned yet: nothing to verify"
     if settings.check_scopes(LinkSpec.from_json(record.spec), settings.allowed_scopes()):
         return "outside KUBELINK_ALLOWED_SCOPES: ignored"
-    provisioning = await client.get_status(provision_instance_id(name))
-    if provisioning and provisioning.runtime_status in BUSY:
-        return "its provisioning run is active and covers it"
-    if provisioning and provisioning.last_updated_time and change.event_time <= _aware(provisioning.last_updated_time):
-        return "it happened before its provisioning run ended (that run's own write, or seen by it)"
+    if record.last_run_ended and change.event_time <= datetime.fromisoformat(record.last_run_ended):
+        return "it happened before its last run recorded its end (that run's own write, or seen by it)"
+    for own in (provision_instance_id(name), teardown_instance_id(name)):
+        writer = await client.get_status(own)
+        if writer and writer.runtime_status in BUSY:
+            return f"its run {own} is active and covers it"
+        if writer and writer.last_updated_time and change.event_time <= _aware(writer.last_updated_time):
+            return f"it happened before its run {own} last changed state (that run's own write, or seen by it)"
     instance_id = verify_instance_id(name)
     run: dict[str, Any] = {
         "name": name,

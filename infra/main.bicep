@@ -27,8 +27,11 @@ param elasticPremiumSku string = 'EP1'
 @description('Comma-separated ARM scopes kubelink may touch (/subscriptions/{id} or /subscriptions/{id}/resourceGroups/{rg}): KUBELINK_ALLOWED_SCOPES as it is, and where the role is assigned.')
 param allowedScopes string
 
-@description('NCRONTAB (6 fields) of the drift timer: KUBELINK_VERIFY_SCHEDULE.')
-param verifySchedule string = '0 */15 * * * *'
+@description('NCRONTAB (6 fields) of the drift timer, the safety net behind ARM\'s events: KUBELINK_VERIFY_SCHEDULE.')
+param verifySchedule string = '0 0 * * * *'
+
+@description('Subscribe the Event Grid function to ARM\'s events of every allowed scope. Event Grid refuses a subscription to a function not yet deployed: azure.yaml\'s postdeploy hook sets KUBELINK_EVENT_SUBSCRIPTIONS and provisions again.')
+param eventSubscriptions bool = false
 
 @minValue(1)
 @maxValue(100)
@@ -163,6 +166,22 @@ module aksAccess 'modules/aks-access.bicep' = if (!empty(aksClusterId)) {
   scope: resourceGroup(aksIdParts[2], aksIdParts[4])
   params: { clusterName: last(split(aksClusterId, '/')), namespace: aksNamespace, principalId: identity.outputs.principalId }
 }
+
+// ARM's events of each allowed scope: its system topic, in the scope's own resource group (a subscription's in
+// kubelink's group, so a subscription scope must be the deployment's subscription), and once the function exists,
+// the subscription delivering them to it (README "Deploy").
+module events 'modules/events.bicep' = [
+  for scope in scopes: {
+    name: 'kubelink-events-${uniqueString(scope)}'
+    scope: resourceGroup(split(scope, '/')[2], length(split(scope, '/')) > 3 ? split('${scope}/resourceGroups/none', '/')[4] : group.name)
+    params: {
+      scopeId: scope
+      functionId: '${app.outputs.id}/functions/resource_changed'
+      subscribe: eventSubscriptions
+      tags: tags
+    }
+  }
+]
 
 output AZURE_FUNCTION_APP_NAME string = app.outputs.name
 output AZURE_FUNCTION_APP_URL string = app.outputs.url

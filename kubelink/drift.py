@@ -170,6 +170,16 @@ def drift_records(
     return records
 
 
+def checked_drift(
+    link: str, detected_at: str, checks: Iterable[Mapping[str, Any]], probe: ProbeOutcome | None
+) -> list[DriftRecord]:
+    """``drift_records`` of a verification's labelled plan rows (``Ownership.label``), as they cross the activity
+    boundary: the per-link verification and the fleet sweep both record drift through here."""
+    rows = list(checks)
+    owned = {str(row["resource"]): str(row["ownership"]) for row in rows if row.get("ownership")}
+    return drift_records(link, detected_at, [change_from_json(row) for row in rows], probe, owned)
+
+
 def mark_remediated(records: Iterable[DriftRecord], policy: str = "all") -> list[DriftRecord]:
     """The same records, saying a re-provisioning run was started (or already running) for those it fixes: all of
     them, or under the ``safe`` policy those whose fix does not restart the app."""

@@ -112,6 +112,7 @@ class WorldClient(KubelinkClient):
                 private_address=source.private_address,
                 last_provisioned=source.last_provisioned,
                 conditions=source.conditions,
+                ownership=source.ownership,
             )
         return names
 

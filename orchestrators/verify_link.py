@@ -28,8 +28,7 @@ from activities.verify import verify_link_config
 from kubelink.drift import (
     DriftRecord,
     ProbeOutcome,
-    change_from_json,
-    drift_records,
+    checked_drift,
     mark_remediated,
     remediable,
     remediation_policy,
@@ -72,8 +71,7 @@ def verify_link(context: df.DurableOrchestrationContext) -> Flow:
         return (
             yield from _record_error(context, name, detected_at, "verify", _internal_error(crashed, "verify"), options)
         )
-    owned = {c["resource"]: c["ownership"] for c in link["checks"] if c.get("ownership")}
-    records = drift_records(name, detected_at, [change_from_json(c) for c in link["checks"]], probe, owned)
+    records = checked_drift(name, detected_at, link["checks"], probe)
     remediation: dict[str, Any] | None = None
     policy = remediation_policy(link["spec"].get("remediate"))
     if remediable(records, policy):

@@ -109,4 +109,5 @@ resource basicAuthScm 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@20
 }
 
 output name string = app.name
+output id string = app.id
 output url string = 'https://${app.properties.defaultHostName}'

