@@ -59,6 +59,7 @@ def _suite(item: pytest.Item) -> tuple[str, ...]:
     return item.path.relative_to(item.config.rootpath).parts
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the local world's own tests ``local_world`` by their folder, so ``-m`` selects either side alone; group
     them for xdist by the world they share; longest suites first, ``session_last`` tests after every other one
