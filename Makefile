@@ -67,7 +67,7 @@ TEST_WORKERS ?= 4
 TEST_RECORDS := .test-records
 test: setup lint $(CHECKOV_VENV)/.installed
 	rm -rf $(TEST_RECORDS)
-	KUBELINK_TEST_RECORDS=$(TEST_RECORDS) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not session_last"
+	KUBELINK_TEST_RECORDS=$(TEST_RECORDS) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope -m "not session_last"
 	KUBELINK_TEST_RECORDS=$(TEST_RECORDS) $(PY) -m pytest -m session_last
 
 run: setup

@@ -5,7 +5,7 @@ with a `make run` on 7071). `azurite`, `cluster` and `sandbox` start only that p
 starts everything whose code exists. Teardown stops it all, failing test or not.
 
 Under pytest-xdist (``make test`` runs ``-n``) every worker has worlds of its own. Tests are handed out by the
-world they share (``xdist_group``): a file's tests together, and a whole package where its conftest keeps one
+world they share (``WorldScheduling``): a file's tests together, and a whole package where its conftest keeps one
 world for the package (``PACKAGE_WORLDS``). What a run must judge across worlds — the RBAC record behind the
 least-privilege test — goes to ``$KUBELINK_TEST_RECORDS`` for a later ``-m session_last`` run to read.
 """
@@ -59,17 +59,34 @@ def _suite(item: pytest.Item) -> tuple[str, ...]:
     return item.path.relative_to(item.config.rootpath).parts
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the xdist_group marks
+def world_scope(nodeid: str) -> str:
+    """The unit xdist hands to one worker: the test's file, or its package when the package shares one world."""
+    path = nodeid.split("::", 1)[0]
+    parts = path.split("/")
+    return "/".join(parts[:2]) if len(parts) > 2 and parts[1] in PACKAGE_WORLDS else path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's load-by-scope scheduling with ``world_scope`` as the scope (its ``xdist_group`` marks cannot rename
+    the node ids of this pytest)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorldScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return world_scope(nodeid)
+
+    return WorldScheduling(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by the marks added here
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the local world's own tests ``local_world`` by their folder, so ``-m`` selects either side alone; group
-    them for xdist by the world they share; longest suites first, ``session_last`` tests after every other one
+    """Mark the local world's own tests ``local_world`` by their folder, so ``-m`` selects either side alone;
+    longest suites first (xdist hands scopes out in this order), ``session_last`` tests after every other one
     (they judge what the others did)."""
     for item in items:
         parts = _suite(item)
         if len(parts) > 2 and parts[0] == "tests" and parts[1] in LOCAL_WORLD_SUITES:
             item.add_marker(pytest.mark.local_world)
-        package_world = len(parts) > 2 and parts[1] in PACKAGE_WORLDS
-        item.add_marker(pytest.mark.xdist_group("/".join(parts[:2] if package_world else parts)))
 
     def order(item: pytest.Item) -> tuple[bool, int]:
         parts = _suite(item)
