@@ -53,7 +53,7 @@ param kubeconfig string = ''
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName, application: 'kubelink' }
 var role = loadJsonContent('kubelink-role.json')
-var locationsRole = loadJsonContent('kubelink-locations-role.json')
+var subscriptionRole = loadJsonContent('kubelink-subscription-role.json')
 var scopes = split(replace(allowedScopes, ' ', ''), ',')
 // The app settings kubelink reads (README "Settings").
 var kubelinkSettings = {
@@ -134,24 +134,25 @@ module subscriptionAssignments 'modules/subscription-assignment.bicep' = [
   }
 ]
 
-// The subscription's locations (zones of the gateway's public IP): a subscription-level read that no resource-group
-// assignment grants. Assigned on the deployment's subscription; for an allowed scope in another subscription, assign
-// it there too (README "Deploy").
-resource locationsReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
-  name: guid(subscription().id, locationsRole.roleName, environmentName)
+// The subscription reader (kubelink-subscription-role.json): the subscription's locations (zones of the gateway's
+// public IP) and every app with its VNet connections (who else trusts a point-to-site certificate), reads at the
+// subscription that no resource-group assignment grants. Assigned on the deployment's subscription; for an allowed
+// scope in another subscription, assign it there too (README "Deploy").
+resource subscriptionReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, subscriptionRole.roleName, environmentName)
   properties: {
-    roleName: '${locationsRole.roleName} (${environmentName})'
-    description: locationsRole.description
+    roleName: '${subscriptionRole.roleName} (${environmentName})'
+    description: subscriptionRole.description
     type: 'CustomRole'
-    permissions: locationsRole.permissions
+    permissions: subscriptionRole.permissions
     assignableScopes: [subscription().id]
   }
 }
 
-module locationsAssignment 'modules/subscription-assignment.bicep' = {
-  name: 'kubelink-locations-reader'
+module subscriptionReaderAssignment 'modules/subscription-assignment.bicep' = {
+  name: 'kubelink-subscription-reader'
   scope: subscription()
-  params: { roleDefinitionId: locationsReader.id, principalId: identity.outputs.principalId }
+  params: { roleDefinitionId: subscriptionReader.id, principalId: identity.outputs.principalId }
 }
 
 // Padded like the scopes above: ARM evaluates the scope of the skipped module too.

@@ -156,6 +156,22 @@ class WorldClient(KubelinkClient):
         headers = {"Authorization": f"Bearer {credential.token()}", **kwargs.pop("headers", {})}
         return self.http.request(method, f"{self.arm}{path}", headers=headers, timeout=60, **kwargs)
 
+    def assign_role(self, role_name: str, scope: str, principal_id: str) -> None:
+        """As the sandbox's ``admin``, assign the role named ``role_name`` to ``principal_id`` at ``scope``
+        (``PUT {scope}/providers/Microsoft.Authorization/roleAssignments/{guid}``, as ``az role assignment create``
+        does): how a test widens an identity's access the way an operator would."""
+        import uuid
+
+        api = {"api-version": "2022-04-01"}
+        definitions = f"/subscriptions/{self.subscription_id}/providers/Microsoft.Authorization/roleDefinitions"
+        listed = self.arm_call("GET", definitions, params={**api, "$filter": f"roleName eq '{role_name}'"})
+        listed.raise_for_status()
+        (definition,) = listed.json()["value"]
+        name = uuid.uuid5(uuid.NAMESPACE_URL, f"{scope}|{definition['id']}|{principal_id}".lower())
+        body = {"properties": {"roleDefinitionId": definition["id"], "principalId": principal_id}}
+        path = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+        self.arm_call("PUT", path, params=api, json=body).raise_for_status()
+
     def authorizations(self) -> dict[str, Any]:
         """Every action the sandbox granted or refused, per principal (``GET /_sandbox/authorizations``)."""
         record: dict[str, Any] = self.http.get(f"{self.arm}/_sandbox/authorizations", timeout=60).json()

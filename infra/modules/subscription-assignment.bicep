@@ -1,4 +1,4 @@
-// A role of kubelink's (the operator role, or the locations reader) for its identity on a whole subscription.
+// A role of kubelink's (the operator role, or the subscription reader) for its identity on a whole subscription.
 targetScope = 'subscription'
 
 param roleDefinitionId string

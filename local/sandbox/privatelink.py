@@ -195,6 +195,9 @@ def put_endpoint(cloud: Cloud, req: Request) -> Response:
             "InvalidResourceReference",
             f"Resource {subnet_id or '(subnet)'} referenced by resource {pe_id} was not found.",
         )
+    # "Azure RBAC permissions for Azure Private Link" (learn.microsoft.com/azure/private-link/rbac-permissions):
+    # a private endpoint needs Microsoft.Network/virtualNetworks/subnets/join/action on its subnet
+    cloud.require_linked(req, "Microsoft.Network/virtualNetworks/subnets/join/action", subnet["id"])
     if subnet["properties"].get("delegations"):
         raise bad_request(
             "PrivateEndpointCannotBeCreatedInSubnetThatHasDelegations",

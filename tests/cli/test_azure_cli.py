@@ -2,8 +2,9 @@
 builds it) does the seed's procedure by hand, then kubelink adopts what it made without writing to it.
 
 The sandbox is registered as a custom cloud from the endpoint metadata it serves; ``az login --identity`` logs in
-through App Service's managed-identity protocol, served on loopback by ``tests/cli/identity.py`` with tokens the
-sandbox issues for its ``admin``. The tests of this module share one fresh
+through App Service's managed-identity protocol, served on loopback by ``tests/cli/identity.py`` with real tokens
+the sandbox's token service signs for its ``admin`` (``GET /_sandbox/token``): the CLI passes the sandbox's
+authentication and RBAC as any client does. The tests of this module share one fresh
 world and run in order. Each ``az`` call costs 2-8 s (the CLI's start-up and its polls, ``Retry-After`` ≥ 1 s).
 """
 
@@ -226,6 +227,13 @@ def test_the_cli_does_the_seed_procedure(session: Session) -> None:
     assert [d["properties"]["serviceName"] for d in subnet["delegations"]] == ["Microsoft.Web/serverFarms"]
     settings = sandbox[APP.lower()]["_appSettings"]
     assert settings["PrivateAddress"] == ADDRESS and settings["Greeting"] == "hello"
+    # every ARM request the CLI made passed the sandbox's authentication with a token it signed for its admin, and
+    # the writes were authorised by admin's role assignment (Owner of the subscription)
+    log = [r for r in session.client.arm_requests() if r["path"] != "/metadata/endpoints"]
+    assert [(r["method"], r["path"], r["status"]) for r in log if r["principal"] != "admin"] == []
+    assert [r for r in log if r["status"] in (401, 403)] == []
+    granted = session.client.authorizations()["admin"]["granted"]
+    assert granted["Microsoft.Network/virtualNetworkGateways/write"] == ["Owner"]
 
 
 def test_kubelink_adopts_what_the_cli_made_without_writing_to_it(session: Session) -> None:

@@ -19,7 +19,7 @@ from referencing.exceptions import NoSuchResource
 REPO = Path(__file__).resolve().parents[2]
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
 AZD_SCHEMA = REPO / "infra" / "schemas" / "azure.yaml.json"
-ROLE_FILE = REPO / "infra" / "kubelink-role.json"
+ROLE_FILES = (REPO / "infra" / "kubelink-role.json", REPO / "infra" / "kubelink-subscription-role.json")
 OPERATIONS = REPO / "local" / "sandbox" / "provider_operations.json"
 
 # The properties of Microsoft.Authorization/roleDefinitions (azure-rest-api-specs, authorization,
@@ -103,8 +103,9 @@ def test_the_azd_schema_does_refuse_a_wrong_azure_yaml() -> None:
     assert len(list(_azd_validator().iter_errors(document))) == 2
 
 
-def test_the_role_is_a_role_definition_of_published_operations_only() -> None:
-    role = json.loads(ROLE_FILE.read_text())
+@pytest.mark.parametrize("role_file", ROLE_FILES, ids=lambda p: p.name)
+def test_the_role_is_a_role_definition_of_published_operations_only(role_file: Path) -> None:
+    role = json.loads(role_file.read_text())
     jsonschema.Draft202012Validator(ROLE_SCHEMA).validate(role)
     published = {name.lower() for name in json.loads(OPERATIONS.read_text())["operations"]}
     actions = [a for p in role["permissions"] for a in p["actions"]]
@@ -113,7 +114,17 @@ def test_the_role_is_a_role_definition_of_published_operations_only() -> None:
     assert len({a.lower() for a in actions}) == len(actions)
 
 
-def test_main_bicep_reads_the_role_file_it_assigns() -> None:
+def test_no_action_is_in_both_roles() -> None:
+    """The subscription reader is assigned wherever kubelink works: an action it grants is not the operator's too."""
+    operator, reader = (
+        {a.lower() for p in json.loads(f.read_text())["permissions"] for a in p["actions"]} for f in ROLE_FILES
+    )
+    assert operator & reader == set()
+
+
+def test_main_bicep_reads_the_role_files_it_assigns() -> None:
     main = (REPO / "infra" / "main.bicep").read_text()
     assert "loadJsonContent('kubelink-role.json')" in main
     assert "permissions: role.permissions" in main
+    assert "loadJsonContent('kubelink-subscription-role.json')" in main
+    assert "permissions: subscriptionRole.permissions" in main

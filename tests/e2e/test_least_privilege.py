@@ -1,5 +1,7 @@
-"""Least privilege, proven: infra/kubelink-role.json lists exactly the actions the sandboxes granted kubelink's
-identity across the suites that run kubelink against a world (tests/e2e, tests/verify) — none unused, none missing.
+"""Least privilege, proven: kubelink's custom roles (infra/kubelink-role.json, the operator role at each allowed
+scope, and infra/kubelink-subscription-role.json, the subscription reader) list exactly the actions the sandboxes
+granted kubelink's identity through them across the suites that run kubelink against a world (tests/e2e,
+tests/verify) — none unused, none missing.
 
 Every world's sandbox records what it granted and refused per principal (``GET /_sandbox/authorizations``); the
 worlds' fixtures keep that record before they stop (``tests.conftest.record_authorizations``), and this test runs
@@ -22,7 +24,7 @@ from local.supervisor import World
 from tests.conftest import AUTHORIZATION_RECORDS, record_authorizations, records_dir
 
 REPO = Path(__file__).resolve().parents[2]
-ROLE_FILE = REPO / "infra" / "kubelink-role.json"
+ROLE_FILES = (REPO / "infra" / "kubelink-role.json", REPO / "infra" / "kubelink-subscription-role.json")
 SUITES = ("tests/e2e", "tests/verify")
 KUBELINK = "kubelink"  # the seeded principal of kubelink's managed identity (local/sandbox/seed.json)
 
@@ -55,25 +57,34 @@ def _kubelink_record(records: list[dict[str, Any]]) -> tuple[dict[str, set[str]]
     return granted, refused
 
 
-def role_mismatch(role: dict[str, Any], records: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """(missing, unused): actions kubelink was refused that the role does not list, and actions the role lists
-    that no sandbox granted kubelink through it."""
-    listed = {a.lower(): a for p in role["permissions"] for a in p["actions"]}
+def role_mismatch(roles: list[dict[str, Any]], records: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(missing, unused): actions kubelink was refused that no role lists, and actions a role lists that no sandbox
+    granted kubelink through that role (as ``role name: action``)."""
     granted, refused = _kubelink_record(records)
-    used_through_role = {a for a, roles in granted.items() if role["roleName"] in roles}
-    unused = sorted(listed[a] for a in set(listed) - used_through_role)
-    missing = sorted(refused[a] for a in set(refused) - set(listed) - set(granted))
+    listed: set[str] = set()
+    unused: list[str] = []
+    for role in roles:
+        mine = {a.lower(): a for p in role["permissions"] for a in p["actions"]}
+        listed |= set(mine)
+        used_through_role = {a for a, names in granted.items() if role["roleName"] in names}
+        unused += [f"{role['roleName']}: {mine[a]}" for a in sorted(set(mine) - used_through_role)]
+    missing = sorted(refused[a] for a in set(refused) - listed - set(granted))
     return missing, unused
 
 
 def test_the_judgement_names_missing_and_unused_actions() -> None:
     role: dict[str, Any] = {"roleName": "r", "permissions": [{"actions": ["A/x/read", "A/y/write"], "notActions": []}]}
+    reader: dict[str, Any] = {"roleName": "s", "permissions": [{"actions": ["A/x/read", "C/v/read"], "notActions": []}]}
     records: list[dict[str, Any]] = [
         {KUBELINK: {"granted": {"A/x/read": ["r"], "B/z/read": ["other role"]}, "refused": {"A/w/delete": 2}}},
-        {KUBELINK: {"granted": {}, "refused": {"A/x/read": 1}}, "admin": {"granted": {"A/y/write": ["r"]}}},
+        {
+            KUBELINK: {"granted": {}, "refused": {"A/x/read": 1, "C/v/read": 1}},
+            "admin": {"granted": {"A/y/write": ["r"]}},
+        },
     ]
-    # refused within the role (out of its scope) is not missing; granted to someone else is not used
-    assert role_mismatch(role, records) == (["A/w/delete"], ["A/y/write"])
+    # refused within a role (out of its scope) is not missing; granted to someone else, or through another role, is
+    # not used
+    assert role_mismatch([role, reader], records) == (["A/w/delete"], ["r: A/y/write", "s: A/x/read", "s: C/v/read"])
 
 
 @pytest.mark.session_last
@@ -87,9 +98,9 @@ def test_the_role_lists_exactly_the_actions_kubelink_used(request: pytest.Fixtur
         record_authorizations(session_world)
         records.append(AUTHORIZATION_RECORDS.pop())
     assert records, "no world recorded what kubelink was granted"
-    missing, unused = role_mismatch(json.loads(ROLE_FILE.read_text()), records)
+    missing, unused = role_mismatch([json.loads(path.read_text()) for path in ROLE_FILES], records)
     assert not unused and not missing, (
-        f"{ROLE_FILE.relative_to(REPO)} is not exactly what kubelink used.\n"
+        f"{', '.join(str(p.relative_to(REPO)) for p in ROLE_FILES)} are not exactly what kubelink used.\n"
         f"  missing (refused to kubelink; add them): {json.dumps(missing)}\n"
         f"  unused (never granted through the role; remove them): {json.dumps(unused)}"
     )

@@ -10,6 +10,7 @@ from typing import Any
 from tests.e2e.conftest import EXAMPLE, Kubelink
 
 SUBSCRIPTION = EXAMPLE["subscriptionId"]
+KUBELINK = "3f2a9c61-7d84-4e0b-9a15-2c6e8b4d7f03"  # object id of kubelink's identity (local/sandbox/seed.json)
 MC = "MC_kube-rg_kube-aks-managed_westeurope"
 MANAGED_AKS = (
     f"/subscriptions/{SUBSCRIPTION}/resourceGroups/kube-rg/providers/Microsoft.ContainerService/managedClusters/"
@@ -114,6 +115,9 @@ def test_overlapping_vnets_and_a_vnet_in_another_region_are_refused_before_any_w
         {"location": "westeurope", "properties": {"addressSpace": {"addressPrefixes": ["10.240.128.0/20"]}}}
     )
     net.virtual_networks.begin_create_or_update("spare-rg", "clash-vnet", overlapping).result()
+    # spare-rg joins kubelink's scopes as a deployment would assign it there: without the role kubelink may not even
+    # read the VNet (tests/e2e/test_rbac.py), and pre-flight would answer AuthorizationFailed before any topology rule
+    kubelink.assign_role("kubelink operator", f"/subscriptions/{SUBSCRIPTION}/resourceGroups/spare-rg", KUBELINK)
     kubelink.reset_requests()
     for own, expected in (
         ({"resourceGroup": "spare-rg", "name": "clash-vnet"}, "cannot be peered"),

@@ -236,3 +236,35 @@ def test_a_gateway_needs_join_on_its_subnet_and_public_ip(sandbox: Sandbox) -> N
     assert error["code"] == "LinkedAuthorizationFailed"
     assert "'Microsoft.Network/virtualNetworks/subnets/join/action' on the linked scope(s)" in error["message"]
     assert VNET in error["message"] and "virtualNetworkGateways/write" in error["message"]
+
+
+def test_a_private_endpoint_needs_join_on_its_subnet(sandbox: Sandbox) -> None:
+    """learn.microsoft.com/azure/private-link/rbac-permissions: subnets/join/action "allows a private endpoint to
+    join a virtual network"; kubelink's role at the endpoint's own scope only is not enough."""
+    operator = arm(
+        sandbox,
+        "GET",
+        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions",
+        params={"api-version": "2022-04-01", "$filter": "roleName eq 'kubelink operator'"},
+    ).json()["value"][0]
+    pe = f"/subscriptions/{SUB}/resourceGroups/spare-rg/providers/Microsoft.Network/privateEndpoints/pe"
+    body = {"properties": {"roleDefinitionId": operator["id"], "principalId": "c4e6a8b0-d2f4-4a6c-9e1b-3d5f7a9c1e3b"}}
+    assignment = pe + "/providers/Microsoft.Authorization/roleAssignments/2d5e6f7a-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
+    assert arm(sandbox, "PUT", assignment, params={"api-version": "2022-04-01"}, json=body).ok
+    subnet = f"{VNET_PATH}/subnets/aks-subnet"
+    service = f"/subscriptions/{SUB}/resourceGroups/spare-rg/providers/Microsoft.Network/privateLinkServices/pls"
+    endpoint = {
+        "location": "westeurope",
+        "properties": {
+            "subnet": {"id": subnet},
+            "privateLinkServiceConnections": [{"name": "c", "properties": {"privateLinkServiceId": service}}],
+        },
+    }
+    put = _raw(sandbox, _test_token(sandbox, principal="nobody"), pe, "PUT", json=endpoint)
+    assert put.status_code == 403
+    error = put.json()["error"]
+    assert error["code"] == "LinkedAuthorizationFailed"
+    assert (
+        f"'Microsoft.Network/virtualNetworks/subnets/join/action' on the linked scope(s) '{subnet}'" in error["message"]
+    )
+    assert arm(sandbox, "GET", pe, params=API).status_code == 404  # nothing was made
