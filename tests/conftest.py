@@ -3,12 +3,20 @@
 One `World` serves the session (fresh state dir under pytest's tmp, free ports everywhere, so it never collides
 with a `make run` on 7071). `azurite`, `cluster` and `sandbox` start only that part (and what it needs); `world`
 starts everything whose code exists. Teardown stops it all, failing test or not.
+
+Under pytest-xdist (``make test`` runs ``-n``) every worker has worlds of its own. Tests are handed out by the
+world they share (``WorldScheduling``): a file's tests together, and a whole package where its conftest keeps one
+world for the package (``PACKAGE_WORLDS``). What a run must judge across worlds — the RBAC record behind the
+least-privilege test — goes to ``$KUBELINK_TEST_RECORDS`` for a later ``-m session_last`` run to read.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,24 +30,80 @@ from local.supervisor import COMPONENTS, Sandbox, World, available_components
 AUTHORIZATION_RECORDS: list[dict[str, Any]] = []
 #: the suites that test the local world itself (local/README.md), apart from the product's
 LOCAL_WORLD_SUITES = frozenset({"sandbox", "host", "world"})
+#: suites whose conftest keeps one world for the whole package: one xdist worker runs each of them whole
+PACKAGE_WORLDS = frozenset({"verify", "command"})
+#: suites that take longest (minutes of durable timers): handed out first, so no worker starts one at the end
+LONGEST_FIRST = ("verify", "e2e", "command", "cli")
+
+
+def records_dir() -> Path | None:
+    """Where this run leaves what a later run judges (``$KUBELINK_TEST_RECORDS``), if anywhere."""
+    value = os.environ.get("KUBELINK_TEST_RECORDS")
+    return Path(value) if value else None
 
 
 def record_authorizations(world: World) -> None:
-    """Keep a world's RBAC record (``GET /_sandbox/authorizations``) before it stops."""
+    """Keep a world's RBAC record (``GET /_sandbox/authorizations``) before it stops, in memory and, for a later
+    run, in ``records_dir()``."""
     if "sandbox" in world.components and world.arm_url:
         from local.world_client import WorldClient
 
-        AUTHORIZATION_RECORDS.append(WorldClient(world.describe()).authorizations())
+        record = WorldClient(world.describe()).authorizations()
+        AUTHORIZATION_RECORDS.append(record)
+        if (folder := records_dir()) is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"authorizations-{uuid.uuid4().hex}.json").write_text(json.dumps(record))
 
 
+def _suite(item: pytest.Item) -> tuple[str, ...]:
+    return item.path.relative_to(item.config.rootpath).parts
+
+
+def world_scope(nodeid: str) -> str:
+    """The unit xdist hands to one worker: the test's file, or its package when the package shares one world."""
+    path = nodeid.split("::", 1)[0]
+    parts = path.split("/")
+    return "/".join(parts[:2]) if len(parts) > 2 and parts[1] in PACKAGE_WORLDS else path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's load-by-scope scheduling with ``world_scope`` as the scope (its ``xdist_group`` marks cannot rename
+    the node ids of this pytest)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorldScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return world_scope(nodeid)
+
+    return WorldScheduling(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by the marks added here
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the local world's own tests ``local_world`` by their folder, so ``-m`` selects either side alone; run
-    the tests marked ``session_last`` after every other one (they judge what the others did)."""
+    """Mark the local world's own tests ``local_world`` by their folder, so ``-m`` selects either side alone;
+    longest suites first (xdist hands scopes out in this order), ``session_last`` tests after every other one
+    (they judge what the others did)."""
     for item in items:
-        parts = item.path.relative_to(item.config.rootpath).parts
+        parts = _suite(item)
         if len(parts) > 2 and parts[0] == "tests" and parts[1] in LOCAL_WORLD_SUITES:
             item.add_marker(pytest.mark.local_world)
-    items.sort(key=lambda item: item.get_closest_marker("session_last") is not None)
+
+    def order(item: pytest.Item) -> tuple[bool, int]:
+        parts = _suite(item)
+        rank = LONGEST_FIRST.index(parts[1]) if len(parts) > 2 and parts[1] in LONGEST_FIRST else len(LONGEST_FIRST)
+        return item.get_closest_marker("session_last") is not None, rank
+
+    items.sort(key=order)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Leave the test files this process collected in ``records_dir()``: the later run judges whole suites only."""
+    folder = records_dir()
+    if folder is None or not session.items:
+        return
+    files = sorted({"/".join(_suite(item)) for item in session.items})
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"collected-{uuid.uuid4().hex}.json").write_text(json.dumps(files))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,6 +133,7 @@ def _session_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     world = World(tmp_path_factory.mktemp("world"), host_port=None, events=False)
     try:
         yield world
+        record_authorizations(world)
     finally:
         world.stop()
 

@@ -5,7 +5,9 @@ tests/verify) — none unused, none missing.
 
 Every world's sandbox records what it granted and refused per principal (``GET /_sandbox/authorizations``); the
 worlds' fixtures keep that record before they stop (``tests.conftest.record_authorizations``), and this test runs
-after every other one (``session_last``). When a change makes kubelink call something new, the failure names the
+after every other one (``session_last``): in the same session, or — as ``make test`` runs it, after the suites ran
+on several xdist workers — in a ``-m session_last`` run that reads the records they left in
+``$KUBELINK_TEST_RECORDS``. When a change makes kubelink call something new, the failure names the
 actions to add to (or drop from) the role file.
 """
 
@@ -19,7 +21,7 @@ from typing import Any
 import pytest
 
 from local.supervisor import World
-from tests.conftest import AUTHORIZATION_RECORDS, record_authorizations
+from tests.conftest import AUTHORIZATION_RECORDS, record_authorizations, records_dir
 
 REPO = Path(__file__).resolve().parents[2]
 ROLE_FILES = (REPO / "infra" / "kubelink-role.json", REPO / "infra" / "kubelink-subscription-role.json")
@@ -27,9 +29,17 @@ SUITES = ("tests/e2e", "tests/verify")
 KUBELINK = "kubelink"  # the seeded principal of kubelink's managed identity (local/sandbox/seed.json)
 
 
-def _suites_ran_whole(session: pytest.Session) -> list[str]:
-    """The test modules of SUITES this session did not collect (a partial run cannot judge the role)."""
+def _left_records(kind: str) -> list[Any]:
+    """What earlier runs left in ``records_dir()``: ``collected`` (test files) or ``authorizations``."""
+    folder = records_dir()
+    return [json.loads(f.read_text()) for f in sorted(folder.glob(f"{kind}-*.json"))] if folder else []
+
+
+def _suites_left_out(session: pytest.Session) -> list[str]:
+    """The test modules of SUITES neither this session nor the runs before it collected (a partial run cannot
+    judge the role)."""
     collected = {Path(str(item.fspath)).resolve() for item in session.items}
+    collected |= {(REPO / file).resolve() for files in _left_records("collected") for file in files}
     expected = {p.resolve() for suite in SUITES for p in (REPO / suite).rglob("test_*.py")}
     return sorted(str(p.relative_to(REPO)) for p in expected - collected)
 
@@ -79,11 +89,11 @@ def test_the_judgement_names_missing_and_unused_actions() -> None:
 
 @pytest.mark.session_last
 def test_the_role_lists_exactly_the_actions_kubelink_used(request: pytest.FixtureRequest) -> None:
-    left_out = _suites_ran_whole(request.session)
+    left_out = _suites_left_out(request.session)
     if left_out and not os.environ.get("CI"):
         pytest.skip(f"judges whole suites; this run left out {', '.join(left_out)}")
     session_world: World = request.getfixturevalue("_session_world")
-    records = list(AUTHORIZATION_RECORDS)
+    records = list(AUTHORIZATION_RECORDS) + _left_records("authorizations")
     if "sandbox" in session_world.components:
         record_authorizations(session_world)
         records.append(AUTHORIZATION_RECORDS.pop())
