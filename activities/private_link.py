@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from kubelink.spec import LinkSpec
 
 
-def _parts(resource_id: str) -> tuple[str, str, str]:
+def id_parts(resource_id: str) -> tuple[str, str, str]:
     """(subscription, resource group, name) of an ARM id."""
     parts = resource_id.split("/")
     return parts[2], parts[4], parts[-1]
@@ -47,7 +47,7 @@ def node_resource_group(spec: LinkSpec) -> str:
     from adapters.clients import containerservice_client
 
     assert spec.kubernetes.aks_cluster is not None, "privateLink needs kubernetes.aksCluster (validated)"
-    subscription, group, name = _parts(spec.kubernetes.aks_cluster)
+    subscription, group, name = id_parts(spec.kubernetes.aks_cluster)
     cluster = containerservice_client(subscription).managed_clusters.get(group, name)
     return str(cluster.node_resource_group)
 
@@ -56,7 +56,7 @@ def observe_service_link(spec: LinkSpec) -> dict[str, Any] | None:
     from adapters.clients import network_client
 
     assert spec.kubernetes.aks_cluster is not None, "privateLink needs kubernetes.aksCluster (validated)"
-    subscription = _parts(spec.kubernetes.aks_cluster)[0]
+    subscription = id_parts(spec.kubernetes.aks_cluster)[0]
     net = network_client(subscription)
     return read(net.private_link_services.get, node_resource_group(spec), spec.private_link_service_name)
 
@@ -69,7 +69,7 @@ def observe_endpoint_subnet(spec: LinkSpec) -> ArmState:
 
 
 def observe_endpoint(spec: LinkSpec) -> EndpointState:
-    subscription, group, name = _parts(spec.private_endpoint_id)
+    subscription, group, name = id_parts(spec.private_endpoint_id)
     from adapters.clients import network_client
 
     net = network_client(subscription)
@@ -77,7 +77,7 @@ def observe_endpoint(spec: LinkSpec) -> EndpointState:
     ip = None
     nic_id = EndpointState(body).nic_id
     if nic_id:
-        nic_subscription, nic_group, nic_name = _parts(nic_id)
+        nic_subscription, nic_group, nic_name = id_parts(nic_id)
         nic = read(network_client(nic_subscription).network_interfaces.get, nic_group, nic_name)
         ip = dig((dig(nic, "properties", "ipConfigurations") or [{}])[0], "properties", "privateIPAddress")
     return EndpointState(body, ip)
@@ -160,7 +160,7 @@ def _ensure_private_endpoint(spec: LinkSpec, payload: Payload) -> dict[str, Any]
             step=STEP,
             resource=spec.private_endpoint_id,
         )
-    subscription, group, name = _parts(spec.private_endpoint_id)
+    subscription, group, name = id_parts(spec.private_endpoint_id)
     vnet = integration_vnet(spec)
     location = dig(read(network_of(spec, vnet).virtual_networks.get, vnet.resource_group, vnet.name), "location")
     body = PrivateEndpoint(endpoint_body(spec, service_id, location))

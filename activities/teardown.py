@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
@@ -22,6 +23,7 @@ from activities.arm import read, start
 from activities.contract import Payload, run_activity
 from activities.observe import (
     network,
+    network_of,
     observe_a_record,
     observe_app_settings,
     observe_dns_link,
@@ -34,6 +36,8 @@ from activities.observe import (
     private_dns,
     web,
 )
+from activities.peering import observe_peering, sides
+from activities.private_link import id_parts, observe_endpoint, observe_endpoint_subnet
 from activities.service import REQUEST_TIMEOUT, core_api, observe_service
 from activities.vnet_integration import connection_id
 from adapters.store import LinkStore
@@ -41,10 +45,12 @@ from kubelink.conditions import READY, Condition
 from kubelink.desired import dig
 from kubelink.desired.dns import record_id
 from kubelink.desired.gateway import BUSY_STATES, GatewayState
+from kubelink.desired.peering import app_vnet, integration_vnet
 from kubelink.desired.regional import certificate_users, released_certificates, releases_gateway
 from kubelink.desired.service import resource_name, restore_patch
-from kubelink.ownership import SERVICE, Ownership, created_by
+from kubelink.ownership import SERVICE, Ownership, created_by, ownership_label
 from kubelink.progress import Step
+from kubelink.sharing import ENDPOINT_SUBNET, GATEWAY, PEERING, PRIVATE_ENDPOINT
 
 if TYPE_CHECKING:
     from azure.mgmt.network import NetworkManagementClient
@@ -63,11 +69,13 @@ class Teardown:
         self.dry = bool(payload.get("dryRun"))
         self.removed: list[str] = []
         self.restored: list[str] = []
-        self.kept: list[dict[str, str]] = []
+        self.kept: list[dict[str, Any]] = []
         self.pending = False
 
-    def keep(self, resource: str, reason: str) -> None:
-        self.kept.append({"resource": resource, "reason": reason})
+    def keep(self, resource: str, reason: str, shared_with: list[str] | None = None) -> None:
+        """``shared_with``: the other links that still use it, to whom teardown hands it if this link created it."""
+        users = {"sharedWith": shared_with} if shared_with else {}
+        self.kept.append({"resource": resource, "reason": reason, **users})
 
     def remove(self, resource: str, write: Callable[[], Any], *, long: bool = False) -> None:
         """``write`` removes ``resource`` (a ``long`` delete is waited for by calling the activity again)."""
@@ -91,6 +99,11 @@ class Teardown:
 
 def _ownership(payload: Payload) -> Ownership:
     return Ownership.from_json(payload.get("ownership"))
+
+
+def _shared_with(payload: Payload, part: str) -> list[str]:
+    """The other links that use ``part`` (``kubelink.sharing``) of this link too, from the payload's ``sharedWith``."""
+    return list((payload.get("sharedWith") or {}).get(part) or [])
 
 
 # --- the app ---------------------------------------------------------------------------------------
@@ -158,9 +171,9 @@ def _remove_app_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     subnet_id = spec.app_subnet_id
     if subnet_id is None or spec.app.subnet is None:
         return done.to_json()
-    net = network(spec)
-    rg, vnet = spec.network.resource_group, spec.network.virtual_network
-    subnet = read(net.subnets.get, rg, vnet, spec.app.subnet.name)
+    vnet = integration_vnet(spec)  # the app's own VNet when it has one
+    net = network_of(spec, vnet)
+    subnet = read(net.subnets.get, vnet.resource_group, vnet.name, spec.app.subnet.name)
     if subnet is None:
         return done.to_json()
     if not _ownership(payload).created_here(subnet_id):
@@ -173,8 +186,114 @@ def _remove_app_subnet(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
         done.keep(subnet_id, "the subnet is in use by another app or resource")
     else:
         name = spec.app.subnet.name
-        done.remove(subnet_id, lambda: start(net.subnets.begin_delete, rg, vnet, name), long=True)
+        done.remove(subnet_id, lambda: start(net.subnets.begin_delete, vnet.resource_group, vnet.name, name), long=True)
     return done.to_json()
+
+
+# --- the app's own VNet: the peerings, the private endpoint and its subnet ------------------------------------
+
+
+@bp.activity_trigger(input_name="payload")
+def remove_peerings(payload: dict[str, Any]) -> dict[str, Any]:
+    """Both sides of the peering between the app's VNet and the cluster's (``app.virtualNetwork``, regional), each
+    where this link created it and no other link peers the same two VNets; both deletes start at once."""
+    return run_activity("vnetIntegration", payload, _remove_peerings)
+
+
+def _remove_peerings(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    """Deleting one side turns the other ``Disconnected`` (docs/azure.md): an adopted side stays so, as Azure
+    leaves it, and is listed as kept."""
+    done = Teardown(payload)
+    if spec.integration != "regional" or app_vnet(spec) is None:
+        return done.to_json()
+    owned, others = _ownership(payload), _shared_with(payload, PEERING)
+    for local, remote in sides(spec):
+        net = network_of(spec, local)
+        state = observe_peering(local, remote, net)
+        if not state.exists:
+            continue
+        peering_id = f"{local.id}/virtualNetworkPeerings/{state.name}"
+        if not owned.created_here(peering_id):
+            done.keep(peering_id, "the peering existed before the link")
+        elif others:
+            done.keep(peering_id, f"other links peer the same virtual networks: {', '.join(others)}", others)
+        elif state.provisioning_state in BUSY_STATES:
+            done.wait()
+        else:
+            begin = partial(start, net.virtual_network_peerings.begin_delete, local.resource_group, local.name)
+            done.remove(peering_id, partial(begin, str(state.name)), long=True)
+    return done.to_json()
+
+
+@bp.activity_trigger(input_name="payload")
+def remove_private_endpoint(payload: dict[str, Any]) -> dict[str, Any]:
+    """``integration: privateLink``: the private endpoint this link created (its NIC goes with it, and its
+    connection on the Private Link Service), then the endpoint subnet this link created once nothing is in it; one
+    long delete at a time. The Private Link Service is AKS's: it goes with the Service (step ``service``)."""
+    return run_activity("vnetIntegration", payload, _remove_private_endpoint)
+
+
+def _remove_private_endpoint(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
+    done = Teardown(payload)
+    if spec.private_link is None or spec.endpoint_subnet_id is None:
+        return done.to_json()
+    endpoint_id, owned = spec.private_endpoint_id, _ownership(payload)
+    endpoint = observe_endpoint(spec)
+    leaving: set[str] = set()  # what a dry run counts as gone from the subnet once the endpoint is
+    if endpoint.exists:
+        others = _shared_with(payload, PRIVATE_ENDPOINT)
+        if endpoint.provisioning_state in BUSY_STATES:
+            done.wait()
+            return done.to_json()
+        if not owned.created_here(endpoint_id):
+            done.keep(endpoint_id, "the private endpoint existed before the link")
+        elif others:
+            done.keep(endpoint_id, f"other links use this private endpoint: {', '.join(others)}", others)
+        else:
+            from adapters.clients import network_client
+
+            subscription, group, name = id_parts(endpoint_id)
+            begin = network_client(subscription).private_endpoints.begin_delete
+            done.remove(endpoint_id, lambda: start(begin, group, name), long=True)
+            if not done.dry:  # its subnet can go once it has
+                return done.to_json()
+            leaving = {endpoint_id.lower(), *([endpoint.nic_id.lower()] if endpoint.nic_id else [])}
+    _remove_endpoint_subnet(spec, payload, done, leaving)
+    return done.to_json()
+
+
+def _within(resource_id: str, parent: str) -> bool:
+    """``resource_id`` is ``parent`` (lower-cased) or one of its children."""
+    return resource_id.lower() == parent or resource_id.lower().startswith(parent + "/")
+
+
+def _remove_endpoint_subnet(spec: LinkSpec, payload: Payload, done: Teardown, leaving: set[str]) -> None:
+    """The endpoint subnet, when this link created it, no other link names it and nothing is in it (besides, in a
+    dry run, the endpoint that teardown removes first: ids in ``leaving``)."""
+    subnet_id = str(spec.endpoint_subnet_id)
+    subnet = observe_endpoint_subnet(spec)
+    if not subnet.exists:
+        return
+    others = _shared_with(payload, ENDPOINT_SUBNET)
+    users = [
+        str(ref.get("id"))
+        for field in ("privateEndpoints", "ipConfigurations")
+        for ref in dig(subnet.body, "properties", field) or []
+        if not any(_within(str(ref.get("id")), gone) for gone in leaving)
+    ]
+    if not _ownership(payload).created_here(subnet_id):
+        done.keep(subnet_id, "the subnet existed before the link")
+    elif others:
+        done.keep(subnet_id, f"other links put their private endpoint in it: {', '.join(others)}", others)
+    elif subnet.provisioning_state in BUSY_STATES:
+        done.wait()
+    elif users:
+        done.keep(subnet_id, f"the subnet is in use by {users[0]}")
+    else:
+        vnet = integration_vnet(spec)
+        assert spec.private_link is not None
+        begin = partial(start, network_of(spec, vnet).subnets.begin_delete, vnet.resource_group, vnet.name)
+        done.remove(subnet_id, partial(begin, spec.private_link.endpoint_subnet.name), long=True)
 
 
 # --- private DNS -----------------------------------------------------------------------------------
@@ -192,7 +311,7 @@ def _remove_dns(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     if spec.dns is None or spec.dns_zone_id is None:
         return done.to_json()
     dns = private_dns(spec)
-    rg, zone = spec.network.resource_group, spec.dns.zone
+    rg, zone = spec.dns_resource_group, spec.dns.zone  # beside the app's integration VNet
     record = record_id(spec)
     if observe_a_record(spec, dns).exists:
         if _ownership(payload).created_here(record):
@@ -286,9 +405,9 @@ def _delete_service(core: Any, spec: LinkSpec) -> None:
 
 @bp.activity_trigger(input_name="payload")
 def remove_shared_gateway(payload: dict[str, Any]) -> dict[str, Any]:
-    """``{"spec", "ownership", "otherLinks"}`` with ``?deleteSharedResources=true`` only: the gateway, then its public
+    """``{"spec", "ownership", "sharedWith"}`` with ``?deleteSharedResources=true`` only: the gateway, then its public
     IP, then GatewaySubnet, each only when kubelink created it and nothing else uses it; one long delete at a time.
-    ``otherLinks`` are the other links whose spec names this gateway."""
+    ``sharedWith.gateway`` are the other links whose spec names this gateway."""
     return run_activity("gateway", payload, _remove_shared_gateway)
 
 
@@ -302,11 +421,12 @@ def _remove_shared_gateway(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
             done.wait()
             return done.to_json()
         leaving = _released_by_this_teardown(spec, gateway) if done.dry else set()
-        reason = _gateway_users(spec, gateway.body, list(payload.get("otherLinks") or []), leaving)
+        others = _shared_with(payload, GATEWAY)
+        reason = _gateway_users(spec, gateway.body, others, leaving)
         if reason:
-            done.keep(spec.gateway_id, reason)
-            done.keep(spec.public_ip_id, "it serves the gateway, which stays")
-            done.keep(spec.gateway_subnet_id, "it holds the gateway, which stays")
+            done.keep(spec.gateway_id, reason, others)
+            done.keep(spec.public_ip_id, "it serves the gateway, which stays", others)
+            done.keep(spec.gateway_subnet_id, "it holds the gateway, which stays", others)
             return done.to_json()
         name = spec.gateway.name
         done.remove(spec.gateway_id, lambda: start(net.virtual_network_gateways.begin_delete, rg, name), long=True)
@@ -384,18 +504,18 @@ def _remove_gateway_subnet(spec: LinkSpec, net: NetworkManagementClient, owned: 
 
 @bp.activity_trigger(input_name="payload")
 def record_link_removed(payload: dict[str, Any]) -> dict[str, Any]:
-    """``{"spec", "removedAt", "handOver", "otherLinks"}``: the link record goes (its drift history stays for the
-    retention setting). What it created and kept because other links use it (``handOver``, e.g. GatewaySubnet) is
-    written into those links' ownership first, so the last of them can remove it."""
+    """``{"spec", "removedAt", "handOver"}``: the link record goes (its drift history stays for the retention
+    setting). What it created and kept because other links use it (``handOver``: ``{link: [ids]}``, e.g.
+    GatewaySubnet, a peering) is written into those links' ownership first, so the last of them can remove it."""
     return run_activity(Step.RECORD, payload, _record_removed)
 
 
 def _record_removed(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     store = LinkStore.from_env()
-    for other in payload.get("otherLinks") or []:
+    for other, resources in (payload.get("handOver") or {}).items():
         record = store.get_link(other)
-        if record is not None and payload.get("handOver"):
-            merged = Ownership.from_json(record.ownership).merged(payload["handOver"])
+        if record is not None:
+            merged = Ownership.from_json(record.ownership).merged(resources)
             store.upsert_link(other, ownership=merged.to_json())
     store.remove_link(spec.name, payload["removedAt"])
     return {}
@@ -423,14 +543,16 @@ def _record_teardown_failed(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
 
 
 def plan_teardown(
-    spec: LinkSpec, ownership: dict[str, Any], other_links: list[str], delete_shared: bool
+    spec: LinkSpec, ownership: dict[str, Any], shared_with: dict[str, list[str]], delete_shared: bool
 ) -> list[dict[str, Any]]:
-    """Rows ``{step, resource, action: delete|restore|keep, reason?}`` in teardown's order: each teardown body run
-    with ``dryRun`` (it decides exactly as the real run does, and skips the write), plus the certificate release."""
+    """Rows ``{step, resource, action: delete|restore|keep, ownership: owned|adopted, reason?}`` in teardown's
+    order: each teardown body run with ``dryRun`` (it decides exactly as the real run does, and skips the write),
+    plus the certificate release. ``shared_with``: the other links using this link's shared parts
+    (``kubelink.sharing``)."""
     payload: dict[str, Any] = {
         "spec": spec.to_json(),
         "ownership": ownership,
-        "otherLinks": other_links,
+        "sharedWith": shared_with,
         "dryRun": True,
     }
     uses_gateway = spec.integration == "gateway" or releases_gateway(spec, False)
@@ -438,6 +560,8 @@ def plan_teardown(
         ("appSetting", _remove_app_setting),
         ("vnetIntegration", _disconnect_app),
         ("vnetIntegration", _remove_app_subnet),
+        ("vnetIntegration", _remove_peerings),
+        ("vnetIntegration", _remove_private_endpoint),
     ]
     rows: list[dict[str, Any]] = []
     for step, body in steps:
@@ -451,7 +575,18 @@ def plan_teardown(
     elif uses_gateway:
         for resource in (spec.gateway_id, spec.public_ip_id, spec.gateway_subnet_id):
             rows.append(_row("gateway", resource, "keep", "shared: kept unless deleteSharedResources=true"))
-    return rows
+    owned = Ownership.from_json(ownership)
+    return [{**row, "ownership": _relation(row, owned)} for row in rows]
+
+
+def _relation(row: dict[str, Any], owned: Ownership) -> str:
+    """A delete is of what the link made; a restore gives back what it adopted; a kept resource is the link's own
+    when its record says the link created it (or was handed it)."""
+    if row["action"] == "delete":
+        return ownership_label(True)
+    if row["action"] == "restore":
+        return ownership_label(False)
+    return ownership_label(owned.created_here(str(row["resource"])))
 
 
 def _rows(step: str, done: dict[str, Any]) -> list[dict[str, Any]]:

@@ -32,11 +32,11 @@ from adapters.runs import (
 from adapters.store import LinkRecord, LinkStore
 from api.http import error_response, invalid_spec_response, json_response, kubelink_error_response
 from kubelink.conditions import READY, Condition
-from kubelink.desired.regional import releases_gateway
 from kubelink.errors import InvalidLinkSpec, KubelinkError
 from kubelink.names import provision_instance_id, teardown_instance_id, verify_instance_id
 from kubelink.options import RunOptions
 from kubelink.ownership import Ownership
+from kubelink.sharing import sharing
 from kubelink.validation import is_link_name, parse_link_spec
 
 if TYPE_CHECKING:
@@ -218,13 +218,12 @@ async def _delete_link(req: func.HttpRequest, client: df.DurableOrchestrationCli
     running = await active_run(client, [provision_instance_id(name), verify_instance_id(name)])
     if running:
         return _busy_response(client, running, f"Link {name} has a run under way; DELETE it when that run ends")
-    others = await _other_links(record)
     run = {
         "name": name,
         "spec": record.spec,
         "ownership": record.ownership or {},
         "deleteSharedResources": shared == "true",
-        "otherLinks": others,
+        "sharedWith": await _shared_with(record),
         "options": _run_options(),
     }
     if busy := await _start(client, TEARDOWN_ORCHESTRATOR, instance_id, run, f"Link {name} is already being torn down"):
@@ -244,7 +243,7 @@ async def _plan_teardown(req: func.HttpRequest) -> func.HttpResponse:
     record, spec, shared = judged
     from activities.teardown import plan_teardown  # imports the SDKs: only when a plan is asked for
 
-    others = await _other_links(record)
+    others = await _shared_with(record)
     try:
         rows = await asyncio.to_thread(plan_teardown, spec, record.ownership or {}, others, shared == "true")
     except Exception as exc:
@@ -255,18 +254,11 @@ async def _plan_teardown(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"changes": rows})
 
 
-async def _other_links(record: LinkRecord) -> list[str]:
-    """The other links whose spec names the same gateway (who else a shared gateway serves)."""
+async def _shared_with(record: LinkRecord) -> dict[str, list[str]]:
+    """``{part: [links]}``: the other links that use what this link uses too (``kubelink.sharing``: its gateway,
+    its peering, its private endpoint and endpoint subnet), who else a shared resource serves."""
     links = await asyncio.to_thread(_store().list_links)
-    mine = _gateway_of(record)
-    return sorted(other.name for other in links if other.name != record.name and mine and _gateway_of(other) == mine)
-
-
-def _gateway_of(record: LinkRecord) -> str | None:
-    """The gateway a link uses (a regional link that left one still names it), lower-cased; None for none."""
-    spec = _stored_spec(record)
-    uses = spec.integration == "gateway" or releases_gateway(spec, False)
-    return spec.gateway_id.lower() if uses else None
+    return sharing(_stored_spec(record), [_stored_spec(other) for other in links if other.name != record.name])
 
 
 # --- steps shared by the handlers ----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """teardown_link: remove what kubelink made for one link, in the reverse order of provisioning, and nothing else.
 
-Order: the app setting → the app's VNet integration (and a delegated subnet this link created) → kubelink's root
+Order: the app setting → the app's VNet integration (and a delegated subnet this link created; then the peerings of
+the app's own VNet with the cluster's, or the private endpoint and its subnet, that this link created) → kubelink's root
 certificate for the app on the gateway (kept while another app trusts the same data) → the private DNS record, zone
 link and zone this link created → the Service (deleted if kubelink created it, else given back its fields) → with
 ``deleteSharedResources`` only, the gateway, its public IP and GatewaySubnet when kubelink created them and nothing
@@ -8,8 +9,9 @@ else uses them → the link record (its drift history stays for ``KUBELINK_DRIFT
 
 Every activity reads before it removes, so the run is idempotent and resumable: the host killed mid-teardown
 replays to where it was, a second DELETE finds its work done, and a resource deleted by hand is simply absent.
-The input is ``{"name", "spec", "ownership", "deleteSharedResources", "otherLinks", "options"}`` (the record's spec
-and ownership, read by the HTTP starter).
+The input is ``{"name", "spec", "ownership", "deleteSharedResources", "sharedWith", "options"}`` (the record's spec
+and ownership, and ``{part: [links]}``, the other links using its gateway, peering or private endpoint, read by the
+HTTP starter: ``kubelink.sharing``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from activities.teardown import (
     remove_app_setting,
     remove_app_subnet,
     remove_dns,
+    remove_peerings,
+    remove_private_endpoint,
     remove_shared_gateway,
 )
 from kubelink.desired.regional import releases_gateway
@@ -37,6 +41,7 @@ from kubelink.errors import KubelinkError, PermanentError
 from kubelink.options import RunOptions
 from kubelink.ownership import Ownership
 from kubelink.progress import Progress, Step
+from kubelink.sharing import GATEWAY
 from orchestrators.flow import Activity, Flow, StepFailed, call, sleep, wait_provisioned
 
 bp = df.Blueprint()
@@ -50,7 +55,8 @@ def teardown_link(context: df.DurableOrchestrationContext) -> Flow:
     spec: dict[str, Any] = run["spec"]
     name = spec["name"]
     options = RunOptions.from_json(run.get("options"))
-    payload = {"spec": spec, "ownership": run.get("ownership") or {}, "otherLinks": run.get("otherLinks") or []}
+    shared_with: dict[str, list[str]] = run.get("sharedWith") or {}
+    payload = {"spec": spec, "ownership": run.get("ownership") or {}, "sharedWith": shared_with}
     progress = Progress(publish=context.set_custom_status, steps=TEARDOWN_STEPS)
     ledger: dict[str, list[Any]] = {"removed": [], "restored": [], "kept": []}
     from kubelink.spec import LinkSpec  # pydantic: loaded on first use, not at cold start
@@ -60,8 +66,12 @@ def teardown_link(context: df.DurableOrchestrationContext) -> Flow:
     try:
         yield from _step(context, progress, ledger, "appSetting", remove_app_setting, payload, options)
         disconnected = yield from _step(context, progress, ledger, "vnetIntegration", disconnect_app, payload, options)
-        if spec["integration"] == "regional":
+        if spec["app"].get("subnet"):  # regional integration, on its own or behind a private endpoint
             yield from _step(context, progress, ledger, "vnetIntegration", remove_app_subnet, payload, options)
+        if spec["integration"] == "privateLink":
+            yield from _step(context, progress, ledger, "vnetIntegration", remove_private_endpoint, payload, options)
+        elif spec["integration"] == "regional" and spec["app"].get("virtualNetwork"):
+            yield from _step(context, progress, ledger, "vnetIntegration", remove_peerings, payload, options)
         if uses_gateway:
             thumbprint = {"certThumbprint": disconnected.get("certThumbprint")}
             yield from _release_certificate(context, progress, ledger, {**payload, **thumbprint}, options)
@@ -70,9 +80,10 @@ def teardown_link(context: df.DurableOrchestrationContext) -> Flow:
         if uses_gateway and run.get("deleteSharedResources"):
             yield from _step(context, progress, ledger, "gateway", remove_shared_gateway, payload, options)
         elif uses_gateway:
+            users = {"sharedWith": shared_with[GATEWAY]} if shared_with.get(GATEWAY) else {}
             for resource in (parsed.gateway_id, parsed.public_ip_id, parsed.gateway_subnet_id):
                 ledger["kept"].append(
-                    {"resource": resource, "reason": "shared: kept unless deleteSharedResources=true"}
+                    {"resource": resource, "reason": "shared: kept unless deleteSharedResources=true", **users}
                 )
     except StepFailed as failed:
         yield from _record_failure(context, progress, spec, failed.step, failed.error, options)
@@ -86,15 +97,26 @@ def teardown_link(context: df.DurableOrchestrationContext) -> Flow:
         if progress.states[step] != "done":
             progress.finish(step, "unchanged", f"Nothing to remove in {step}")
     removed_at = context.current_utc_datetime.strftime("%Y-%m-%dT%H:%M:%SZ")
-    created = Ownership.from_json(run.get("ownership"))
-    hand_over = sorted({k["resource"] for k in ledger["kept"] if created.created_here(k["resource"])})
-    removal = {"spec": spec, "removedAt": removed_at, "handOver": hand_over, "otherLinks": run.get("otherLinks")}
+    removal = {"spec": spec, "removedAt": removed_at, "handOver": _hand_over(run, ledger["kept"])}
     yield from call(context, Step.RECORD, record_link_removed, removal, options)
     progress.say(
         f"Link {name} is torn down: {len(ledger['removed'])} removed, {len(ledger['restored'])} restored, "
         f"{len(ledger['kept'])} kept"
     )
     return {"name": name, **ledger, "removedAt": removed_at}
+
+
+def _hand_over(run: dict[str, Any], kept: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """``{link: [ids]}``: what this link created and kept because other links still use it, for those links' records
+    (so the last one out can remove it)."""
+    created = Ownership.from_json(run.get("ownership"))
+    hand_over: dict[str, list[str]] = {}
+    for item in kept:
+        if created.created_here(item["resource"]):
+            for other in item.get("sharedWith") or []:
+                if item["resource"] not in hand_over.setdefault(other, []):
+                    hand_over[other].append(item["resource"])
+    return hand_over
 
 
 def _step(

@@ -141,9 +141,21 @@ def render(world: World, stored: Json) -> Json:
     elif kind == PEERING_TYPE.lower():
         view["properties"].update(peering_view(world, stored))
     elif kind == SUBNET_TYPE.lower():
+        # read-only in azure-rest-api-specs' virtualNetwork.json (SubnetPropertiesFormat): ``ipConfigurations``, "the
+        # network interface IP configurations using subnet", and ``privateEndpoints``, "references to private
+        # endpoints" (a private endpoint's NIC is one of those interfaces)
+        nics = nics_on_subnet(world, stored["id"])
         ip_configs = [{"id": c} for c in gateway_ip_configs_on(world, stored["id"])]
+        ip_configs += [{"id": c["id"]} for nic in nics for c in nic["properties"]["ipConfigurations"]]
         if ip_configs:
             view["properties"]["ipConfigurations"] = ip_configs
+        endpoints = [
+            {"id": nic["properties"]["privateEndpoint"]["id"]}
+            for nic in nics
+            if nic["properties"].get("privateEndpoint")
+        ]
+        if endpoints:
+            view["properties"]["privateEndpoints"] = endpoints
         links = [
             {
                 "name": "AppServiceLink",
@@ -186,15 +198,20 @@ def subnet_users(world: World, subnet_id: str) -> list[str]:
     users += [
         f"{a['namespace']}/{a['service']}" for a in allocations.values() if ids.key(a["subnetId"]) == ids.key(subnet_id)
     ]
-    users += [
-        nic["id"]
+    users += [nic["id"] for nic in nics_on_subnet(world, subnet_id)]
+    return users
+
+
+def nics_on_subnet(world: World, subnet_id: str) -> list[Json]:
+    """Network interfaces with an IP configuration in ``subnet_id`` (a private endpoint's, here)."""
+    return [
+        nic
         for nic in world.of_type("Microsoft.Network/networkInterfaces")
         if any(
             ids.key(c["properties"]["subnet"]["id"]) == ids.key(subnet_id)
             for c in nic["properties"]["ipConfigurations"]
         )
     ]
-    return users
 
 
 def address_space(vnet: Json) -> list[ipam.IPv4Net]:

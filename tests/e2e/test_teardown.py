@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import EXAMPLE, Kubelink
+from tests.e2e.teardowns import assert_same_world, provisioned, teardown, world
 
 SUBSCRIPTION = EXAMPLE["subscriptionId"]
 NETWORK = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/kube-rg/providers/Microsoft.Network"
@@ -52,84 +53,6 @@ REGIONAL = {
     "dns": {"zone": "kubelink.internal", "record": "catalog"},
 }
 REGIONAL.pop("gateway", None)
-
-
-def world(kubelink: Kubelink) -> dict[str, Any]:
-    """Everything a link could touch, without what changes on every write (etags, operations, counters)."""
-    state = kubelink.sandbox_state()
-    resources = {key: _without_etags(body) for key, body in state["resources"].items()}
-    allocations = state["extra"].get("ilb", {}).get("allocations", {})
-    return {"resources": resources, "ilb": allocations, "services": services(kubelink)}
-
-
-def _without_etags(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _without_etags(v) for k, v in node.items() if k != "etag"}
-    if isinstance(node, list):
-        return [_without_etags(v) for v in node]
-    return node
-
-
-def services(kubelink: Kubelink) -> dict[str, Any]:
-    """The default namespace's Services: metadata and spec, without what the apiserver bumps on every write."""
-    from kubernetes import client, config
-
-    api = client.CoreV1Api(config.new_client_from_config(str(Path(kubelink.world.kubeconfig))))
-    found = {}
-    for service in api.list_namespaced_service("default").to_dict()["items"]:
-        metadata = service["metadata"]
-        if metadata["name"] == "kubernetes":
-            continue
-        kept = {k: metadata[k] for k in ("name", "annotations", "labels", "uid")}
-        found[metadata["name"]] = {"metadata": kept, "spec": service["spec"]}
-    return found
-
-
-def teardown(kubelink: Kubelink, name: str, shared: bool = False) -> dict[str, Any]:
-    """DELETE the link and follow its teardown; first, its plan (``POST /api/plan?teardown=``), which writes nothing
-    and names exactly what the teardown then removes, restores and keeps."""
-    query = "?deleteSharedResources=true" if shared else ""
-    kubelink.reset_requests()
-    planned = kubelink.post(f"/api/plan?teardown={name}{'&deleteSharedResources=true' if shared else ''}")
-    assert planned.status_code == 200, planned.text
-    assert kubelink.arm_writes() == []
-    rows = planned.json()["changes"]
-    output = _teardown(kubelink, name, query)
-    for action, key in (("delete", "removed"), ("restore", "restored")):
-        assert {r["resource"].lower() for r in rows if r["action"] == action} == {r.lower() for r in output[key]}, rows
-    assert {r["resource"].lower() for r in rows if r["action"] == "keep"} == {
-        k["resource"].lower() for k in output["kept"]
-    }
-    return output
-
-
-def _teardown(kubelink: Kubelink, name: str, query: str) -> dict[str, Any]:
-    response = kubelink.http.delete(f"{kubelink.host}/api/links/{name}{query}", timeout=60)
-    assert response.status_code == 202, response.text
-    body = response.json()
-    assert body["id"] == f"teardown-link-{name}"
-    status = kubelink.follow(body["statusQueryGetUri"], timeout=240).status
-    assert status["runtimeStatus"] == "Completed", status
-    output: dict[str, Any] = status["output"]
-    return output
-
-
-def provisioned(kubelink: Kubelink, body: dict[str, Any]) -> None:
-    status, _ = kubelink.provision(body)
-    assert status["runtimeStatus"] == "Completed", status
-
-
-def assert_same_world(
-    before: dict[str, Any], after: dict[str, Any], *, besides: frozenset[str] | set[str] = frozenset()
-) -> None:
-    """``after`` is ``before`` plus, at most, the resources under the ids ``besides`` (kept shared resources)."""
-    added = {k for k in after["resources"] if k not in before["resources"]}
-    assert {k for k in added if not any(k == b or k.startswith(b + "/") for b in besides)} == set()
-    assert {k for k in before["resources"] if k not in after["resources"]} == set()
-    for key, was in before["resources"].items():
-        assert after["resources"][key] == was, key
-    assert after["services"] == before["services"]
-    assert after["ilb"] == before["ilb"]
 
 
 @pytest.fixture(scope="module")

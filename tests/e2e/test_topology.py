@@ -1,13 +1,18 @@
 """Issue 10 end to end, real AKS and App Service topologies over HTTP through the local host: AKS's managed VNet
-refused on the regional path with no write in its node resource group. The tests of this module share one world
-and run in order."""
+refused on the regional path with no write in its node resource group; the app in its own VNet peered with the
+cluster's; the managed cluster reached through Private Link; drift on both; then both links torn down, the world
+compared whole with what it was before them, and a peering that was there before a link kept by its teardown. The
+tests of this module share one world and run in order."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import pytest
+
 from tests.e2e.conftest import EXAMPLE, Kubelink
+from tests.e2e.teardowns import assert_same_world, provisioned, teardown, world
 
 SUBSCRIPTION = EXAMPLE["subscriptionId"]
 KUBELINK = "3f2a9c61-7d84-4e0b-9a15-2c6e8b4d7f03"  # object id of kubelink's identity (local/sandbox/seed.json)
@@ -78,7 +83,15 @@ PEERED: dict[str, Any] = {
 }
 
 
-def test_the_app_in_its_own_vnet_reaches_the_clusters_ilb_through_peering(kubelink: Kubelink) -> None:
+@pytest.fixture(scope="module")
+def before_links(kubelink: Kubelink) -> dict[str, Any]:
+    """The world before the peered and the private-link links (the refused link before them wrote nothing)."""
+    return world(kubelink)
+
+
+def test_the_app_in_its_own_vnet_reaches_the_clusters_ilb_through_peering(
+    kubelink: Kubelink, before_links: dict[str, Any]
+) -> None:
     kubelink.reset_requests()
     status, _ = kubelink.provision(PEERED)
     assert status["runtimeStatus"] == "Completed", status
@@ -219,3 +232,54 @@ def test_drift_sees_a_deleted_peering_and_a_rejected_endpoint_connection(kubelin
     status = [r for r in linked["drift"] if r["resource"].endswith("/privateEndpoints/kubelink-linux-orders")]
     assert status and status[0]["actual"] == "Rejected" and status[0]["expected"] == "Approved"
     assert any(r["kind"] == "connectivity" for r in linked["drift"])
+
+
+APPS_VNET = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/apps-rg/providers/Microsoft.Network/virtualNetworks/apps-vnet"
+)
+KUBE_VNET = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/kube-rg/providers/Microsoft.Network/virtualNetworks/kube-vnet"
+)
+
+
+def test_the_peered_and_the_private_link_links_torn_down_leave_the_world_as_before_them(
+    kubelink: Kubelink, before_links: dict[str, Any]
+) -> None:
+    """As the drift test left them: the cluster side's peering already deleted (nothing to do there), the app
+    side's Disconnected; the endpoint's connection Rejected. The Private Link Service is AKS's: kubelink deletes
+    the endpoint, and the PLS goes with the Service."""
+    peered = teardown(kubelink, "peered-orders")
+    peerings = [r for r in peered["removed"] if "/virtualNetworkPeerings/" in r]
+    assert peerings == [f"{APPS_VNET}/virtualNetworkPeerings/kubelink-kube-vnet"]
+    assert f"{APPS_VNET}/subnets/apps-subnet" in peered["removed"]  # in the app's own VNet
+    linked = teardown(kubelink, "linux-orders")
+    endpoint = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/apps-rg/providers/Microsoft.Network/privateEndpoints/"
+    removed = linked["removed"]
+    assert removed.index(f"{endpoint}kubelink-linux-orders") < removed.index(f"{APPS_VNET}/subnets/endpoints")
+    assert not [w for w in kubelink.arm_writes() if MC.lower() in w["path"].lower()]
+    # what the overlap test made in spare-rg (a VNet, kubelink's role there) is not the links'
+    spare = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/spare-rg".lower()
+    assert_same_world(before_links, world(kubelink), besides={spare})
+
+
+def test_a_peering_that_was_there_before_the_link_stays_after_its_teardown(kubelink: Kubelink) -> None:
+    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.network.models import VirtualNetworkPeering
+
+    net = kubelink.sdk(NetworkManagementClient)
+    for group, vnet, name, remote in (
+        ("apps-rg", "apps-vnet", "apps-to-kube", KUBE_VNET),
+        ("kube-rg", "kube-vnet", "kube-to-apps", APPS_VNET),
+    ):
+        access = {"allowVirtualNetworkAccess": True, "remoteVirtualNetwork": {"id": remote}}
+        body = VirtualNetworkPeering({"properties": access})
+        net.virtual_network_peerings.begin_create_or_update(group, vnet, name, body).result()
+    before = world(kubelink)
+    kubelink.reset_requests()
+    provisioned(kubelink, PEERED)
+    assert not [w for w in kubelink.arm_writes() if "/virtualNetworkPeerings/" in w["path"]]  # adopted as they are
+    output = teardown(kubelink, "peered-orders")
+    kept = {r["resource"].rsplit("/", 1)[-1]: r["ownership"] for r in output["plan"] if r["action"] == "keep"}
+    assert kept["apps-to-kube"] == kept["kube-to-apps"] == "adopted"
+    assert not [w for w in kubelink.arm_writes() if "/virtualNetworkPeerings/" in w["path"]]
+    assert_same_world(before, world(kubelink))
