@@ -64,3 +64,27 @@ def settle(payload: dict[str, Any], resource: str, timeout: float = 15) -> dict[
             return observed
         assert time.monotonic() < deadline, f"{resource} still {observed['provisioningState']}"
         time.sleep(0.1)
+
+
+def service_by_hand(arm: Arm) -> str:
+    """A Private Link Service ``by-hand`` in the managed cluster's node resource group, without auto-approval (as
+    someone makes one by hand, not AKS from a Service): its id."""
+    from adapters.clients import network_client
+    from local.sandbox import privatelink
+
+    mc = "MC_kube-rg_kube-aks-managed_westeurope"
+    vnet = network_client(arm.subscription_id).virtual_networks.get(mc, "aks-vnet-30511229").as_dict()
+    world = arm.sandbox.world
+    made = privatelink.desired_service(
+        world,
+        "ops",
+        "by-hand",
+        {privatelink.NAME_ANNOTATION: "by-hand"},
+        mc,
+        vnet,
+        vnet["properties"]["subnets"][0]["id"],
+    )
+    assert not isinstance(made, str)
+    with world.lock:
+        world.put(made)
+    return str(made["id"])

@@ -37,3 +37,19 @@ def _merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
 def payload(**changes: Any) -> dict[str, Any]:
     """An activity's input for the link ``BASE`` with ``changes``."""
     return {"spec": link_spec(**changes).to_json()}
+
+
+#: a link to the managed cluster through Private Link, the app in its own VNet (the seed's apps-vnet)
+PRIVATE_LINK: dict[str, Any] = {
+    "integration": "privateLink",
+    "network": {"resourceGroup": "MC_kube-rg_kube-aks-managed_westeurope", "virtualNetwork": "aks-vnet-30511229"},
+    "kubernetes": {
+        "aksCluster": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/kube-rg/providers/"
+        "Microsoft.ContainerService/managedClusters/kube-aks-managed"
+    },
+    "app": {
+        "virtualNetwork": {"resourceGroup": "apps-rg", "name": "apps-vnet"},
+        "subnet": {"name": "apps", "prefix": "10.50.6.0/26"},
+    },
+    "privateLink": {"endpointSubnet": {"name": "pe", "prefix": "10.50.7.0/27"}},
+}

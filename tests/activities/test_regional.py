@@ -14,8 +14,8 @@ from activities.gateway import ensure_gateway, ensure_gateway_subnet, ensure_pub
 from activities.regional import connect_app_regional, ensure_app_subnet, release_app_certificate
 from activities.vnet_integration import ensure_app_vnet_connection
 from adapters.clients import network_client, web_client
-from tests.activities.helpers import Arm, root_certificate, settle
-from tests.activities.specs import SUBSCRIPTION, payload
+from tests.activities.helpers import Arm, root_certificate, service_by_hand, settle
+from tests.activities.specs import PRIVATE_LINK, SUBSCRIPTION, payload
 
 SUBNET = {"name": "app-subnet", "prefix": "10.240.32.0/27"}
 SUBNET_PATH = "/virtualNetworks/kube-vnet/subnets/app-subnet"
@@ -325,45 +325,13 @@ def test_an_existing_connected_peering_is_adopted_and_only_the_missing_side_is_w
     assert arm.arm_writes() == []
 
 
-PRIVATE = {
-    "integration": "privateLink",
-    "network": {"resourceGroup": "MC_kube-rg_kube-aks-managed_westeurope", "virtualNetwork": "aks-vnet-30511229"},
-    "kubernetes": {
-        "aksCluster": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/kube-rg/providers/"
-        "Microsoft.ContainerService/managedClusters/kube-aks-managed"
-    },
-    "app": {
-        "virtualNetwork": {"resourceGroup": "apps-rg", "name": "apps-vnet"},
-        "subnet": {"name": "apps", "prefix": "10.50.6.0/26"},
-    },
-    "privateLink": {"endpointSubnet": {"name": "pe", "prefix": "10.50.7.0/27"}},
-}
-
-
 def test_an_endpoint_to_a_service_without_auto_approval_is_pending_with_what_the_owner_must_do(arm: Arm):
     """A PLS someone made by hand (no autoApproval): kubelink's endpoint waits for its owner."""
     from activities.private_link import ensure_endpoint_subnet, ensure_private_endpoint, observe_private_endpoint
-    from local.sandbox import privatelink
 
-    link = payload(**PRIVATE)
+    link = payload(**PRIVATE_LINK)
     mc = "MC_kube-rg_kube-aks-managed_westeurope"
-    pls_id = (
-        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{mc}/providers/Microsoft.Network/privateLinkServices/by-hand"
-    )
-    vnet = network_client(SUBSCRIPTION).virtual_networks.get(mc, "aks-vnet-30511229").as_dict()
-    world = arm.sandbox.world
-    made = privatelink.desired_service(
-        world,
-        "ops",
-        "by-hand",
-        {privatelink.NAME_ANNOTATION: "by-hand"},
-        mc,
-        vnet,
-        vnet["properties"]["subnets"][0]["id"],
-    )
-    assert not isinstance(made, str)
-    with world.lock:
-        world.put(made)
+    pls_id = service_by_hand(arm)
     assert ensure_endpoint_subnet(link)["result"] == "created"
     settle(link, "endpointSubnet")
     created = ensure_private_endpoint({**link, "serviceId": pls_id})
