@@ -23,6 +23,8 @@ from .conftest import SUB, arm, client_kwargs, credential
 VNET_PATH = f"/subscriptions/{SUB}/resourceGroups/kube-rg/providers/Microsoft.Network/virtualNetworks/kube-vnet"
 API = {"api-version": "2024-05-01"}
 KUBELINK_OBJECT_ID = "3f2a9c61-7d84-4e0b-9a15-2c6e8b4d7f03"
+NOBODY_OBJECT_ID = "c4e6a8b0-d2f4-4a6c-9e1b-3d5f7a9c1e3b"
+ROLES_API = {"api-version": "2022-04-01"}
 
 
 def _raw(sandbox: Sandbox, token: str, path: str = VNET_PATH, method: str = "GET", **kwargs: Any) -> Any:
@@ -59,6 +61,24 @@ def _example(pattern: str) -> str:
         return "".join(out)
 
     return build(sre_parse.parse(pattern))
+
+
+def _operator(sandbox: Sandbox) -> dict[str, Any]:
+    """The seeded "kubelink operator" role definition, as ARM lists it."""
+    [operator] = arm(
+        sandbox,
+        "GET",
+        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions",
+        params={**ROLES_API, "$filter": "roleName eq 'kubelink operator'"},
+    ).json()["value"]
+    return operator
+
+
+def _assign_operator_to_nobody(sandbox: Sandbox, scope: str, name: str) -> Any:
+    """PUT an assignment of kubelink's role to the principal "nobody" at ``scope`` (as its admin)."""
+    body = {"properties": {"roleDefinitionId": _operator(sandbox)["id"], "principalId": NOBODY_OBJECT_ID}}
+    assignment = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+    return arm(sandbox, "PUT", assignment, params=ROLES_API, json=body)
 
 
 def test_every_route_is_a_published_operation() -> None:
@@ -179,17 +199,10 @@ def test_the_identity_endpoint_speaks_app_services_protocol(sandbox: Sandbox) ->
 
 def test_role_assignments_are_served_and_take_effect(sandbox: Sandbox) -> None:
     nobody = _test_token(sandbox, principal="nobody")
-    listed = arm(
-        sandbox,
-        "GET",
-        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions",
-        params={"api-version": "2022-04-01", "$filter": "roleName eq 'kubelink operator'"},
-    ).json()["value"]
-    [operator] = listed
-    assert operator["properties"]["type"] == "CustomRole"
-    assignment = f"{VNET_PATH}/providers/Microsoft.Authorization/roleAssignments/0d5e6f7a-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
-    body = {"properties": {"roleDefinitionId": operator["id"], "principalId": "c4e6a8b0-d2f4-4a6c-9e1b-3d5f7a9c1e3b"}}
-    assert arm(sandbox, "PUT", assignment, params={"api-version": "2022-04-01"}, json=body).status_code == 201
+    assert _operator(sandbox)["properties"]["type"] == "CustomRole"
+    put = _assign_operator_to_nobody(sandbox, VNET_PATH, "0d5e6f7a-1b2c-4d3e-8f9a-0b1c2d3e4f5a")
+    assert put.status_code == 201
+    assignment = put.json()["id"]
     assert _raw(sandbox, nobody).status_code == 200  # granted on the VNet itself
     assert _raw(sandbox, nobody, VNET_PATH + "/subnets/aks-subnet").status_code == 200  # and below it
     group = f"/subscriptions/{SUB}/resourceGroups/kube-rg"
@@ -198,10 +211,10 @@ def test_role_assignments_are_served_and_take_effect(sandbox: Sandbox) -> None:
         sandbox,
         "GET",
         f"{group}/providers/Microsoft.Authorization/roleAssignments",
-        params={"api-version": "2022-04-01", "$filter": "principalId eq 'c4e6a8b0-d2f4-4a6c-9e1b-3d5f7a9c1e3b'"},
+        params={**ROLES_API, "$filter": f"principalId eq '{NOBODY_OBJECT_ID}'"},
     ).json()
     assert [a["properties"]["scope"] for a in mine["value"]] == [VNET_PATH]
-    assert arm(sandbox, "DELETE", assignment, params={"api-version": "2022-04-01"}).status_code == 200
+    assert arm(sandbox, "DELETE", assignment, params=ROLES_API).status_code == 200
     assert _raw(sandbox, nobody).status_code == 403
 
 
@@ -209,21 +222,8 @@ def test_a_gateway_needs_join_on_its_subnet_and_public_ip(sandbox: Sandbox) -> N
     admin = NetworkManagementClient(credential(sandbox), SUB, **client_kwargs(sandbox))
     subnet, pip = gateway_subnet(admin), public_ip(admin)
     # kubelink's role for "nobody", at the gateway's own scope only: not on the subnet or the public IP it joins
-    operator = arm(
-        sandbox,
-        "GET",
-        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions",
-        params={"api-version": "2022-04-01", "$filter": "roleName eq 'kubelink operator'"},
-    ).json()["value"][0]
     gw = f"/subscriptions/{SUB}/resourceGroups/spare-rg/providers/Microsoft.Network/virtualNetworkGateways/gw"
-    body = {"properties": {"roleDefinitionId": operator["id"], "principalId": "c4e6a8b0-d2f4-4a6c-9e1b-3d5f7a9c1e3b"}}
-    assert arm(
-        sandbox,
-        "PUT",
-        gw + "/providers/Microsoft.Authorization/roleAssignments/1d5e6f7a-1b2c-4d3e-8f9a-0b1c2d3e4f5a",
-        params={"api-version": "2022-04-01"},
-        json=body,
-    ).ok
+    assert _assign_operator_to_nobody(sandbox, gw, "1d5e6f7a-1b2c-4d3e-8f9a-0b1c2d3e4f5a").ok
     put = _raw(
         sandbox,
         _test_token(sandbox, principal="nobody"),
@@ -241,16 +241,8 @@ def test_a_gateway_needs_join_on_its_subnet_and_public_ip(sandbox: Sandbox) -> N
 def test_a_private_endpoint_needs_join_on_its_subnet(sandbox: Sandbox) -> None:
     """learn.microsoft.com/azure/private-link/rbac-permissions: subnets/join/action "allows a private endpoint to
     join a virtual network"; kubelink's role at the endpoint's own scope only is not enough."""
-    operator = arm(
-        sandbox,
-        "GET",
-        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions",
-        params={"api-version": "2022-04-01", "$filter": "roleName eq 'kubelink operator'"},
-    ).json()["value"][0]
     pe = f"/subscriptions/{SUB}/resourceGroups/spare-rg/providers/Microsoft.Network/privateEndpoints/pe"
-    body = {"properties": {"roleDefinitionId": operator["id"], "principalId": "c4e6a8b0-d2f4-4a6c-9e1b-3d5f7a9c1e3b"}}
-    assignment = pe + "/providers/Microsoft.Authorization/roleAssignments/2d5e6f7a-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
-    assert arm(sandbox, "PUT", assignment, params={"api-version": "2022-04-01"}, json=body).ok
+    assert _assign_operator_to_nobody(sandbox, pe, "2d5e6f7a-1b2c-4d3e-8f9a-0b1c2d3e4f5a").ok
     subnet = f"{VNET_PATH}/subnets/aks-subnet"
     service = f"/subscriptions/{SUB}/resourceGroups/spare-rg/providers/Microsoft.Network/privateLinkServices/pls"
     endpoint = {
