@@ -106,10 +106,13 @@ def test_internal_service_gets_the_pinned_ip_in_the_annotated_subnet(
         namespace, service("orders", {**INTERNAL, ilb.SUBNET: "ilb-subnet", ilb.IPV4: "10.240.16.25"})
     )
     assert wait_for(lambda: ingress_ip(api, namespace, "orders")) == "10.240.16.25"
-    reasons = [
-        e.reason for e in api.list_namespaced_event(namespace, field_selector="involvedObject.name=orders").items
-    ]
-    assert {"EnsuringLoadBalancer", "EnsuredLoadBalancer"} <= set(reasons)
+
+    def reasons() -> set[str]:
+        found = api.list_namespaced_event(namespace, field_selector="involvedObject.name=orders").items
+        return {e.reason for e in found}
+
+    # the Ensured event is posted beside the status update, not before it: wait for it too
+    assert wait_for(lambda: {"EnsuringLoadBalancer", "EnsuredLoadBalancer"} <= reasons())
 
 
 def test_unpinned_services_get_the_first_free_addresses_after_azures_reserved_ones(
