@@ -29,7 +29,7 @@ from activities.observe import observe_app_settings, web
 from kubelink.desired.app_setting import merged_app_settings
 from kubelink.spec import LinkSpec
 from local.azurite import Azurite
-from local.sandbox import Sandbox
+from local.sandbox import SandboxServer
 from local.world_client import WorldClient
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "link.json"
@@ -97,7 +97,7 @@ def main() -> None:
 
 
 def _run(state: Path, args: argparse.Namespace) -> None:
-    with Azurite(state / "logs") as azurite, Sandbox(state / "sandbox") as sandbox:
+    with Azurite(state / "logs") as azurite, SandboxServer(state / "sandbox") as sandbox:
         os.environ.update(
             {
                 "AzureWebJobsStorage": azurite.connection_string,

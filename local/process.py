@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -33,9 +34,30 @@ class StartError(RuntimeError):
         self.reason = reason
 
 
+#: where free ports are drawn from: below the kernel's ephemeral range, whose ports every outgoing connection
+#: takes (a port the kernel picked for us could be some client's local port before the component binds it)
+LISTEN_PORTS = range(15000, 32768)
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return LISTEN_PORTS.stop
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now (the kernel's pick)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    """A TCP port on 127.0.0.1 that nobody listens on right now, drawn at random below the ephemeral range, so
+    that the test workers' worlds, starting at once, and their clients' connections do not take it meanwhile."""
+    candidates = range(LISTEN_PORTS.start, min(LISTEN_PORTS.stop, _ephemeral_start()))
+    for port in random.sample(candidates, 50) if len(candidates) >= 50 else ():
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:  # an unusual port range: the kernel's pick
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 

@@ -17,7 +17,7 @@ from aiohttp import web
 from local.host import history as h
 from local.host.clock import Clock
 from local.host.replay import invalid_orchestrator_message
-from local.host.store import TERMINAL_STATES, Instance, InstanceExists, Query, Store
+from local.host.taskhub import TERMINAL_STATES, Instance, InstanceExists, Query, Store
 
 WEBHOOK_PATH = "/runtime/webhooks/durabletask"
 RPC_PATH = "/durabletask"

@@ -29,7 +29,7 @@ from local.host.functions import (
 )
 from local.host.logs import HostLog
 from local.host.replay import EpisodeContext, Functions, Invocation, invalid_orchestrator_message, run_episode
-from local.host.store import TERMINAL_STATES, EpisodeCommit, Message, Store, WorkItem
+from local.host.taskhub import TERMINAL_STATES, EpisodeCommit, Message, Store, WorkItem
 
 # What the Azure Storage provider sends (AzureStorageDurabilityProvider): enables the SDK's long timers.
 MAXIMUM_SHORT_TIMER = "6.00:00:00"

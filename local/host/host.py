@@ -36,7 +36,7 @@ from local.host.functions import (
 from local.host.http_triggers import build_routes, find_route, to_request, to_response
 from local.host.logs import HostLog
 from local.host.settings import HostConfig, LocalSettings, resolve
-from local.host.store import TERMINAL_STATES, Store
+from local.host.taskhub import TERMINAL_STATES, Store
 from local.host.timers import Schedule, TimerListener, wait_until_clock
 
 _ACTIVE = threading.Lock()  # the SDK keeps one module-global aiohttp session: one host per process at a time

@@ -26,7 +26,7 @@ _PARAM = re.compile(r"\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+)(?:\([^)]*\)
 
 
 @dataclass(frozen=True)
-class Route:
+class HttpRoute:
     function: FunctionInfo
     template: str
     pattern: re.Pattern[str]
@@ -58,20 +58,20 @@ def compile_template(template: str) -> re.Pattern[str]:
     return re.compile(regex or "/?", re.IGNORECASE)
 
 
-def build_routes(functions: dict[str, FunctionInfo], prefix: str) -> list[Route]:
+def build_routes(functions: dict[str, FunctionInfo], prefix: str) -> list[HttpRoute]:
     routes = []
     for info in functions.values():
         if info.trigger_type != "httpTrigger":
             continue
         template = "/".join(p for p in (prefix, str(info.trigger.get("route") or info.name)) if p)
         methods = tuple(m.upper() for m in info.trigger.get("methods") or ALL_METHODS)
-        routes.append(Route(info, template, compile_template(template), methods))
+        routes.append(HttpRoute(info, template, compile_template(template), methods))
     # Literal segments win over parameters, as in ASP.NET routing's precedence.
     routes.sort(key=lambda r: (r.template.count("{"), -len(r.template)))
     return routes
 
 
-def find_route(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+def find_route(routes: list[HttpRoute], method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
     for route in routes:
         if method in route.methods or (method == "HEAD" and "GET" in route.methods):
             params = route.match(path.rstrip("/") if path != "/" else path)

@@ -15,7 +15,7 @@ from croniter import croniter
 from local.host.clock import Clock
 from local.host.functions import FunctionInfo
 from local.host.logs import HostLog
-from local.host.store import Store
+from local.host.taskhub import Store
 
 DEFAULT_TIME = datetime(1, 1, 1, tzinfo=UTC)  # .NET default(DateTime), the monitor's "never"
 _TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2})(?::(\d{2}))?$")

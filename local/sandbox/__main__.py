@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .cloud import Settings
 from .seed import DEFAULT_SEED
-from .server import Sandbox
+from .server import SandboxServer
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
-    sandbox = Sandbox(
+    sandbox = SandboxServer(
         args.state_dir,
         port=args.port,
         seed=args.seed,

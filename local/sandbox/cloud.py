@@ -11,7 +11,7 @@ from . import errors
 from .control import Faults
 from .rbac import Authorizer
 from .routing import Request
-from .state import Json, Operation, World
+from .state import Json, Operation, SandboxState
 from .tls import CertificateAuthority
 
 
@@ -35,7 +35,7 @@ class Settings:
 class Cloud:
     def __init__(
         self,
-        world: World,
+        world: SandboxState,
         settings: Settings,
         faults: Faults,
         ca: CertificateAuthority,

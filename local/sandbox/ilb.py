@@ -22,7 +22,7 @@ from typing import Any, cast
 from kubernetes import client, config, watch
 
 from . import ids, ipam, privatelink
-from .state import Json, World
+from .state import Json, SandboxState
 
 log = logging.getLogger("local.sandbox.ilb")
 
@@ -36,13 +36,13 @@ CLUSTER_LABEL = "sandbox.kubelink.local/cluster"
 MAX_PODS = 30
 
 
-def allocations(world: World) -> dict[str, Json]:
+def allocations(world: SandboxState) -> dict[str, Json]:
     """``namespace/name`` → ``{namespace, service, uid, ip, subnetId, published}``."""
     result: dict[str, Json] = world.extra.setdefault("ilb", {}).setdefault("allocations", {})
     return result
 
 
-def publish(world: World, namespace: str, service: str, uid: str, ip: str, subnet_id: str) -> None:
+def publish(world: SandboxState, namespace: str, service: str, uid: str, ip: str, subnet_id: str) -> None:
     """Record that ``ip`` is a live internal load-balancer frontend for a Service (what the web apps reach)."""
     allocations(world)[f"{namespace}/{service}"] = {
         "namespace": namespace,
@@ -54,17 +54,17 @@ def publish(world: World, namespace: str, service: str, uid: str, ip: str, subne
     }
 
 
-def release(world: World, namespace: str, service: str) -> None:
+def release(world: SandboxState, namespace: str, service: str) -> None:
     allocations(world).pop(f"{namespace}/{service}", None)
 
 
-def cluster_named(world: World, cluster_name: str | None) -> Json:
+def cluster_named(world: SandboxState, cluster_name: str | None) -> Json:
     """A seeded AKS cluster (the first one unless named)."""
     clusters = list(world.of_type(ids.CLUSTER_TYPE))
     return next((c for c in clusters if c["name"].lower() == (cluster_name or "").lower()), clusters[0])
 
 
-def cluster_subnet(world: World, cluster_name: str | None = None) -> tuple[Json, Json, int]:
+def cluster_subnet(world: SandboxState, cluster_name: str | None = None) -> tuple[Json, Json, int]:
     """A seeded AKS cluster's node subnet, its VNet, and its node count (the first cluster unless named)."""
     cluster = cluster_named(world, cluster_name)
     pool = cluster["properties"]["agentPoolProfiles"][0]
@@ -84,7 +84,7 @@ class Decision:
     warning: str | None = None
 
 
-def decide(world: World, service: Json, cluster_name: str | None = None) -> Decision:
+def decide(world: SandboxState, service: Json, cluster_name: str | None = None) -> Decision:
     """Choose the frontend IP for an internal Service (pure with respect to the world it reads)."""
     meta = service["metadata"]
     annotations = meta.get("annotations") or {}
@@ -128,7 +128,7 @@ def is_internal_lb(service: Json) -> bool:
 class IlbController:
     """Watches Services on the apiserver of ``kubeconfig`` and reconciles their load-balancer status."""
 
-    def __init__(self, world: World, kubeconfig: Path, delay: float, namespace: str | None = None) -> None:
+    def __init__(self, world: SandboxState, kubeconfig: Path, delay: float, namespace: str | None = None) -> None:
         self.world = world
         self.delay = delay
         self.namespace = namespace

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from . import ids
 from .errors import bad_request
 from .routing import Request, Response, json_response
-from .state import Json, World
+from .state import Json, SandboxState
 
 SKIP_TOKEN = "$skiptoken"
 
@@ -32,7 +32,7 @@ def page(req: Request, items: list[Json], page_size: int) -> Response:
     return json_response(200, body)
 
 
-def in_scope(world: World, full_type: str, resource_group: str | None) -> Iterable[Json]:
+def in_scope(world: SandboxState, full_type: str, resource_group: str | None) -> Iterable[Json]:
     """Resources of one type in the subscription, or in one resource group when it is named."""
     prefix = ids.key(ids.rg_id(world.subscription_id, resource_group)) + "/" if resource_group else ""
     for resource in world.of_type(full_type):

@@ -16,7 +16,7 @@ from . import ids
 from .cloud import Cloud
 from .errors import ArmError, bad_request
 from .routing import NAME, Request, Response, Router, json_response
-from .state import Json, World
+from .state import Json, SandboxState
 
 LOCK_TYPE = "Microsoft.Authorization/locks"
 LEVELS = {"readonly": "ReadOnly", "cannotdelete": "CanNotDelete"}
@@ -27,7 +27,7 @@ _MARKER = "/providers/microsoft.authorization/locks"
 router = Router()
 
 
-def _locks(world: World) -> dict[str, Json]:
+def _locks(world: SandboxState) -> dict[str, Json]:
     found: dict[str, Json] = world.extra.setdefault("locks", {})
     return found
 
@@ -97,7 +97,7 @@ def _forbids(lock: Json, method: str) -> bool:
     return level == "ReadOnly" or (level == "CanNotDelete" and method == "DELETE")
 
 
-def enforce(world: World, method: str, path: str) -> None:
+def enforce(world: SandboxState, method: str, path: str) -> None:
     """Refuse a request beneath a lock that forbids it: ReadOnly forbids every write and POST action, CanNotDelete
     every DELETE. Lock management and reads pass."""
     if method in ("GET", "HEAD") or _MARKER in path.lower():

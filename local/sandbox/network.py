@@ -23,7 +23,7 @@ from .ids import GATEWAY_SUBNET, PEERING_TYPE, PIP_TYPE, SITE_TYPE, SUBNET_TYPE,
 from .ids import GATEWAY_TYPE as GW_TYPE
 from .private_path import peering_state, reverse_peering, vpn_sessions
 from .routing import NAME, RG, SUB, Request, Response, Router, json_response, provider
-from .state import CompletionHook, Json, Operation, World, public
+from .state import CompletionHook, Json, Operation, SandboxState, public
 from .tls import is_certificate_data
 
 NS = "Microsoft.Network"
@@ -129,7 +129,7 @@ def _top_level(resource_id: str) -> bool:
 # --- views ---------------------------------------------------------------------------------------------
 
 
-def render(world: World, stored: Json) -> Json:
+def render(world: SandboxState, stored: Json) -> Json:
     """The JSON a GET returns: the stored resource plus what ARM computes from its neighbours."""
     kind = stored.get("type", "").lower()
     view = public(stored)
@@ -173,7 +173,7 @@ def render(world: World, stored: Json) -> Json:
     return view
 
 
-def gateway_ip_configs_on(world: World, subnet_id: str) -> list[str]:
+def gateway_ip_configs_on(world: SandboxState, subnet_id: str) -> list[str]:
     return [
         cfg["id"]
         for gw in world.of_type(GW_TYPE)
@@ -182,7 +182,7 @@ def gateway_ip_configs_on(world: World, subnet_id: str) -> list[str]:
     ]
 
 
-def sites_on_subnet(world: World, subnet_id: str) -> list[Json]:
+def sites_on_subnet(world: SandboxState, subnet_id: str) -> list[Json]:
     """Web apps with regional VNet integration into ``subnet_id``."""
     return [
         site
@@ -191,7 +191,7 @@ def sites_on_subnet(world: World, subnet_id: str) -> list[Json]:
     ]
 
 
-def subnet_users(world: World, subnet_id: str) -> list[str]:
+def subnet_users(world: SandboxState, subnet_id: str) -> list[str]:
     """Ids of what occupies addresses in a subnet (gateway IP configs, apps, internal load balancer IPs)."""
     users = gateway_ip_configs_on(world, subnet_id) + [s["id"] for s in sites_on_subnet(world, subnet_id)]
     allocations = world.extra.get("ilb", {}).get("allocations", {})
@@ -389,7 +389,7 @@ def check_ip_address_availability(cloud: Cloud, req: Request) -> Response:
     )
 
 
-def _taken_addresses(world: World, subnet_id: str) -> set[str]:
+def _taken_addresses(world: SandboxState, subnet_id: str) -> set[str]:
     """Addresses in use in a subnet that the sandbox knows: internal load balancer IPs."""
     allocations = world.extra.get("ilb", {}).get("allocations", {})
     return {a["ip"] for a in allocations.values() if ids.key(a["subnetId"]) == ids.key(subnet_id)}
@@ -540,7 +540,7 @@ def _validate_subnet_placement(subnet: Json, vnet_name: str, space: list[ipam.IP
                 )
 
 
-def _check_in_use_update(world: World, old: Json, new: Json) -> None:
+def _check_in_use_update(world: SandboxState, old: Json, new: Json) -> None:
     users = subnet_users(world, old["id"])
     if not users:
         return
@@ -592,7 +592,7 @@ def _peering_id(cloud: Cloud, req: Request) -> tuple[Json, str]:
     return vnet, f"{vnet['id']}/virtualNetworkPeerings/{req.params['peering']}"
 
 
-def peering_view(world: World, peering: Json) -> Json:
+def peering_view(world: SandboxState, peering: Json) -> Json:
     """What ARM computes for a peering: its state and the remote VNet's address space as it is now."""
     state = peering_state(world, peering)
     remote = world.get((peering["properties"].get("remoteVirtualNetwork") or {}).get("id") or "")
@@ -760,7 +760,7 @@ def put_pip(cloud: Cloud, req: Request) -> Response:
     return accepted_put(cloud, req, stored, existing is None)
 
 
-def _check_zones(world: World, name: str, location: str, zones: Any) -> None:
+def _check_zones(world: SandboxState, name: str, location: str, zones: Any) -> None:
     """Zones exist only in regions that have them (400 ``LocationNotSupportAvailabilityZones``, as recorded in
     Azure/Azure-Landing-Zones#425 and aztfmod/terraform-azurerm-caf#1744 for ukwest), and only those zones
     (``InvalidAvailabilityZone``, hashicorp/terraform-provider-azurerm#6296)."""
@@ -780,13 +780,13 @@ def _check_zones(world: World, name: str, location: str, zones: Any) -> None:
         )
 
 
-def _next_public_ip(world: World) -> str:
+def _next_public_ip(world: SandboxState) -> str:
     n = world.extra.get("publicIpCounter", 0) + 1
     world.extra["publicIpCounter"] = n
     return f"20.23.{n // 250}.{n % 250 + 4}"
 
 
-def _pip_in_use(world: World, pip_id: str) -> str | None:
+def _pip_in_use(world: SandboxState, pip_id: str) -> str | None:
     for gw in world.of_type(GW_TYPE):
         for cfg in gw["properties"]["ipConfigurations"]:
             if ids.key(cfg["properties"]["publicIPAddress"]["id"]) == ids.key(pip_id):
@@ -1080,7 +1080,7 @@ def _vpn_client_configuration(gw_id: str, given: Json, vnet: Json, sku: str) -> 
     return config
 
 
-def _gateway_provisioned(world: World, gw: Json, op: Operation) -> None:
+def _gateway_provisioned(world: SandboxState, gw: Json, op: Operation) -> None:
     """A gateway that came up gets its BGP settings and a dynamic public IP its address, as Azure's do."""
     if op.outcome != "Succeeded":
         return

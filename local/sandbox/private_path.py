@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import ids, ipam
-from .state import Json, World
+from .state import Json, SandboxState
 
 
 @dataclass(frozen=True)
@@ -257,7 +257,7 @@ def _resolve(facts: PathFacts, network: Network, setting: str) -> str | None:
 # --- reading the facts from the world ------------------------------------------------------------------
 
 
-def gather(world: World, site: Json, setting_name: str) -> PathFacts:
+def gather(world: SandboxState, site: Json, setting_name: str) -> PathFacts:
     """The facts ``evaluate`` needs about one web app."""
     connections = tuple(connection_facts(world, c) for c in world.children(site["id"], "virtualNetworkConnections"))
     regional_subnet = world.get(site["properties"].get("virtualNetworkSubnetId") or "")
@@ -295,7 +295,7 @@ def gather(world: World, site: Json, setting_name: str) -> PathFacts:
     )
 
 
-def endpoint_facts(world: World) -> tuple[Endpoint, ...]:
+def endpoint_facts(world: SandboxState) -> tuple[Endpoint, ...]:
     """Every private endpoint with a NIC, and the live Service its Private Link Service fronts."""
     live = {(s.namespace, s.name): s for s in live_services(world)}
     found = []
@@ -323,7 +323,7 @@ def endpoint_facts(world: World) -> tuple[Endpoint, ...]:
     return tuple(found)
 
 
-def required_delegation(world: World, site: Json) -> str:
+def required_delegation(world: SandboxState, site: Json) -> str:
     """The service a site's integration subnet must be delegated to: Flex Consumption (FC1) apps need
     ``Microsoft.App/environments``, every other plan ``Microsoft.Web/serverFarms`` (flex-consumption-plan.md)."""
     plan = world.get(site["properties"].get("serverFarmId") or "")
@@ -331,12 +331,12 @@ def required_delegation(world: World, site: Json) -> str:
     return ids.FLEX_DELEGATION if str(tier).lower() == "flexconsumption" else ids.WEB_DELEGATION
 
 
-def live_services(world: World) -> tuple[Service, ...]:
+def live_services(world: SandboxState) -> tuple[Service, ...]:
     allocations = world.extra.get("ilb", {}).get("allocations", {})
     return tuple(Service(a["namespace"], a["service"], a["ip"]) for a in allocations.values() if a.get("published"))
 
 
-def gateway_of(world: World, vnet_id: str) -> Json | None:
+def gateway_of(world: SandboxState, vnet_id: str) -> Json | None:
     """The VPN gateway whose IP configuration sits in ``vnet_id``'s GatewaySubnet."""
     prefix = ids.key(vnet_id) + "/subnets/"
     for gw in world.of_type(ids.GATEWAY_TYPE):
@@ -362,7 +362,7 @@ def gateway_facts(gw: Json) -> Gateway:
     )
 
 
-def reverse_peering(world: World, peering: Json) -> Json | None:
+def reverse_peering(world: SandboxState, peering: Json) -> Json | None:
     """The remote VNet's peering back to this peering's VNet, if there is one."""
     local = ids.parse(peering["id"]).parent()  # type: ignore[union-attr]
     remote = (peering["properties"].get("remoteVirtualNetwork") or {}).get("id") or ""
@@ -376,7 +376,7 @@ def reverse_peering(world: World, peering: Json) -> Json | None:
     )
 
 
-def peering_state(world: World, peering: Json) -> str:
+def peering_state(world: SandboxState, peering: Json) -> str:
     paired = peering.get("_pairedWith")
     if not paired:
         return "Initiated"
@@ -387,7 +387,7 @@ def peering_state(world: World, peering: Json) -> str:
     return "Connected" if both_up else "Initiated"
 
 
-def peering_facts(world: World, vnet: Json) -> tuple[Peering, ...]:
+def peering_facts(world: SandboxState, vnet: Json) -> tuple[Peering, ...]:
     """Each peering of ``vnet``, with access allowed only when both its side and the remote's allow it."""
     found = []
     for peering in world.children(vnet["id"], "virtualNetworkPeerings"):
@@ -400,7 +400,7 @@ def peering_facts(world: World, vnet: Json) -> tuple[Peering, ...]:
     return tuple(found)
 
 
-def network_facts(world: World, vnet: Json) -> Network:
+def network_facts(world: SandboxState, vnet: Json) -> Network:
     gw = gateway_of(world, vnet["id"])
     return Network(
         id=vnet["id"],
@@ -412,7 +412,7 @@ def network_facts(world: World, vnet: Json) -> Network:
     )
 
 
-def connection_facts(world: World, connection: Json) -> Connection:
+def connection_facts(world: SandboxState, connection: Json) -> Connection:
     handoff = connection.get("_gateway") or {}
     package_json = world.extra.get("vpnPackages", {}).get(handoff.get("packageId", ""))
     package = None
@@ -426,7 +426,7 @@ def connection_facts(world: World, connection: Json) -> Connection:
     return Connection(connection["properties"]["vnetResourceId"], connection["properties"]["certBlob"] or "", package)
 
 
-def private_dns_names(world: World, vnet_id: str) -> dict[str, str]:
+def private_dns_names(world: SandboxState, vnet_id: str) -> dict[str, str]:
     """Every A record name resolvable from ``vnet_id`` through linked private DNS zones."""
     names: dict[str, str] = {}
     for zone in world.of_type(ids.ZONE_TYPE):
@@ -446,7 +446,7 @@ def private_dns_names(world: World, vnet_id: str) -> dict[str, str]:
     return names
 
 
-def resync_required(world: World, connection: Json) -> bool:
+def resync_required(world: SandboxState, connection: Json) -> bool:
     """App Service's ``resyncRequired``: the handed-off package no longer matches the gateway."""
     if not connection.get("_gateway"):
         return False
@@ -454,7 +454,7 @@ def resync_required(world: World, connection: Json) -> bool:
     return not package_is_current(connection_facts(world, connection), gateway_facts(gw) if gw else None)
 
 
-def vpn_sessions(world: World, gw: Json) -> list[Json]:
+def vpn_sessions(world: SandboxState, gw: Json) -> list[Json]:
     """Point-to-site sessions the gateway reports: one per app whose package is current for it."""
     facts = gateway_facts(gw)
     sessions = []

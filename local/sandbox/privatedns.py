@@ -14,7 +14,7 @@ from .errors import ArmError, bad_request
 from .ipam import is_ipv4
 from .network import ensure_idle, sent_tags
 from .routing import NAME, Request, Response, Router, json_response, provider
-from .state import CompletionHook, Json, Operation, World, public
+from .state import CompletionHook, Json, Operation, SandboxState, public
 
 ZONE = provider("Microsoft.Network") + rf"/privateDnsZones/(?P<zone>{NAME})"
 LINK = ZONE + rf"/virtualNetworkLinks/(?P<link>{NAME})"
@@ -206,7 +206,7 @@ def delete_link(cloud: Cloud, req: Request) -> Response:
     return _accepted(cloud, req, link_id, "delete")
 
 
-def _link_provisioned(world: World, link: Json, op: Operation) -> None:
+def _link_provisioned(world: SandboxState, link: Json, op: Operation) -> None:
     """A link that finished is ``Completed`` (its state is separate from provisioningState)."""
     if op.outcome == "Succeeded":
         link["properties"]["virtualNetworkLinkState"] = "Completed"

@@ -18,7 +18,7 @@ from .cloud import Cloud
 from .errors import bad_request
 from .network import accepted_delete, accepted_put, check_name, ensure_idle, etag, network_id, require_location
 from .routing import NAME, Request, Response, Router, json_response, provider
-from .state import Json, World, public
+from .state import Json, SandboxState, public
 
 NET = provider("Microsoft.Network")
 PLS_TYPE = "Microsoft.Network/privateLinkServices"
@@ -43,7 +43,7 @@ def _subscriptions(text: str | None) -> list[str]:
 
 
 def desired_service(
-    world: World,
+    world: SandboxState,
     namespace: str,
     service: str,
     annotations: dict[str, str],
@@ -106,7 +106,7 @@ def desired_service(
     }
 
 
-def remove_services_of(world: World, namespace: str, service: str) -> None:
+def remove_services_of(world: SandboxState, namespace: str, service: str) -> None:
     """The cloud provider deletes the PLS with its Service (or the annotation)."""
     for pls in list(world.of_type(PLS_TYPE)):
         if pls.get("_target") == {"namespace": namespace, "service": service}:
@@ -234,7 +234,7 @@ def put_endpoint(cloud: Cloud, req: Request) -> Response:
     return accepted_put(cloud, req, stored, existing is None)
 
 
-def _connection(world: World, pe_id: str, given: Json, manual: bool, existing: Json | None) -> Json:
+def _connection(world: SandboxState, pe_id: str, given: Json, manual: bool, existing: Json | None) -> Json:
     cprops = given.get("properties") or {}
     pls_id = str(cprops.get("privateLinkServiceId") or "")
     pls = world.get(pls_id) if pls_id else None
@@ -288,7 +288,7 @@ def _connection(world: World, pe_id: str, given: Json, manual: bool, existing: J
     return connection
 
 
-def _nic(world: World, pe_id: str, name: str, subnet: Json, existing: Json | None) -> Json:
+def _nic(world: SandboxState, pe_id: str, name: str, subnet: Json, existing: Json | None) -> Json:
     """The endpoint's NIC, with the first free address of its subnet (kept across updates)."""
     if existing is not None:
         kept = world.get(existing["properties"]["networkInterfaces"][0]["id"])
@@ -365,7 +365,7 @@ def get_nic(cloud: Cloud, req: Request) -> Response:
     return json_response(200, public(found))
 
 
-def endpoint_ip(world: World, endpoint: Json) -> str | None:
+def endpoint_ip(world: SandboxState, endpoint: Json) -> str | None:
     nic = world.get(endpoint["properties"]["networkInterfaces"][0]["id"])
     return nic["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"] if nic else None
 

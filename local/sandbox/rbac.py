@@ -30,7 +30,7 @@ from typing import Any
 from . import ids
 from .errors import ArmError
 from .identity import Principal
-from .state import Json, World
+from .state import Json, SandboxState
 
 OPERATIONS_FILE = Path(__file__).with_name("provider_operations.json")
 ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
@@ -73,7 +73,7 @@ def action_for(method: str, path: str) -> str:
     return published_operations().get(derived.lower(), derived)
 
 
-def scope_for(path: str, world: World) -> str:
+def scope_for(path: str, world: SandboxState) -> str:
     found = _OPERATION_STATUS.match(path)
     if found:
         operation = world.operations.get(found["op"])
@@ -105,7 +105,7 @@ class Authorizer:
     """Decides each request and records, per principal, every action it was granted (with the roles that granted
     it) or refused — the evidence tests use to prove a role is exactly enough."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: SandboxState) -> None:
         self.world = world
         self._lock = threading.Lock()
         self._granted: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))

@@ -10,15 +10,15 @@ from typing import Any
 from . import ids
 from .authorization import assignment_resource, definition_id, definition_resource
 from .identity import Principal
-from .state import Json, World
+from .state import Json, SandboxState
 
 DEFAULT_SEED = Path(__file__).with_name("seed.json")
 REPO = Path(__file__).resolve().parents[2]
 
 
-def load_seed(path: Path, state_file: Path | None) -> World:
+def load_seed(path: Path, state_file: Path | None) -> SandboxState:
     seed = json.loads(path.read_text())
-    world = World(seed["subscriptionId"], seed["location"], state_file)
+    world = SandboxState(seed["subscriptionId"], seed["location"], state_file)
     world.extra["regions"] = seed.get("regions") or {seed["location"]: {"displayName": seed["location"], "zones": []}}
     for group in seed["resourceGroups"]:
         _add_group(world, group if isinstance(group, dict) else {"name": group})
@@ -51,7 +51,7 @@ def principals(seed_file: Path) -> tuple[str, list[Principal], str]:
     return seed["tenantId"], [Principal.from_seed(p) for p in seed["principals"]], seed["appIdentity"]
 
 
-def _add_access(world: World, seed: dict[str, Any]) -> None:
+def _add_access(world: SandboxState, seed: dict[str, Any]) -> None:
     """Role definitions (built-in ones as published; custom ones read from their file, e.g. the role
     infra/ deploys) and the role assignments of the seeded principals."""
     by_name: dict[str, str] = {}
@@ -71,7 +71,7 @@ def _add_access(world: World, seed: dict[str, Any]) -> None:
         world.put(assignment_resource(assignment_id, spec["scope"], by_name[spec["role"]], object_id, principal_type))
 
 
-def _add_group(world: World, spec: dict[str, Any]) -> None:
+def _add_group(world: SandboxState, spec: dict[str, Any]) -> None:
     """A resource group; ``managedBy`` (``rg/cluster``) marks one that AKS owns, as its node resource group is."""
     group = world.add_group(spec["name"], spec.get("location", world.location))
     if spec.get("managedBy"):
@@ -81,16 +81,16 @@ def _add_group(world: World, spec: dict[str, Any]) -> None:
         )
 
 
-def _guid(world: World, name: str) -> str:
+def _guid(world: SandboxState, name: str) -> str:
     return str(uuid.uuid5(uuid.UUID(world.subscription_id), name))
 
 
-def tenant_id(world: World) -> str:
+def tenant_id(world: SandboxState) -> str:
     """The directory the subscription belongs to (stable per subscription)."""
     return _guid(world, "tenant")
 
 
-def _add_vnet(world: World, spec: dict[str, Any]) -> None:
+def _add_vnet(world: SandboxState, spec: dict[str, Any]) -> None:
     vnet_id = ids.provider_id(
         world.subscription_id, spec["resourceGroup"], "Microsoft.Network", "virtualNetworks", spec["name"]
     )
@@ -129,7 +129,7 @@ def _add_vnet(world: World, spec: dict[str, Any]) -> None:
         )
 
 
-def add_plan(world: World, spec: dict[str, Any]) -> Json:
+def add_plan(world: SandboxState, spec: dict[str, Any]) -> Json:
     """An App Service plan from ``{resourceGroup, name, sku: {name, tier}, reserved?}`` (also App Service's PUT)."""
     plan_id = ids.provider_id(
         world.subscription_id, spec["resourceGroup"], "Microsoft.Web", "serverfarms", spec["name"]
@@ -163,7 +163,7 @@ def add_plan(world: World, spec: dict[str, Any]) -> Json:
     )
 
 
-def _add_site(world: World, spec: dict[str, Any]) -> None:
+def _add_site(world: SandboxState, spec: dict[str, Any]) -> None:
     site_id = ids.provider_id(world.subscription_id, spec["resourceGroup"], "Microsoft.Web", "sites", spec["name"])
     plan = world.get(
         ids.provider_id(
@@ -218,7 +218,7 @@ def _add_site(world: World, spec: dict[str, Any]) -> None:
     )
 
 
-def _add_cluster(world: World, spec: dict[str, Any]) -> None:
+def _add_cluster(world: SandboxState, spec: dict[str, Any]) -> None:
     cluster_id = ids.provider_id(
         world.subscription_id, spec["resourceGroup"], "Microsoft.ContainerService", "managedClusters", spec["name"]
     )

@@ -25,7 +25,7 @@ from .rbac import Authorizer
 from .routing import Request, Response, Router, json_response
 from .seed import DEFAULT_SEED, load_seed, principals
 from .sites import SiteServers
-from .state import World
+from .state import SandboxState
 from .throttling import Throttling
 from .tls import CertificateAuthority
 
@@ -39,10 +39,10 @@ for _module in (locks, resources, network, privatelink, privatedns, web, contain
     ARM_ROUTES.routes.extend(_module.router.routes)
 
 
-class Sandbox:
+class SandboxServer:
     """The Azure sandbox: ARM over HTTPS on loopback, with the cloud's behaviour around it.
 
-    ``Sandbox(state_dir).start()`` serves until ``stop()``; ``state_dir`` receives ``ca.pem``,
+    ``SandboxServer(state_dir).start()`` serves until ``stop()``; ``state_dir`` receives ``ca.pem``,
     ``state.json`` and, once ready, ``sandbox.json`` (URLs, CA bundle, subscription).
     """
 
@@ -78,7 +78,7 @@ class Sandbox:
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
-    def start(self) -> Sandbox:
+    def start(self) -> SandboxServer:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         ca = CertificateAuthority(self.state_dir)
         served = ca.issue_server_certificate(self.state_dir)
@@ -127,7 +127,7 @@ class Sandbox:
             with self.cloud.world.lock:
                 self.cloud.world.save()
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> SandboxServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -138,7 +138,7 @@ class Sandbox:
         thread.start()
         self._threads.append(thread)
 
-    def _load_world(self) -> World:
+    def _load_world(self) -> SandboxState:
         state_file = self.state_dir / "state.json"
         world = load_seed(self.seed, state_file)
         if state_file.exists():
@@ -173,7 +173,7 @@ class Sandbox:
     # --- what clients need -----------------------------------------------------------------------------
 
     @property
-    def world(self) -> World:
+    def world(self) -> SandboxState:
         assert self.cloud is not None, "the sandbox is not started"
         return self.cloud.world
 

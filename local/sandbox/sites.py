@@ -18,7 +18,7 @@ from collections.abc import Callable
 from .httpd import JsonHandler, TLSServer
 from .private_path import evaluate, gather
 from .routing import Request, Response, json_response
-from .state import Json, World
+from .state import Json, SandboxState
 
 PROBE_PATH = "/api/privatestuff"
 #: Socket errors as .NET reports them (WSAETIMEDOUT, WSAHOST_NOT_FOUND).
@@ -39,7 +39,7 @@ _NO_SETTING = "System.InvalidOperationException: The app setting '{setting}' is 
 class SiteServers:
     """One HTTPS server per seeded web app, all answering from the shared world."""
 
-    def __init__(self, world: World, context: ssl.SSLContext, port_base: int) -> None:
+    def __init__(self, world: SandboxState, context: ssl.SSLContext, port_base: int) -> None:
         self.world = world
         self.context = context
         self.port_base = port_base

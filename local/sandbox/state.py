@@ -49,11 +49,11 @@ class Operation:
 
 
 #: Called when a resource's PUT operation has settled (``resource`` is the stored JSON, already final).
-CompletionHook = Callable[["World", Json, Operation], None]
+CompletionHook = Callable[["SandboxState", Json, Operation], None]
 
 
 @dataclass
-class World:
+class SandboxState:
     subscription_id: str
     location: str
     state_file: Path | None = None

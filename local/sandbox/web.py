@@ -22,7 +22,7 @@ from .errors import ArmError, app_service_bad_request
 from .private_path import required_delegation, resync_required
 from .routing import NAME, SUB, Request, Response, Router, json_response, provider
 from .seed import add_plan
-from .state import Json, World, public
+from .state import Json, SandboxState, public
 from .tls import app_certificate
 
 WEB = provider("Microsoft.Web")
@@ -47,7 +47,7 @@ def _site(cloud: Cloud, req: Request) -> Json:
     return site
 
 
-def _plan_of(world: World, site: Json) -> Json:
+def _plan_of(world: SandboxState, site: Json) -> Json:
     plan = world.get(site["properties"]["serverFarmId"])
     assert plan is not None, f"site {site['id']} has no plan"
     return plan
@@ -353,13 +353,13 @@ def _set_route_all(site: Json, enabled: bool) -> None:
 # --- gateway-required VNet integration -----------------------------------------------------------------
 
 
-def render_connection(world: World, connection: Json) -> Json:
+def render_connection(world: SandboxState, connection: Json) -> Json:
     view = public(connection)
     view["properties"]["resyncRequired"] = resync_required(world, connection)
     return view
 
 
-def _swift_entry(world: World, site: Json) -> Json | None:
+def _swift_entry(world: SandboxState, site: Json) -> Json | None:
     """The list entry App Service shows for regional integration (``isSwift: true``)."""
     subnet_id = site["properties"].get("virtualNetworkSubnetId")
     subnet = world.get(subnet_id) if subnet_id else None
@@ -443,7 +443,7 @@ def put_connection(cloud: Cloud, req: Request) -> Response:
     return json_response(200, render_connection(cloud.world, connection))
 
 
-def _vnet_certificate(world: World, vnet: Json) -> tuple[str, str]:
+def _vnet_certificate(world: SandboxState, vnet: Json) -> tuple[str, str]:
     """App Service issues one certificate per subscription and VNet (docs/azure.md §9.1: "two apps of one
     subscription on one VNet trust the same data"): an app joining a VNet another app of the subscription is
     connected to gets the same data; once no app is connected, the next connection gets a new one."""
@@ -455,7 +455,7 @@ def _vnet_certificate(world: World, vnet: Json) -> tuple[str, str]:
     return cert.blob, cert.thumbprint
 
 
-def _check_gateway_integration(world: World, site: Json, vnet_name: str, vnet_id: str) -> None:
+def _check_gateway_integration(world: SandboxState, site: Json, vnet_name: str, vnet_id: str) -> None:
     """App Service's rules for gateway-required integration (docs/azure.md §9.6)."""
     parsed = ids.parse(vnet_id) if vnet_id else None
     if parsed is None or parsed.full_type.lower() != ids.VNET_TYPE.lower():
@@ -541,7 +541,7 @@ def put_connection_gateway(cloud: Cloud, req: Request) -> Response:
 # --- regional ("swift") VNet integration ---------------------------------------------------------------
 
 
-def _check_regional(world: World, site: Json, subnet_id: str) -> None:
+def _check_regional(world: SandboxState, site: Json, subnet_id: str) -> None:
     subnet = world.get(subnet_id)
     parsed = ids.parse(subnet_id)
     if subnet is None or parsed is None or parsed.full_type.lower() != ids.SUBNET_TYPE.lower():
@@ -567,13 +567,13 @@ def _check_regional(world: World, site: Json, subnet_id: str) -> None:
             raise app_service_bad_request(f"Subnet '{subnet['name']}' is already in use by another App Service plan.")
 
 
-def _set_regional(site: Json, subnet_id: str | None, world: World) -> None:
+def _set_regional(site: Json, subnet_id: str | None, world: SandboxState) -> None:
     site["properties"]["virtualNetworkSubnetId"] = subnet_id
     swift = _swift_entry(world, site) if subnet_id else None
     site["_siteConfig"]["vnetName"] = swift["name"] if swift else ""
 
 
-def _swift_resource(world: World, site: Json) -> Json:
+def _swift_resource(world: SandboxState, site: Json) -> Json:
     """Answered under ``…/config/virtualNetwork`` with type ``sites/config``, whatever path was called
     (the az CLI recording of ``webapp vnet-integration add``: local/sandbox/README.md, "Recorded answers")."""
     tier = _plan_of(world, site)["sku"]["tier"]
@@ -619,7 +619,7 @@ def delete_swift(cloud: Cloud, req: Request) -> Response:
 # --- seeding for benchmarks (control API) ---------------------------------------------------------------
 
 
-def copy_site(world: World, group: str, name: str, count: int) -> list[str]:
+def copy_site(world: SandboxState, group: str, name: str, count: int) -> list[str]:
     """``count`` copies of a site with everything under it (config, settings, VNet connections), named
     ``{name}-0000``…, as if each had been set up the same way. Control API only: many apps for a benchmark
     without an HTTPS server each (the copies keep the original's ``defaultHostName``)."""

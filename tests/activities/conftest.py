@@ -23,7 +23,7 @@ import pytest
 from adapters import clients
 from local.azurite import Azurite
 from local.cluster import Cluster
-from local.sandbox import Sandbox, Settings
+from local.sandbox import SandboxServer, Settings
 from local.sandbox.seed import DEFAULT_SEED
 from tests.activities.helpers import Arm, kube_api
 
@@ -36,7 +36,7 @@ def arm(
     kubeconfig = request.getfixturevalue("cluster").kubeconfig if "cluster" in request.fixturenames else None
     seed = request.getfixturevalue("sandbox_seed") if "sandbox_seed" in request.fixturenames else DEFAULT_SEED
     settings = Settings(lro_seconds=0.2, gateway_seconds=1.0, ilb_delay_seconds=0.2)
-    with Sandbox(tmp_path / "sandbox", kubeconfig=kubeconfig, settings=settings, seed=seed) as sandbox:
+    with SandboxServer(tmp_path / "sandbox", kubeconfig=kubeconfig, settings=settings, seed=seed) as sandbox:
         monkeypatch.setenv("KUBELINK_ARM_ENDPOINT", sandbox.arm_url)
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(sandbox.ca_bundle))
         for name, value in sandbox.app_identity_environment().items():  # kubelink's identity, as App Service

@@ -8,14 +8,14 @@ from typing import Any
 
 from activities.gateway import observe_provisioning
 from local.cluster import Cluster
-from local.sandbox import Sandbox
+from local.sandbox import SandboxServer
 from local.world_client import WorldClient
 
 
 class Arm(WorldClient):
     """An in-process sandbox through its control API: the ARM request log and injected faults."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: SandboxServer) -> None:
         super().__init__(
             {"arm": sandbox.arm_url, "caBundle": str(sandbox.ca_bundle), "subscriptionId": sandbox.subscription_id}
         )

@@ -16,7 +16,7 @@ from typing import Any
 
 from dateutil import parser
 
-from local.host.store import Store
+from local.host.taskhub import Store
 
 ORCHESTRATOR_STARTED, EXECUTION_STARTED, TASK_SCHEDULED, TIMER_CREATED = 12, 0, 4, 10
 DECISIONS = {TASK_SCHEDULED: "CallActivity", TIMER_CREATED: "CreateTimer"}

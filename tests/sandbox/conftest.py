@@ -15,7 +15,7 @@ from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.privatedns import PrivateDnsManagementClient
 from azure.mgmt.web import WebSiteManagementClient
 
-from local.sandbox import Sandbox, Settings
+from local.sandbox import SandboxServer, Settings
 from local.world_client import SandboxCredential
 
 SUB = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
@@ -24,16 +24,16 @@ SCOPES = ["https://management.azure.com/.default"]
 POLL = 0.05
 
 
-def credential(sandbox: Sandbox, principal: str = "admin") -> SandboxCredential:
+def credential(sandbox: SandboxServer, principal: str = "admin") -> SandboxCredential:
     """A TokenCredential for a seeded principal of this sandbox (``admin``, ``nobody``, ``kubelink``)."""
     return SandboxCredential(sandbox.arm_url, str(sandbox.ca_bundle), principal)
 
 
-def token(sandbox: Sandbox, principal: str = "admin") -> str:
+def token(sandbox: SandboxServer, principal: str = "admin") -> str:
     return credential(sandbox, principal).token()
 
 
-def client_kwargs(sandbox: Sandbox, **extra: Any) -> dict[str, Any]:
+def client_kwargs(sandbox: SandboxServer, **extra: Any) -> dict[str, Any]:
     return {
         "base_url": sandbox.arm_url,
         "credential_scopes": SCOPES,
@@ -49,35 +49,35 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, settings: Settings) -> Iterator[Sandbox]:
-    with Sandbox(tmp_path / "sandbox", settings=settings) as running:
+def sandbox(tmp_path: Path, settings: Settings) -> Iterator[SandboxServer]:
+    with SandboxServer(tmp_path / "sandbox", settings=settings) as running:
         yield running
 
 
 @pytest.fixture
-def net(sandbox: Sandbox) -> NetworkManagementClient:
+def net(sandbox: SandboxServer) -> NetworkManagementClient:
     return NetworkManagementClient(credential(sandbox), SUB, **client_kwargs(sandbox))
 
 
 @pytest.fixture
-def web(sandbox: Sandbox) -> WebSiteManagementClient:
+def web(sandbox: SandboxServer) -> WebSiteManagementClient:
     return WebSiteManagementClient(credential(sandbox), SUB, **client_kwargs(sandbox))
 
 
 @pytest.fixture
-def dns(sandbox: Sandbox) -> PrivateDnsManagementClient:
+def dns(sandbox: SandboxServer) -> PrivateDnsManagementClient:
     return PrivateDnsManagementClient(credential(sandbox), SUB, **client_kwargs(sandbox))
 
 
 @pytest.fixture
-def aks(sandbox: Sandbox) -> ContainerServiceClient:
+def aks(sandbox: SandboxServer) -> ContainerServiceClient:
     return ContainerServiceClient(credential(sandbox), SUB, **client_kwargs(sandbox))
 
 
 class Control:
     """The control API over HTTPS, for arranging faults and reading the request log."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: SandboxServer) -> None:
         self.base = sandbox.arm_url
         self.http = requests.Session()
         self.http.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides ``verify``
@@ -103,12 +103,12 @@ class Control:
 
 
 @pytest.fixture
-def control(sandbox: Sandbox) -> Control:
+def control(sandbox: SandboxServer) -> Control:
     return Control(sandbox)
 
 
 def arm(
-    sandbox: Sandbox,
+    sandbox: SandboxServer,
     method: str,
     path: str,
     *,

@@ -15,7 +15,7 @@ from azure.mgmt.privatedns.models import PrivateZone
 from azure.mgmt.web import WebSiteManagementClient
 from azure.mgmt.web.models import AppServicePlan, SlotConfigNames, SlotConfigNamesResource
 
-from local.sandbox import Sandbox, Settings
+from local.sandbox import SandboxServer, Settings
 
 from . import builders
 from .builders import RG, VNET
@@ -37,7 +37,9 @@ def vnet(net: NetworkManagementClient, rg: str, name: str, prefix: str, tags: di
     net.virtual_networks.begin_create_or_update(rg, name, nm.VirtualNetwork(body), polling_interval=POLL).result()
 
 
-def test_lists_of_vnets_and_public_ips_page_with_next_link(sandbox: Sandbox, net: NetworkManagementClient) -> None:
+def test_lists_of_vnets_and_public_ips_page_with_next_link(
+    sandbox: SandboxServer, net: NetworkManagementClient
+) -> None:
     for index in range(4):
         vnet(net, "spare-rg", f"spare-{index}", f"10.{60 + index}.0.0/16")
     first = arm(sandbox, "GET", f"/subscriptions/{SUB}/providers/Microsoft.Network/virtualNetworks", params=API).json()
@@ -59,7 +61,9 @@ def test_lists_of_vnets_and_public_ips_page_with_next_link(sandbox: Sandbox, net
     assert len(list(net.public_ip_addresses.list_all())) == 3
 
 
-def test_tags_are_echoed_only_when_sent_and_patched_in_place(sandbox: Sandbox, net: NetworkManagementClient) -> None:
+def test_tags_are_echoed_only_when_sent_and_patched_in_place(
+    sandbox: SandboxServer, net: NetworkManagementClient
+) -> None:
     vnet(net, "spare-rg", "untagged", "10.70.0.0/16")
     raw = arm(sandbox, "GET", rid("spare-rg", "Microsoft.Network", "virtualNetworks", "untagged"), params=API).json()
     assert "tags" not in raw
@@ -73,7 +77,7 @@ def test_tags_are_echoed_only_when_sent_and_patched_in_place(sandbox: Sandbox, n
     assert net.virtual_network_gateways.get(RG, builders.GW).tags == {"env": "prod"}
 
 
-def test_a_vnet_is_deleted_unless_a_subnet_is_in_use(sandbox: Sandbox, net: NetworkManagementClient) -> None:
+def test_a_vnet_is_deleted_unless_a_subnet_is_in_use(sandbox: SandboxServer, net: NetworkManagementClient) -> None:
     vnet(net, "spare-rg", "doomed", "10.80.0.0/16")
     net.virtual_networks.begin_delete("spare-rg", "doomed", polling_interval=POLL).result()
     assert [v.name for v in net.virtual_networks.list("spare-rg")] == []
@@ -93,7 +97,7 @@ def test_check_ip_address_availability(net: NetworkManagementClient) -> None:
     assert caught.value.error is not None and caught.value.error.code == "PrivateIPAddressNotInAnySubnet"
 
 
-def test_a_running_operation_poll_carries_retry_after(sandbox: Sandbox) -> None:
+def test_a_running_operation_poll_carries_retry_after(sandbox: SandboxServer) -> None:
     body = {"location": "westeurope", "properties": {"addressSpace": {"addressPrefixes": ["10.90.0.0/16"]}}}
     put = arm(sandbox, "PUT", rid("spare-rg", "Microsoft.Network", "virtualNetworks", "slow"), params=API, json=body)
     poll = arm(sandbox, "GET", put.headers["Azure-AsyncOperation"].replace(sandbox.arm_url, ""))
@@ -102,7 +106,7 @@ def test_a_running_operation_poll_carries_retry_after(sandbox: Sandbox) -> None:
 
 
 def test_private_dns_answers_202_with_an_empty_body_and_polls_202_while_running(
-    sandbox: Sandbox, dns: PrivateDnsManagementClient
+    sandbox: SandboxServer, dns: PrivateDnsManagementClient
 ) -> None:
     path = rid("spare-rg", "Microsoft.Network", "privateDnsZones", "conformance.internal")
     put = arm(sandbox, "PUT", path, params={"api-version": "2024-06-01"}, json={"location": "global"})
@@ -119,7 +123,7 @@ def test_private_dns_answers_202_with_an_empty_body_and_polls_202_while_running(
 GROUPS = {"api-version": "2021-04-01"}
 
 
-def test_provider_registrations(sandbox: Sandbox) -> None:
+def test_provider_registrations(sandbox: SandboxServer) -> None:
     network = arm(sandbox, "GET", f"/subscriptions/{SUB}/providers/Microsoft.Network", params=GROUPS).json()
     assert network["registrationState"] == "Registered"
     assert "virtualNetworkGateways" in {t["resourceType"] for t in network["resourceTypes"]}
@@ -128,7 +132,7 @@ def test_provider_registrations(sandbox: Sandbox) -> None:
 
 
 def test_deleting_a_group_is_202_then_operationresults_and_takes_its_resources(
-    sandbox: Sandbox, net: NetworkManagementClient
+    sandbox: SandboxServer, net: NetworkManagementClient
 ) -> None:
     vnet(net, "spare-rg", "inside", "10.95.0.0/16")
     group = f"/subscriptions/{SUB}/resourcegroups/spare-rg"
@@ -148,7 +152,7 @@ def test_deleting_a_group_is_202_then_operationresults_and_takes_its_resources(
     assert "kube-vnet" in {v.name for v in net.virtual_networks.list_all()}
 
 
-def test_group_tags_are_kept(sandbox: Sandbox) -> None:
+def test_group_tags_are_kept(sandbox: SandboxServer) -> None:
     group = f"/subscriptions/{SUB}/resourcegroups/tagged-rg"
     made = arm(sandbox, "PUT", group, params=GROUPS, json={"location": "westeurope", "tags": {"cost": "42"}})
     assert made.status_code == 201 and made.json()["tags"] == {"cost": "42"}
@@ -177,7 +181,7 @@ def test_slot_config_names_and_plans(web: WebSiteManagementClient) -> None:
 
 
 def test_config_web_and_regional_integration_answer_with_the_recorded_ids(
-    sandbox: Sandbox, web: WebSiteManagementClient
+    sandbox: SandboxServer, web: WebSiteManagementClient
 ) -> None:
     site = rid("apps-rg", "Microsoft.Web", "sites", "kubelink-demo")
     got = web.web_apps.get_configuration("apps-rg", "kubelink-demo")
@@ -194,7 +198,7 @@ def test_config_web_and_regional_integration_answer_with_the_recorded_ids(
     assert (swift.id, swift.type) == (f"{site}/config/virtualNetwork", "Microsoft.Web/sites/config")
 
 
-def test_metadata_endpoints_are_anonymous(sandbox: Sandbox) -> None:
+def test_metadata_endpoints_are_anonymous(sandbox: SandboxServer) -> None:
     answer = arm(sandbox, "GET", "/metadata/endpoints", token=None, params={"api-version": "2022-09-01"})
     assert answer.status_code == 200
     assert answer.json()["resourceManager"] == f"{sandbox.arm_url}/"

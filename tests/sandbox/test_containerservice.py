@@ -9,7 +9,7 @@ import pytest
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.mgmt.containerservice import ContainerServiceClient
 
-from local.sandbox import Sandbox, Settings
+from local.sandbox import SandboxServer, Settings
 
 from .conftest import SUB, client_kwargs, code_of, credential, rid
 
@@ -24,10 +24,10 @@ current-context: x
 
 
 @pytest.fixture
-def sandbox_with_cluster(tmp_path: Path) -> Iterator[Sandbox]:
+def sandbox_with_cluster(tmp_path: Path) -> Iterator[SandboxServer]:
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_bytes(KUBECONFIG)
-    with Sandbox(tmp_path / "state", kubeconfig=kubeconfig, settings=Settings(ilb_delay_seconds=0.1)) as running:
+    with SandboxServer(tmp_path / "state", kubeconfig=kubeconfig, settings=Settings(ilb_delay_seconds=0.1)) as running:
         yield running
 
 
@@ -43,7 +43,7 @@ def test_cluster_runs_in_the_aks_subnet(aks: ContainerServiceClient) -> None:
     assert code_of(caught) == "ResourceNotFound"
 
 
-def test_user_credentials_are_the_given_kubeconfig(sandbox_with_cluster: Sandbox) -> None:
+def test_user_credentials_are_the_given_kubeconfig(sandbox_with_cluster: SandboxServer) -> None:
     aks = ContainerServiceClient(credential(sandbox_with_cluster), SUB, **client_kwargs(sandbox_with_cluster))
     result = aks.managed_clusters.list_cluster_user_credentials("kube-rg", "kube-aks")
     assert [(k.name, k.value) for k in result.kubeconfigs or []] == [("clusterUser", KUBECONFIG)]

@@ -24,7 +24,7 @@ import yaml
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.network import models as nm
 
-from local.sandbox import Sandbox
+from local.sandbox import SandboxServer
 from local.sandbox.ids import parse
 
 from .conftest import arm, client_kwargs, credential
@@ -119,7 +119,7 @@ def modernise(path: str, body: Any) -> Any:
     return body
 
 
-def sandbox_shapes(sandbox: Sandbox, cassette: Path) -> tuple[list[Shape], list[str]]:
+def sandbox_shapes(sandbox: SandboxServer, cassette: Path) -> tuple[list[Shape], list[str]]:
     """Send the recorded calls to the sandbox, following its LRO URLs the way the recorded client did."""
     shapes: list[Shape] = []
     poll_urls: list[str] = []
@@ -152,7 +152,7 @@ def _json(content: bytes) -> Any:
     return json.loads(content) if content else None
 
 
-def _create_recorded_group(sandbox: Sandbox, cassette: Path) -> None:
+def _create_recorded_group(sandbox: SandboxServer, cassette: Path) -> None:
     parsed = parse(urlsplit(load(cassette)[0]["request"]["uri"]).path)
     assert parsed is not None
     group = f"/subscriptions/{sandbox.subscription_id}/resourceGroups/{parsed.resource_group}"
@@ -161,13 +161,13 @@ def _create_recorded_group(sandbox: Sandbox, cassette: Path) -> None:
     )
 
 
-def in_sandbox(value: Any, sandbox: Sandbox) -> Any:
+def in_sandbox(value: Any, sandbox: SandboxServer) -> Any:
     """A recorded path or body with the recording's (zeroed) subscription replaced by the sandbox's."""
     return json.loads(json.dumps(value).replace(RECORDED_SUBSCRIPTION, sandbox.subscription_id))
 
 
 @pytest.fixture
-def recorded_world(sandbox: Sandbox) -> Sandbox:
+def recorded_world(sandbox: SandboxServer) -> SandboxServer:
     """The sandbox with the recordings' resource groups."""
     for cassette in CASSETTES:
         _create_recorded_group(sandbox, cassette)
@@ -175,7 +175,7 @@ def recorded_world(sandbox: Sandbox) -> Sandbox:
 
 
 @pytest.mark.parametrize("cassette", CASSETTES, ids=lambda p: p.stem)
-def test_sandbox_answers_with_the_recorded_shapes(recorded_world: Sandbox, cassette: Path) -> None:
+def test_sandbox_answers_with_the_recorded_shapes(recorded_world: SandboxServer, cassette: Path) -> None:
     expected = recorded_shapes(cassette)
     actual, poll_urls = sandbox_shapes(recorded_world, cassette)
     assert actual == expected
@@ -239,7 +239,7 @@ def gateway_flow(net: NetworkManagementClient, rg: str) -> object:
     return poller.result().provisioning_state
 
 
-def test_the_sdk_makes_the_same_exchanges_with_the_recording_and_the_sandbox(sandbox: Sandbox) -> None:
+def test_the_sdk_makes_the_same_exchanges_with_the_recording_and_the_sandbox(sandbox: SandboxServer) -> None:
     rg = parse(urlsplit(load(GATEWAY_CASSETTE)[0]["request"]["uri"]).path).resource_group  # type: ignore[union-attr]
     player = vcr.VCR(record_mode="none", match_on=["method", "path"], decode_compressed_response=True)
     replaying = credential(sandbox)

@@ -6,7 +6,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.mgmt.network import NetworkManagementClient
 
-from local.sandbox import Sandbox
+from local.sandbox import SandboxServer
 
 from . import builders
 from .builders import RG, VNET
@@ -40,7 +40,7 @@ def test_429_with_retry_after_is_retried_by_the_sdk(control: Control, net: Netwo
     assert [(e["status"], e["fault"]) for e in log] == [(429, True), (429, True), (200, False)]
 
 
-def test_500_is_retried_then_surfaces_when_it_persists(sandbox: Sandbox, control: Control) -> None:
+def test_500_is_retried_then_surfaces_when_it_persists(sandbox: SandboxServer, control: Control) -> None:
     control.fault(method="GET", pathPattern=r"/virtualNetworks/kube-vnet$", status=500, times=None)
     impatient = NetworkManagementClient(
         credential(sandbox), SUB, **client_kwargs(sandbox, retry_total=1, retry_backoff_factor=0)

@@ -166,8 +166,11 @@ def test_batches_filters_and_redelivery(control: Control, receiver: Receiver) ->
     notifications = receiver.notifications()
     assert notifications[0][0]["aeg-delivery-count"] == "0" and notifications[1][0]["aeg-delivery-count"] == "1"
     assert notifications[0][1] == notifications[1][1]  # the failed batch, delivered again as it was
-    later = [len(batch) for _, batch in notifications[2:]]
-    assert later == [4 - len(notifications[0][1])]  # what queued during the 1 s retry went as one batch
+    # every event once (the failed batch apart), none in a batch above maxEventsPerBatch; how the rest split
+    # into batches depends on how many PUTs the 1 s retry overlapped, which a loaded machine changes
+    ids = [e["id"] for _, batch in [notifications[0], *notifications[2:]] for e in batch]
+    assert len(ids) == len(set(ids)) == 4
+    assert all(len(batch) <= 5 for _, batch in notifications)
     assert all(e["subject"].startswith(APP) for _, batch in notifications for e in batch)
 
 

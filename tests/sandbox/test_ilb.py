@@ -21,7 +21,7 @@ from azure.mgmt.web import models as wm
 from kubernetes import client, config
 
 from local.cluster import Cluster, apiserver_built
-from local.sandbox import Sandbox, Settings, ilb
+from local.sandbox import SandboxServer, Settings, ilb
 
 from . import builders
 from .conftest import POLL
@@ -50,9 +50,9 @@ def namespace(cluster: Cluster) -> str:
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, cluster: Cluster, namespace: str) -> Iterator[Sandbox]:
+def sandbox(tmp_path: Path, cluster: Cluster, namespace: str) -> Iterator[SandboxServer]:
     settings = Settings(lro_seconds=0.2, gateway_seconds=1.0, ilb_delay_seconds=0.3)
-    with Sandbox(
+    with SandboxServer(
         tmp_path / "sandbox", kubeconfig=cluster.kubeconfig, settings=settings, ilb_namespace=namespace
     ) as running:
         yield running
@@ -99,21 +99,24 @@ def delete(api: client.CoreV1Api, namespace: str, name: str) -> None:
 
 
 def test_internal_service_gets_the_pinned_ip_in_the_annotated_subnet(
-    cluster: Cluster, namespace: str, sandbox: Sandbox
+    cluster: Cluster, namespace: str, sandbox: SandboxServer
 ) -> None:
     api = core(cluster)
     api.create_namespaced_service(
         namespace, service("orders", {**INTERNAL, ilb.SUBNET: "ilb-subnet", ilb.IPV4: "10.240.16.25"})
     )
     assert wait_for(lambda: ingress_ip(api, namespace, "orders")) == "10.240.16.25"
-    reasons = [
-        e.reason for e in api.list_namespaced_event(namespace, field_selector="involvedObject.name=orders").items
-    ]
-    assert {"EnsuringLoadBalancer", "EnsuredLoadBalancer"} <= set(reasons)
+
+    def reasons() -> set[str]:
+        found = api.list_namespaced_event(namespace, field_selector="involvedObject.name=orders").items
+        return {e.reason for e in found}
+
+    # the Ensured event is posted beside the status update, not before it: wait for it too
+    assert wait_for(lambda: {"EnsuringLoadBalancer", "EnsuredLoadBalancer"} <= reasons())
 
 
 def test_unpinned_services_get_the_first_free_addresses_after_azures_reserved_ones(
-    cluster: Cluster, namespace: str, sandbox: Sandbox
+    cluster: Cluster, namespace: str, sandbox: SandboxServer
 ) -> None:
     api = core(cluster)
     api.create_namespaced_service(namespace, service("a", {**INTERNAL, ilb.SUBNET: "ilb-subnet"}))
@@ -123,7 +126,7 @@ def test_unpinned_services_get_the_first_free_addresses_after_azures_reserved_on
 
 
 def test_default_subnet_is_the_clusters_after_node_and_pod_addresses(
-    cluster: Cluster, namespace: str, sandbox: Sandbox
+    cluster: Cluster, namespace: str, sandbox: SandboxServer
 ) -> None:
     api = core(cluster)
     api.create_namespaced_service(namespace, service("plain", INTERNAL))
@@ -131,7 +134,9 @@ def test_default_subnet_is_the_clusters_after_node_and_pod_addresses(
     assert wait_for(lambda: ingress_ip(api, namespace, "plain")) == "10.240.0.97"
 
 
-def test_public_and_cluster_ip_services_are_left_alone(cluster: Cluster, namespace: str, sandbox: Sandbox) -> None:
+def test_public_and_cluster_ip_services_are_left_alone(
+    cluster: Cluster, namespace: str, sandbox: SandboxServer
+) -> None:
     api = core(cluster)
     api.create_namespaced_service(namespace, service("public", {}))
     api.create_namespaced_service(namespace, service("inside", INTERNAL, lb_type="ClusterIP"))
@@ -142,7 +147,7 @@ def test_public_and_cluster_ip_services_are_left_alone(cluster: Cluster, namespa
 
 
 def test_pinned_ip_outside_the_subnet_stays_pending_with_a_warning(
-    cluster: Cluster, namespace: str, sandbox: Sandbox
+    cluster: Cluster, namespace: str, sandbox: SandboxServer
 ) -> None:
     api = core(cluster)
     api.create_namespaced_service(
@@ -153,14 +158,14 @@ def test_pinned_ip_outside_the_subnet_stays_pending_with_a_warning(
     assert ingress_ip(api, namespace, "wrong") is None
 
 
-def test_unknown_subnet_stays_pending_with_a_warning(cluster: Cluster, namespace: str, sandbox: Sandbox) -> None:
+def test_unknown_subnet_stays_pending_with_a_warning(cluster: Cluster, namespace: str, sandbox: SandboxServer) -> None:
     api = core(cluster)
     api.create_namespaced_service(namespace, service("lost", {**INTERNAL, ilb.SUBNET: "no-such-subnet"}))
     assert "no-such-subnet" in wait_for(lambda: warnings(api, namespace, "lost"))[0]
 
 
 def test_a_taken_ip_is_given_to_the_waiting_service_once_released(
-    cluster: Cluster, namespace: str, sandbox: Sandbox
+    cluster: Cluster, namespace: str, sandbox: SandboxServer
 ) -> None:
     api = core(cluster)
     pinned = {**INTERNAL, ilb.SUBNET: "ilb-subnet", ilb.IPV4: "10.240.16.25"}
@@ -175,7 +180,7 @@ def test_a_taken_ip_is_given_to_the_waiting_service_once_released(
 
 
 def test_the_probe_reaches_a_service_the_controller_published(
-    cluster: Cluster, namespace: str, sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManagementClient
+    cluster: Cluster, namespace: str, sandbox: SandboxServer, net: NetworkManagementClient, web: WebSiteManagementClient
 ) -> None:
     """The app answers once the controller has published the Service, and stops when it is deleted."""
     api = core(cluster)
@@ -197,7 +202,7 @@ def test_the_probe_reaches_a_service_the_controller_published(
 
 
 def test_a_labelled_namespace_belongs_to_the_managed_cluster_and_gets_its_vnets_addresses(
-    cluster: Cluster, namespace: str, sandbox: Sandbox
+    cluster: Cluster, namespace: str, sandbox: SandboxServer
 ) -> None:
     """The one apiserver plays kube-aks-managed too: its Services get IPs in aks-vnet-30511229 (README)."""
     api = core(cluster)
@@ -209,7 +214,7 @@ def test_a_labelled_namespace_belongs_to_the_managed_cluster_and_gets_its_vnets_
 
 
 def test_the_app_reaches_a_service_in_the_clusters_vnet_across_a_connected_peering(
-    cluster: Cluster, namespace: str, sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManagementClient
+    cluster: Cluster, namespace: str, sandbox: SandboxServer, net: NetworkManagementClient, web: WebSiteManagementClient
 ) -> None:
     """kubelink-demo integrated into apps-vnet answers only once apps-vnet and kube-vnet are peered both ways."""
     from azure.mgmt.network import models as nm
@@ -244,7 +249,7 @@ def test_the_app_reaches_a_service_in_the_clusters_vnet_across_a_connected_peeri
 
 
 def test_the_cloud_makes_a_private_link_service_and_the_app_reaches_the_service_through_an_endpoint(
-    cluster: Cluster, namespace: str, sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManagementClient
+    cluster: Cluster, namespace: str, sandbox: SandboxServer, net: NetworkManagementClient, web: WebSiteManagementClient
 ) -> None:
     """kube-aks-managed's Service with azure-pls-* annotations: a PLS in MC_…, a private endpoint in apps-vnet,
     Pending until its owner approves, then app → endpoint → PLS → ILB → pods."""

@@ -12,7 +12,7 @@ from azure.mgmt.resource.locks.models import ManagementLockObject
 from azure.mgmt.web import WebSiteManagementClient
 from azure.mgmt.web.models import StringDictionary
 
-from local.sandbox import Sandbox
+from local.sandbox import SandboxServer
 from tests.sandbox.conftest import SUB, client_kwargs, code_of, credential
 
 APPS, APP = "apps-rg", "kubelink-demo"
@@ -21,7 +21,7 @@ VNET_SCOPE = f"subscriptions/{SUB}/resourceGroups/kube-rg/providers/Microsoft.Ne
 
 
 @pytest.fixture
-def locks(sandbox: Sandbox) -> ManagementLockClient:
+def locks(sandbox: SandboxServer) -> ManagementLockClient:
     return ManagementLockClient(credential(sandbox), SUB, **client_kwargs(sandbox))
 
 

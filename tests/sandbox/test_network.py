@@ -11,7 +11,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.network import models as nm
 
-from local.sandbox import Sandbox
+from local.sandbox import SandboxServer
 from local.sandbox.tls import app_certificate
 
 from . import builders
@@ -22,7 +22,7 @@ API = {"api-version": "2026-03-01"}
 SUBNETS = rid(RG, "Microsoft.Network", "virtualNetworks", VNET, "subnets")
 
 
-def poll_until(sandbox: Sandbox, url: str, status: str, timeout: float = 10) -> list[str]:
+def poll_until(sandbox: SandboxServer, url: str, status: str, timeout: float = 10) -> list[str]:
     """Follow an Azure-AsyncOperation URL; returns every status seen."""
     seen = []
     deadline = time.time() + timeout
@@ -49,7 +49,9 @@ def test_seeded_vnet_has_cluster_and_ilb_subnets_but_no_gateway_subnet(net: Netw
     assert code_of(caught) == "NotFound"
 
 
-def test_subnet_put_is_201_updating_with_async_operation_then_succeeded(sandbox: Sandbox, control: Control) -> None:
+def test_subnet_put_is_201_updating_with_async_operation_then_succeeded(
+    sandbox: SandboxServer, control: Control
+) -> None:
     control.fault(pathPattern="/subnets/GatewaySubnet$", lroSeconds=1)  # long enough to see InProgress on a busy box
     response = arm(
         sandbox,
@@ -97,7 +99,7 @@ def test_delegated_subnet_round_trips_and_a_put_replaces_the_whole_subnet(net: N
     assert replaced.delegations == []
 
 
-def test_subnet_delete_is_202_then_gone(sandbox: Sandbox, net: NetworkManagementClient) -> None:
+def test_subnet_delete_is_202_then_gone(sandbox: SandboxServer, net: NetworkManagementClient) -> None:
     builders.gateway_subnet(net)
     response = arm(sandbox, "DELETE", f"{SUBNETS}/GatewaySubnet", params=API)
     assert response.status_code == 202
@@ -169,7 +171,7 @@ def test_vnet_put_cannot_drop_a_subnet_in_use(net: NetworkManagementClient) -> N
     assert code_of(caught) == "InUseSubnetCannotBeDeleted"
 
 
-def test_vnet_and_pip_creates_announce_async_notification(sandbox: Sandbox) -> None:
+def test_vnet_and_pip_creates_announce_async_notification(sandbox: SandboxServer) -> None:
     vnet = arm(
         sandbox,
         "PUT",
@@ -329,7 +331,7 @@ def test_resources_in_use_by_the_gateway_cannot_be_deleted(net: NetworkManagemen
     assert code_of(caught) == "InUseSubnetCannotBeUpdated"
 
 
-def test_gateway_delete_is_202_deleting_then_gone(sandbox: Sandbox, net: NetworkManagementClient) -> None:
+def test_gateway_delete_is_202_deleting_then_gone(sandbox: SandboxServer, net: NetworkManagementClient) -> None:
     builders.gateway(net)
     response = arm(sandbox, "DELETE", rid(RG, "Microsoft.Network", "virtualNetworkGateways", GW), params=API)
     assert response.status_code == 202
@@ -342,7 +344,7 @@ def test_gateway_delete_is_202_deleting_then_gone(sandbox: Sandbox, net: Network
 
 
 def test_generate_vpn_client_package_is_a_202_lro_returning_a_url(
-    sandbox: Sandbox, net: NetworkManagementClient
+    sandbox: SandboxServer, net: NetworkManagementClient
 ) -> None:
     builders.gateway(net)
     path = rid(RG, "Microsoft.Network", "virtualNetworkGateways", GW, "generatevpnclientpackage")
@@ -364,7 +366,7 @@ def test_package_needs_a_point_to_site_pool(net: NetworkManagementClient) -> Non
 
 
 def test_vpn_client_connection_health_is_a_location_lro(
-    sandbox: Sandbox, net: NetworkManagementClient, control: Control
+    sandbox: SandboxServer, net: NetworkManagementClient, control: Control
 ) -> None:
     builders.gateway(net)
     control.fault(pathPattern="/getvpnclientconnectionhealth$", lroSeconds=1)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from azure.mgmt.network import NetworkManagementClient
 
-from local.sandbox import Sandbox, Settings
+from local.sandbox import SandboxServer, Settings
 
 from . import builders
 from .builders import GW, RG, VNET
@@ -17,7 +17,7 @@ from .conftest import POLL, SUB, client_kwargs, credential
 def test_restart_keeps_state_ca_and_running_operations(tmp_path: Path) -> None:
     settings = Settings(lro_seconds=0.1, gateway_seconds=3)
     state = tmp_path / "sandbox"
-    with Sandbox(state, settings=settings) as first:
+    with SandboxServer(state, settings=settings) as first:
         net = NetworkManagementClient(credential(first), SUB, **client_kwargs(first))
         subnet = builders.gateway_subnet(net)
         pip = builders.public_ip(net)
@@ -25,7 +25,7 @@ def test_restart_keeps_state_ca_and_running_operations(tmp_path: Path) -> None:
             RG, GW, builders.gateway_body(subnet.id, pip.id), polling=False
         )
         ca = first.ca_bundle.read_bytes()
-    with Sandbox(state, settings=settings) as second:
+    with SandboxServer(state, settings=settings) as second:
         assert second.ca_bundle.read_bytes() == ca
         net = NetworkManagementClient(credential(second), SUB, **client_kwargs(second))
         assert net.subnets.get(RG, VNET, "GatewaySubnet").provisioning_state == "Succeeded"

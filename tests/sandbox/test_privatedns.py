@@ -8,7 +8,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.mgmt.privatedns import PrivateDnsManagementClient
 from azure.mgmt.privatedns import models as pm
 
-from local.sandbox import Sandbox
+from local.sandbox import SandboxServer
 
 from .conftest import POLL, arm, code_of, rid
 
@@ -31,7 +31,7 @@ def link(dns: PrivateDnsManagementClient, name: str = "kube-vnet-link") -> pm.Vi
     return dns.virtual_network_links.begin_create_or_update(RG, ZONE, name, body, polling_interval=POLL).result()
 
 
-def test_zone_put_is_202_with_private_dns_status_urls(sandbox: Sandbox) -> None:
+def test_zone_put_is_202_with_private_dns_status_urls(sandbox: SandboxServer) -> None:
     response = arm(
         sandbox, "PUT", rid(RG, "Microsoft.Network", "privateDnsZones", ZONE), params=API, json={"location": "global"}
     )

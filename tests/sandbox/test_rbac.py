@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from azure.mgmt.network import NetworkManagementClient
 
-from local.sandbox import Sandbox
+from local.sandbox import SandboxServer
 from local.sandbox.rbac import action_for, applies, derived_action, published_operations
 from local.sandbox.server import ARM_ROUTES
 
@@ -23,15 +23,17 @@ from .conftest import SUB, arm, client_kwargs, credential
 VNET_PATH = f"/subscriptions/{SUB}/resourceGroups/kube-rg/providers/Microsoft.Network/virtualNetworks/kube-vnet"
 API = {"api-version": "2024-05-01"}
 KUBELINK_OBJECT_ID = "3f2a9c61-7d84-4e0b-9a15-2c6e8b4d7f03"
+NOBODY_OBJECT_ID = "c4e6a8b0-d2f4-4a6c-9e1b-3d5f7a9c1e3b"
+ROLES_API = {"api-version": "2022-04-01"}
 
 
-def _raw(sandbox: Sandbox, token: str, path: str = VNET_PATH, method: str = "GET", **kwargs: Any) -> Any:
+def _raw(sandbox: SandboxServer, token: str, path: str = VNET_PATH, method: str = "GET", **kwargs: Any) -> Any:
     http = credential(sandbox).http
     headers = {"Authorization": f"Bearer {token}"}
     return http.request(method, sandbox.arm_url + path, params=API, headers=headers, timeout=30, **kwargs)
 
 
-def _test_token(sandbox: Sandbox, **query: str) -> str:
+def _test_token(sandbox: SandboxServer, **query: str) -> str:
     answer = credential(sandbox).http.get(f"{sandbox.arm_url}/_sandbox/token", params=query, timeout=30).json()
     token: str = answer["access_token"]
     return token
@@ -59,6 +61,24 @@ def _example(pattern: str) -> str:
         return "".join(out)
 
     return build(sre_parse.parse(pattern))
+
+
+def _operator(sandbox: SandboxServer) -> dict[str, Any]:
+    """The seeded "kubelink operator" role definition, as ARM lists it."""
+    [operator] = arm(
+        sandbox,
+        "GET",
+        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions",
+        params={**ROLES_API, "$filter": "roleName eq 'kubelink operator'"},
+    ).json()["value"]
+    return operator
+
+
+def _assign_operator_to_nobody(sandbox: SandboxServer, scope: str, name: str) -> Any:
+    """PUT an assignment of kubelink's role to the principal "nobody" at ``scope`` (as its admin)."""
+    body = {"properties": {"roleDefinitionId": _operator(sandbox)["id"], "principalId": NOBODY_OBJECT_ID}}
+    assignment = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+    return arm(sandbox, "PUT", assignment, params=ROLES_API, json=body)
 
 
 def test_every_route_is_a_published_operation() -> None:
@@ -116,7 +136,7 @@ def test_scopes_inherit_downwards_only() -> None:
     assert not applies(group + "-other", VNET_PATH)  # a prefix of the name is not a parent
 
 
-def test_every_bad_token_gets_arms_401(sandbox: Sandbox) -> None:
+def test_every_bad_token_gets_arms_401(sandbox: SandboxServer) -> None:
     good = _test_token(sandbox, principal="admin")
     header, payload, signature = good.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
@@ -141,7 +161,7 @@ def test_every_bad_token_gets_arms_401(sandbox: Sandbox) -> None:
     assert _raw(sandbox, good).status_code == 200
 
 
-def test_a_principal_without_a_role_gets_authorization_failed(sandbox: Sandbox) -> None:
+def test_a_principal_without_a_role_gets_authorization_failed(sandbox: SandboxServer) -> None:
     response = _raw(sandbox, _test_token(sandbox, principal="nobody"))
     assert response.status_code == 403
     assert response.json()["error"] == {
@@ -155,7 +175,7 @@ def test_a_principal_without_a_role_gets_authorization_failed(sandbox: Sandbox) 
     assert record["nobody"] == {"granted": {}, "refused": {"Microsoft.Network/virtualNetworks/read": 1}}
 
 
-def test_the_identity_endpoint_speaks_app_services_protocol(sandbox: Sandbox) -> None:
+def test_the_identity_endpoint_speaks_app_services_protocol(sandbox: SandboxServer) -> None:
     http = credential(sandbox).http
     query = {
         "api-version": "2019-08-01",
@@ -177,19 +197,12 @@ def test_the_identity_endpoint_speaks_app_services_protocol(sandbox: Sandbox) ->
     assert _raw(sandbox, answer["access_token"], spare).json()["error"]["code"] == "AuthorizationFailed"
 
 
-def test_role_assignments_are_served_and_take_effect(sandbox: Sandbox) -> None:
+def test_role_assignments_are_served_and_take_effect(sandbox: SandboxServer) -> None:
     nobody = _test_token(sandbox, principal="nobody")
-    listed = arm(
-        sandbox,
-        "GET",
-        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions",
-        params={"api-version": "2022-04-01", "$filter": "roleName eq 'kubelink operator'"},
-    ).json()["value"]
-    [operator] = listed
-    assert operator["properties"]["type"] == "CustomRole"
-    assignment = f"{VNET_PATH}/providers/Microsoft.Authorization/roleAssignments/0d5e6f7a-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
-    body = {"properties": {"roleDefinitionId": operator["id"], "principalId": "c4e6a8b0-d2f4-4a6c-9e1b-3d5f7a9c1e3b"}}
-    assert arm(sandbox, "PUT", assignment, params={"api-version": "2022-04-01"}, json=body).status_code == 201
+    assert _operator(sandbox)["properties"]["type"] == "CustomRole"
+    put = _assign_operator_to_nobody(sandbox, VNET_PATH, "0d5e6f7a-1b2c-4d3e-8f9a-0b1c2d3e4f5a")
+    assert put.status_code == 201
+    assignment = put.json()["id"]
     assert _raw(sandbox, nobody).status_code == 200  # granted on the VNet itself
     assert _raw(sandbox, nobody, VNET_PATH + "/subnets/aks-subnet").status_code == 200  # and below it
     group = f"/subscriptions/{SUB}/resourceGroups/kube-rg"
@@ -198,32 +211,19 @@ def test_role_assignments_are_served_and_take_effect(sandbox: Sandbox) -> None:
         sandbox,
         "GET",
         f"{group}/providers/Microsoft.Authorization/roleAssignments",
-        params={"api-version": "2022-04-01", "$filter": "principalId eq 'c4e6a8b0-d2f4-4a6c-9e1b-3d5f7a9c1e3b'"},
+        params={**ROLES_API, "$filter": f"principalId eq '{NOBODY_OBJECT_ID}'"},
     ).json()
     assert [a["properties"]["scope"] for a in mine["value"]] == [VNET_PATH]
-    assert arm(sandbox, "DELETE", assignment, params={"api-version": "2022-04-01"}).status_code == 200
+    assert arm(sandbox, "DELETE", assignment, params=ROLES_API).status_code == 200
     assert _raw(sandbox, nobody).status_code == 403
 
 
-def test_a_gateway_needs_join_on_its_subnet_and_public_ip(sandbox: Sandbox) -> None:
+def test_a_gateway_needs_join_on_its_subnet_and_public_ip(sandbox: SandboxServer) -> None:
     admin = NetworkManagementClient(credential(sandbox), SUB, **client_kwargs(sandbox))
     subnet, pip = gateway_subnet(admin), public_ip(admin)
     # kubelink's role for "nobody", at the gateway's own scope only: not on the subnet or the public IP it joins
-    operator = arm(
-        sandbox,
-        "GET",
-        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions",
-        params={"api-version": "2022-04-01", "$filter": "roleName eq 'kubelink operator'"},
-    ).json()["value"][0]
     gw = f"/subscriptions/{SUB}/resourceGroups/spare-rg/providers/Microsoft.Network/virtualNetworkGateways/gw"
-    body = {"properties": {"roleDefinitionId": operator["id"], "principalId": "c4e6a8b0-d2f4-4a6c-9e1b-3d5f7a9c1e3b"}}
-    assert arm(
-        sandbox,
-        "PUT",
-        gw + "/providers/Microsoft.Authorization/roleAssignments/1d5e6f7a-1b2c-4d3e-8f9a-0b1c2d3e4f5a",
-        params={"api-version": "2022-04-01"},
-        json=body,
-    ).ok
+    assert _assign_operator_to_nobody(sandbox, gw, "1d5e6f7a-1b2c-4d3e-8f9a-0b1c2d3e4f5a").ok
     put = _raw(
         sandbox,
         _test_token(sandbox, principal="nobody"),
@@ -238,19 +238,11 @@ def test_a_gateway_needs_join_on_its_subnet_and_public_ip(sandbox: Sandbox) -> N
     assert VNET in error["message"] and "virtualNetworkGateways/write" in error["message"]
 
 
-def test_a_private_endpoint_needs_join_on_its_subnet(sandbox: Sandbox) -> None:
+def test_a_private_endpoint_needs_join_on_its_subnet(sandbox: SandboxServer) -> None:
     """learn.microsoft.com/azure/private-link/rbac-permissions: subnets/join/action "allows a private endpoint to
     join a virtual network"; kubelink's role at the endpoint's own scope only is not enough."""
-    operator = arm(
-        sandbox,
-        "GET",
-        f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions",
-        params={"api-version": "2022-04-01", "$filter": "roleName eq 'kubelink operator'"},
-    ).json()["value"][0]
     pe = f"/subscriptions/{SUB}/resourceGroups/spare-rg/providers/Microsoft.Network/privateEndpoints/pe"
-    body = {"properties": {"roleDefinitionId": operator["id"], "principalId": "c4e6a8b0-d2f4-4a6c-9e1b-3d5f7a9c1e3b"}}
-    assignment = pe + "/providers/Microsoft.Authorization/roleAssignments/2d5e6f7a-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
-    assert arm(sandbox, "PUT", assignment, params={"api-version": "2022-04-01"}, json=body).ok
+    assert _assign_operator_to_nobody(sandbox, pe, "2d5e6f7a-1b2c-4d3e-8f9a-0b1c2d3e4f5a").ok
     subnet = f"{VNET_PATH}/subnets/aks-subnet"
     service = f"/subscriptions/{SUB}/resourceGroups/spare-rg/providers/Microsoft.Network/privateLinkServices/pls"
     endpoint = {

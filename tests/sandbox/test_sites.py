@@ -18,7 +18,7 @@ from azure.mgmt.privatedns import models as pm
 from azure.mgmt.web import WebSiteManagementClient
 from azure.mgmt.web import models as wm
 
-from local.sandbox import Sandbox, ilb
+from local.sandbox import SandboxServer, ilb
 
 from . import builders
 from .builders import GW, RG, VNET
@@ -29,11 +29,11 @@ IP = "10.240.16.25"
 ILB_SUBNET = rid(RG, "Microsoft.Network", "virtualNetworks", VNET, "subnets", "ilb-subnet")
 
 
-def probe(sandbox: Sandbox, app: str = APP) -> requests.Response:
+def probe(sandbox: SandboxServer, app: str = APP) -> requests.Response:
     return requests.get(f"{sandbox.site_urls[app]}/api/privatestuff", verify=str(sandbox.ca_bundle), timeout=5)
 
 
-def serve(sandbox: Sandbox, ip: str = IP, name: str = "orders-internal") -> None:
+def serve(sandbox: SandboxServer, ip: str = IP, name: str = "orders-internal") -> None:
     with sandbox.world.lock:
         ilb.publish(sandbox.world, "default", name, "uid-1", ip, ILB_SUBNET)
 
@@ -69,7 +69,9 @@ def assert_broken(response: requests.Response, reason: str) -> None:
     assert reason in response.headers["X-Sandbox-Reason"]
 
 
-def test_every_seeded_app_serves_https_on_its_default_host(sandbox: Sandbox, web: WebSiteManagementClient) -> None:
+def test_every_seeded_app_serves_https_on_its_default_host(
+    sandbox: SandboxServer, web: WebSiteManagementClient
+) -> None:
     ready = json.loads((sandbox.state_dir / "sandbox.json").read_text())
     assert set(ready["sites"]) == {
         "kubelink-demo",
@@ -87,7 +89,7 @@ def test_every_seeded_app_serves_https_on_its_default_host(sandbox: Sandbox, web
 
 
 def test_probe_fails_until_the_whole_gateway_path_is_in_place_then_rotates_pods(
-    sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManagementClient
+    sandbox: SandboxServer, net: NetworkManagementClient, web: WebSiteManagementClient
 ) -> None:
     assert_broken(probe(sandbox), "setting is empty")
     serve(sandbox)
@@ -112,7 +114,9 @@ def test_probe_fails_until_the_whole_gateway_path_is_in_place_then_rotates_pods(
 
 
 @pytest.fixture
-def connected(sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManagementClient) -> wm.VnetInfoResource:
+def connected(
+    sandbox: SandboxServer, net: NetworkManagementClient, web: WebSiteManagementClient
+) -> wm.VnetInfoResource:
     """The app fully connected through the gateway and answering."""
     serve(sandbox)
     set_private_address(web, IP)
@@ -124,7 +128,7 @@ def connected(sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManage
 
 
 def test_a_later_gateway_put_without_the_app_cert_breaks_the_path(
-    sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManagementClient, connected: wm.VnetInfoResource
+    sandbox: SandboxServer, net: NetworkManagementClient, web: WebSiteManagementClient, connected: wm.VnetInfoResource
 ) -> None:
     update_gateway(net, vpnClientRootCertificates=[])
     assert_broken(probe(sandbox), "certificate is not a root certificate")
@@ -132,7 +136,7 @@ def test_a_later_gateway_put_without_the_app_cert_breaks_the_path(
 
 
 def test_a_pool_change_needs_a_new_package(
-    sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManagementClient, connected: wm.VnetInfoResource
+    sandbox: SandboxServer, net: NetworkManagementClient, web: WebSiteManagementClient, connected: wm.VnetInfoResource
 ) -> None:
     update_gateway(net, vpnClientAddressPool={"addressPrefixes": ["172.16.200.0/24"]})
     assert_broken(probe(sandbox), "stale")
@@ -143,7 +147,7 @@ def test_a_pool_change_needs_a_new_package(
 
 
 def test_dropping_sstp_or_the_service_or_the_setting_breaks_the_path(
-    sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManagementClient, connected: wm.VnetInfoResource
+    sandbox: SandboxServer, net: NetworkManagementClient, web: WebSiteManagementClient, connected: wm.VnetInfoResource
 ) -> None:
     set_private_address(web, "10.240.16.26")
     assert_broken(probe(sandbox), "no internal load balancer answers on 10.240.16.26")
@@ -157,14 +161,14 @@ def test_dropping_sstp_or_the_service_or_the_setting_breaks_the_path(
 
 
 def test_deleting_the_vnet_connection_breaks_the_path(
-    sandbox: Sandbox, web: WebSiteManagementClient, connected: wm.VnetInfoResource
+    sandbox: SandboxServer, web: WebSiteManagementClient, connected: wm.VnetInfoResource
 ) -> None:
     web.web_apps.delete_vnet_connection(APPS, APP, VNET)
     assert_broken(probe(sandbox), "not integrated")
 
 
 def test_regional_integration_with_private_dns(
-    sandbox: Sandbox, net: NetworkManagementClient, web: WebSiteManagementClient, dns: PrivateDnsManagementClient
+    sandbox: SandboxServer, net: NetworkManagementClient, web: WebSiteManagementClient, dns: PrivateDnsManagementClient
 ) -> None:
     serve(sandbox)
     set_private_address(web, "orders.kubelink.internal", app="kubelink-linux")

@@ -12,7 +12,7 @@ from azure.mgmt.network import models as nm
 from azure.mgmt.web import WebSiteManagementClient
 from azure.mgmt.web import models as wm
 
-from local.sandbox import Sandbox
+from local.sandbox import SandboxServer
 from local.sandbox.ids import key
 from local.sandbox.private_path import Network, PathFacts, Peering, Service, evaluate
 
@@ -34,7 +34,9 @@ def peer(net: NetworkManagementClient, rg: str, vnet: str, name: str, remote_id:
 # --- the seeded names -------------------------------------------------------------------------------------
 
 
-def test_apps_vnet_and_the_managed_clusters_vnet_are_seeded(net: NetworkManagementClient, sandbox: Sandbox) -> None:
+def test_apps_vnet_and_the_managed_clusters_vnet_are_seeded(
+    net: NetworkManagementClient, sandbox: SandboxServer
+) -> None:
     apps = net.virtual_networks.get("apps-rg", "apps-vnet")
     assert (apps.location, apps.address_space.address_prefixes) == ("westeurope", ["10.50.0.0/16"])
     managed = net.virtual_networks.get(MC, "aks-vnet-30511229")
@@ -47,7 +49,7 @@ def test_apps_vnet_and_the_managed_clusters_vnet_are_seeded(net: NetworkManageme
     assert key(pool["vnetSubnetID"]) == key(managed.subnets[0].id)
 
 
-def test_the_node_resource_group_is_managed_by_the_cluster(sandbox: Sandbox) -> None:
+def test_the_node_resource_group_is_managed_by_the_cluster(sandbox: SandboxServer) -> None:
     group = arm(sandbox, "GET", f"/subscriptions/{SUB}/resourceGroups/{MC}", params={"api-version": "2024-11-01"})
     cluster_id = rid("kube-rg", "Microsoft.ContainerService", "managedClusters", "kube-aks-managed")
     assert group.json()["managedBy"] == cluster_id
@@ -205,7 +207,7 @@ def test_without_a_peering_the_ilb_is_outside_the_apps_vnet() -> None:
 # --- regions and zones -------------------------------------------------------------------------------------
 
 
-def test_locations_list_zones_only_for_the_region_that_has_them(sandbox: Sandbox) -> None:
+def test_locations_list_zones_only_for_the_region_that_has_them(sandbox: SandboxServer) -> None:
     listed = arm(sandbox, "GET", f"/subscriptions/{SUB}/locations", params={"api-version": "2022-12-01"}).json()
     zones = {
         loc["name"]: [m["logicalZone"] for m in loc.get("availabilityZoneMappings", [])] for loc in listed["value"]

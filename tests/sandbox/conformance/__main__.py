@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from local.sandbox import Sandbox, Settings
+from local.sandbox import SandboxServer, Settings
 
 from .catalog import run
 from .test_conformance import KNOWN
@@ -14,7 +14,7 @@ from .test_conformance import KNOWN
 def main() -> None:
     with (
         tempfile.TemporaryDirectory() as state,
-        Sandbox(
+        SandboxServer(
             Path(state) / "sandbox", settings=Settings(lro_seconds=0.2, gateway_seconds=1.0, ilb_delay_seconds=0.2)
         ) as sandbox,
     ):

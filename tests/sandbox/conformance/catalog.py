@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from local.sandbox import Sandbox
+from local.sandbox import SandboxServer
 
 from .replay import Arm, Exchange, Figures, Recording, compare, load_cassette, load_example, replay
 
@@ -124,7 +124,7 @@ def _settle(arm: Arm, url: str, body: Any) -> None:
     raise AssertionError(f"{url} did not provision")
 
 
-def run(sandbox: Sandbox) -> Figures:
+def run(sandbox: SandboxServer) -> Figures:
     """Replay every vendored recording against ``sandbox``; the figures and every difference found."""
     arm = Arm(sandbox.arm_url, sandbox.ca_bundle)
     figures = Figures()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 
-from local.sandbox import Sandbox
+from local.sandbox import SandboxServer
 
 from .catalog import CASSETTES, run
 from .replay import Answer, compare, load_cassette
@@ -59,7 +59,7 @@ KNOWN: dict[str, str] = {
 }
 
 
-def test_the_sandbox_answers_like_the_recordings(sandbox: Sandbox) -> None:
+def test_the_sandbox_answers_like_the_recordings(sandbox: SandboxServer) -> None:
     figures = run(sandbox)
     found = {str(d) for d in figures.differences}
     print(
