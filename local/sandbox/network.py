@@ -202,7 +202,7 @@ def subnet_users(world: SandboxState, subnet_id: str) -> list[str]:
     return users
 
 
-def nics_on_subnet(world: World, subnet_id: str) -> list[Json]:
+def nics_on_subnet(world: SandboxState, subnet_id: str) -> list[Json]:
     """Network interfaces with an IP configuration in ``subnet_id`` (a private endpoint's, here)."""
     return [
         nic
