@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from kubelink.spec import LinkSpec
 
 MERGE_PATCH = "application/merge-patch+json"
+NIC_TYPE = "providers/microsoft.network/networkinterfaces"
 
 bp = df.Blueprint()
 
@@ -239,7 +240,6 @@ def _remove_private_endpoint(spec: LinkSpec, payload: Payload) -> dict[str, Any]
         return done.to_json()
     endpoint_id, owned = spec.private_endpoint_id, _ownership(payload)
     endpoint = observe_endpoint(spec)
-    leaving: set[str] = set()  # what a dry run counts as gone from the subnet once the endpoint is
     if endpoint.exists:
         others = _shared_with(payload, PRIVATE_ENDPOINT)
         if endpoint.provisioning_state in BUSY_STATES:
@@ -257,38 +257,42 @@ def _remove_private_endpoint(spec: LinkSpec, payload: Payload) -> dict[str, Any]
             done.remove(endpoint_id, lambda: start(begin, group, name), long=True)
             if not done.dry:  # its subnet can go once it has
                 return done.to_json()
-            leaving = {endpoint_id.lower(), *([endpoint.nic_id.lower()] if endpoint.nic_id else [])}
-    _remove_endpoint_subnet(spec, payload, done, leaving)
+    # a dry run counts the endpoint it plans to delete as gone already
+    _remove_endpoint_subnet(spec, payload, done, endpoint_gone=not endpoint.exists or endpoint_id in done.removed)
     return done.to_json()
 
 
-def _within(resource_id: str, parent: str) -> bool:
-    """``resource_id`` is ``parent`` (lower-cased) or one of its children."""
-    return resource_id.lower() == parent or resource_id.lower().startswith(parent + "/")
+def _of_endpoint(spec: LinkSpec, resource_id: str) -> bool:
+    """``resource_id`` is the link's private endpoint, or its NIC (Azure names it ``{endpoint}.nic.{guid}``, in
+    the endpoint's resource group: docs/azure.md) or a child of either."""
+    endpoint, found = spec.private_endpoint_id.lower(), resource_id.lower()
+    group, name = endpoint.split("/providers/")[0], endpoint.rsplit("/", 1)[-1]
+    return found == endpoint or found.startswith((endpoint + "/", f"{group}/{NIC_TYPE}/{name}.nic."))
 
 
-def _remove_endpoint_subnet(spec: LinkSpec, payload: Payload, done: Teardown, leaving: set[str]) -> None:
-    """The endpoint subnet, when this link created it, no other link names it and nothing is in it (besides, in a
-    dry run, the endpoint that teardown removes first: ids in ``leaving``)."""
+def _remove_endpoint_subnet(spec: LinkSpec, payload: Payload, done: Teardown, *, endpoint_gone: bool) -> None:
+    """The endpoint subnet, when this link created it, no other link names it and nothing is in it. The link's own
+    endpoint, once gone, may still show there a while: its NIC is removed after the endpoint's delete has answered
+    (azure-rest-api-specs#32752), so teardown waits for it rather than keep the subnet."""
     subnet_id = str(spec.endpoint_subnet_id)
     subnet = observe_endpoint_subnet(spec)
     if not subnet.exists:
         return
     others = _shared_with(payload, ENDPOINT_SUBNET)
-    users = [
+    refs = [
         str(ref.get("id"))
         for field in ("privateEndpoints", "ipConfigurations")
         for ref in dig(subnet.body, "properties", field) or []
-        if not any(_within(str(ref.get("id")), gone) for gone in leaving)
     ]
+    users = [r for r in refs if not (endpoint_gone and _of_endpoint(spec, r))]
     if not _ownership(payload).created_here(subnet_id):
         done.keep(subnet_id, "the subnet existed before the link")
     elif others:
         done.keep(subnet_id, f"other links put their private endpoint in it: {', '.join(others)}", others)
-    elif subnet.provisioning_state in BUSY_STATES:
-        done.wait()
     elif users:
         done.keep(subnet_id, f"the subnet is in use by {users[0]}")
+    elif subnet.provisioning_state in BUSY_STATES or (refs and not done.dry):
+        done.wait()
     else:
         vnet = integration_vnet(spec)
         assert spec.private_link is not None
