@@ -181,12 +181,13 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["step", "resource", "action"],
+                    "required": ["step", "resource", "action", "ownership"],
                     "additionalProperties": False,
                     "properties": {
                         "step": _STRING,
                         "resource": _STRING,
                         "action": {"enum": ["delete", "restore", "keep"]},
+                        "ownership": {"enum": ["owned", "adopted"]},
                         "reason": _STRING,
                     },
                 },
@@ -277,7 +278,7 @@ _PATHS: dict[str, Any] = {
             "summary": "Tear the link down (teardown_link, instance teardown-link-{name})",
             "description": "Removes in reverse order what kubelink made for this link and nothing it does not own; "
             "the shared gateway, its public IP and GatewaySubnet are kept unless deleteSharedResources=true and "
-            "nothing else uses them.",
+            "nothing else uses them; a peering, private endpoint or endpoint subnet another link uses is kept.",
             "parameters": [
                 {
                     "name": "deleteSharedResources",
