@@ -18,6 +18,7 @@ from kubelink.desired.peering import (
     DISCONNECTED,
     PeeringState,
     VnetRef,
+    adopted_fields,
     app_vnet,
     cluster_vnet,
     diff_peering,
@@ -83,7 +84,8 @@ def ensure_peerings(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ensure_peerings(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
-    changes, operations = [], []
+    """Also answers ``adopted``: ``{peering id: fields before}`` of an adopted peering whose access it turns on."""
+    changes, operations, adopted = [], [], {}
     for local, remote in sides(spec):
         net = _client(local)
         state = observe_peering(local, remote, net)
@@ -105,8 +107,10 @@ def _ensure_peerings(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
             body = VirtualNetworkPeering(peering_body(state, remote))
             begin = net.virtual_network_peerings.begin_create_or_update
             operations.append(start(begin, local.resource_group, local.name, name, body)["operation"])
+            if (before := adopted_fields(state)) is not None:
+                adopted[change.resource] = before
         changes.append(change)
-    return {**outcome(*changes), "operations": operations}
+    return {**outcome(*changes), "operations": operations, **({"adopted": adopted} if adopted else {})}
 
 
 @bp.activity_trigger(input_name="payload")

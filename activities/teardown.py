@@ -45,7 +45,7 @@ from kubelink.conditions import READY, Condition
 from kubelink.desired import dig
 from kubelink.desired.dns import record_id
 from kubelink.desired.gateway import BUSY_STATES, GatewayState
-from kubelink.desired.peering import app_vnet, integration_vnet
+from kubelink.desired.peering import ACCESS, app_vnet, integration_vnet, peering_body
 from kubelink.desired.regional import certificate_users, released_certificates, releases_gateway
 from kubelink.desired.service import resource_name, restore_patch
 from kubelink.ownership import SERVICE, Ownership, created_by, ownership_label
@@ -85,9 +85,10 @@ class Teardown:
             self.pending = self.pending or long
         self.removed.append(resource)
 
-    def restore(self, resource: str, write: Callable[[], Any]) -> None:
+    def restore(self, resource: str, write: Callable[[], Any], *, long: bool = False) -> None:
         if not self.dry:
             write()
+            self.pending = self.pending or long
         self.restored.append(resource)
 
     def wait(self) -> None:
@@ -203,7 +204,8 @@ def remove_peerings(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _remove_peerings(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
     """Deleting one side turns the other ``Disconnected`` (docs/azure.md): an adopted side stays so, as Azure
-    leaves it, and is listed as kept."""
+    leaves it, and is listed as kept; one whose access the link turned on gets it back off (``ownership.adopted``),
+    unless another link peering the same VNets needs it."""
     done = Teardown(payload)
     if spec.integration != "regional" or app_vnet(spec) is None:
         return done.to_json()
@@ -214,15 +216,24 @@ def _remove_peerings(spec: LinkSpec, payload: Payload) -> dict[str, Any]:
         if not state.exists:
             continue
         peering_id = f"{local.id}/virtualNetworkPeerings/{state.name}"
-        if not owned.created_here(peering_id):
+        before = owned.adopted_fields(peering_id)
+        access = bool(dig(state.body, "properties", "allowVirtualNetworkAccess"))
+        if state.provisioning_state in BUSY_STATES:
+            done.wait()
+        elif not owned.created_here(peering_id) and ACCESS in before and before[ACCESS] != access and not others:
+            from azure.mgmt.network.models import VirtualNetworkPeering
+
+            body = VirtualNetworkPeering(peering_body(state, remote, access=bool(before[ACCESS])))
+            begin = net.virtual_network_peerings.begin_create_or_update
+            write = partial(start, begin, local.resource_group, local.name, str(state.name), body)
+            done.restore(peering_id, write, long=True)
+        elif not owned.created_here(peering_id):
             done.keep(peering_id, "the peering existed before the link")
         elif others:
             done.keep(peering_id, f"other links peer the same virtual networks: {', '.join(others)}", others)
-        elif state.provisioning_state in BUSY_STATES:
-            done.wait()
         else:
-            begin = partial(start, net.virtual_network_peerings.begin_delete, local.resource_group, local.name)
-            done.remove(peering_id, partial(begin, str(state.name)), long=True)
+            delete = partial(start, net.virtual_network_peerings.begin_delete, local.resource_group, local.name)
+            done.remove(peering_id, partial(delete, str(state.name)), long=True)
     return done.to_json()
 
 

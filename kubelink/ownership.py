@@ -13,7 +13,11 @@ mark where the platform can hold one, and the link record keeps the rest:
   changed carries ``kubelink.io/adopted-by: {link}``, and the record's ``ownership.adopted.service`` keeps the owned
   fields as they were before (the three Azure annotations, type, selector, ports), which teardown puts back.
 
-Pure: no I/O. The record's ``ownership`` is ``{"created": [resource ids], "adopted": {"service": {...}}}``.
+- A peering kubelink adopted and turned ``allowVirtualNetworkAccess`` on: ``ownership.adopted[{peering id}]`` keeps
+  ``{"properties.allowVirtualNetworkAccess": false}``, which teardown puts back.
+
+Pure: no I/O. The record's ``ownership`` is ``{"created": [resource ids], "adopted": {"service": {...}, {peering id}:
+{...}}}``.
 """
 
 from __future__ import annotations
@@ -82,6 +86,11 @@ class Ownership:
 
     def created_here(self, resource_id: str) -> bool:
         return resource_id.lower() in {c.lower() for c in self.created}
+
+    def adopted_fields(self, resource_id: str) -> Mapping[str, Any]:
+        """What an adopted ARM resource's owned fields were before the link changed them (``{}`` if it did not)."""
+        wanted = resource_id.lower()
+        return next((fields for key, fields in self.adopted.items() if key.lower() == wanted), {})
 
     def relation(self, resource_id: str, exists: bool) -> str:
         """``owned`` (this link created it, or would) or ``adopted`` (it was there before the link), for plan rows and

@@ -134,8 +134,11 @@ def _step(
     deadline = context.current_utc_datetime + timedelta(seconds=options.gateway_deadline_seconds)
     while True:
         done = yield from call(context, step, activity, payload, options)
-        for key, items in (("removed", done["removed"]), ("restored", done["restored"]), ("kept", done["kept"])):
+        for key, items in (("removed", done["removed"]), ("restored", done["restored"])):
             ledger[key].extend(item for item in items if item not in ledger[key])
+        given_back = {r.lower() for r in (*ledger["removed"], *ledger["restored"])}  # earlier in the run: not "kept"
+        kept = [k for k in done["kept"] if k not in ledger["kept"] and k["resource"].lower() not in given_back]
+        ledger["kept"].extend(kept)
         if not done["pending"]:
             break
         if context.current_utc_datetime >= deadline:

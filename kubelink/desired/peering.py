@@ -102,9 +102,18 @@ def diff_peering(state: PeeringState, remote: VnetRef) -> tuple[DiffItem, ...]:
     return diff_fields({ACCESS: True}, {ACCESS: bool(dig(state.body, "properties", "allowVirtualNetworkAccess"))})
 
 
-def peering_body(state: PeeringState, remote: VnetRef) -> dict[str, Any]:
-    """A fresh peering with virtual network access and nothing else, or the adopted one with access turned on
-    (body as azure-rest-api-specs' VirtualNetworkPeeringCreate.json, 2025-05-01)."""
+def adopted_fields(state: PeeringState) -> dict[str, Any] | None:
+    """What the link record keeps of an adopted peering it is about to change, for teardown to give back: its
+    access, when off (the one field kubelink owns); None for a new peering or one kubelink leaves as it is."""
+    if state.body is None or dig(state.body, "properties", "allowVirtualNetworkAccess"):
+        return None
+    return {ACCESS: False}
+
+
+def peering_body(state: PeeringState, remote: VnetRef, access: bool = True) -> dict[str, Any]:
+    """A fresh peering with virtual network access and nothing else, or the adopted one with access set to
+    ``access`` (on to provision, back as it was at teardown) and every other field as read (body as
+    azure-rest-api-specs' VirtualNetworkPeeringCreate.json, 2025-05-01)."""
     if state.body is None:
         return {
             "properties": {
@@ -116,7 +125,7 @@ def peering_body(state: PeeringState, remote: VnetRef) -> dict[str, Any]:
             }
         }
     body = copy.deepcopy(dict(state.body))
-    body.setdefault("properties", {})["allowVirtualNetworkAccess"] = True
+    body.setdefault("properties", {})["allowVirtualNetworkAccess"] = access
     return body
 
 

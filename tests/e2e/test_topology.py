@@ -262,24 +262,31 @@ def test_the_peered_and_the_private_link_links_torn_down_leave_the_world_as_befo
     assert_same_world(before_links, world(kubelink), besides={spare})
 
 
-def test_a_peering_that_was_there_before_the_link_stays_after_its_teardown(kubelink: Kubelink) -> None:
+def test_peerings_that_were_there_before_the_link_stay_after_its_teardown_as_they_were(kubelink: Kubelink) -> None:
+    """Both sides made by hand before the link, one with virtual network access off: kubelink adopts both, turns that
+    one's access on, and its teardown turns it back off and deletes neither."""
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.network.models import VirtualNetworkPeering
 
     net = kubelink.sdk(NetworkManagementClient)
-    for group, vnet, name, remote in (
-        ("apps-rg", "apps-vnet", "apps-to-kube", KUBE_VNET),
-        ("kube-rg", "kube-vnet", "kube-to-apps", APPS_VNET),
+    for group, vnet, name, remote, access in (
+        ("apps-rg", "apps-vnet", "apps-to-kube", KUBE_VNET, False),
+        ("kube-rg", "kube-vnet", "kube-to-apps", APPS_VNET, True),
     ):
-        access = {"allowVirtualNetworkAccess": True, "remoteVirtualNetwork": {"id": remote}}
-        body = VirtualNetworkPeering({"properties": access})
+        body = VirtualNetworkPeering(
+            {"properties": {"allowVirtualNetworkAccess": access, "remoteVirtualNetwork": {"id": remote}}}
+        )
         net.virtual_network_peerings.begin_create_or_update(group, vnet, name, body).result()
     before = world(kubelink)
     kubelink.reset_requests()
     provisioned(kubelink, PEERED)
-    assert not [w for w in kubelink.arm_writes() if "/virtualNetworkPeerings/" in w["path"]]  # adopted as they are
+    turned_on = f"{APPS_VNET}/virtualNetworkPeerings/apps-to-kube"
+    peerings = [(w["method"], w["path"]) for w in kubelink.arm_writes() if "/virtualNetworkPeerings/" in w["path"]]
+    assert peerings == [("PUT", turned_on)]
+    adopted = kubelink.link("peered-orders")["ownership"]["adopted"]
+    assert adopted[turned_on] == {"properties.allowVirtualNetworkAccess": False}
     output = teardown(kubelink, "peered-orders")
-    kept = {r["resource"].rsplit("/", 1)[-1]: r["ownership"] for r in output["plan"] if r["action"] == "keep"}
-    assert kept["apps-to-kube"] == kept["kube-to-apps"] == "adopted"
-    assert not [w for w in kubelink.arm_writes() if "/virtualNetworkPeerings/" in w["path"]]
+    rows = {r["resource"].rsplit("/", 1)[-1]: (r["action"], r["ownership"]) for r in output["plan"]}
+    assert rows["apps-to-kube"] == ("restore", "adopted") and rows["kube-to-apps"] == ("keep", "adopted")
+    assert not [w for w in kubelink.arm_writes() if w["method"] == "DELETE" and "/virtualNetworkPeerings/" in w["path"]]
     assert_same_world(before, world(kubelink))
