@@ -109,7 +109,7 @@ def test_internal_service_gets_the_pinned_ip_in_the_annotated_subnet(
 
     def reasons() -> set[str]:
         found = api.list_namespaced_event(namespace, field_selector="involvedObject.name=orders").items
-        return {e.reason for e in found}
+        return {str(e.reason) for e in found}
 
     # the Ensured event is posted beside the status update, not before it: wait for it too
     assert wait_for(lambda: {"EnsuringLoadBalancer", "EnsuredLoadBalancer"} <= reasons())
