@@ -55,7 +55,8 @@ def teardown_link(context: df.DurableOrchestrationContext) -> Flow:
     spec: dict[str, Any] = run["spec"]
     name = spec["name"]
     options = RunOptions.from_json(run.get("options"))
-    shared_with: dict[str, list[str]] = run.get("sharedWith") or {}
+    # a run started before ``sharedWith`` named its gateway's other links ``otherLinks``: it resumes knowing them
+    shared_with: dict[str, list[str]] = run.get("sharedWith") or {GATEWAY: list(run.get("otherLinks") or [])}
     payload = {"spec": spec, "ownership": run.get("ownership") or {}, "sharedWith": shared_with}
     progress = Progress(publish=context.set_custom_status, steps=TEARDOWN_STEPS)
     ledger: dict[str, list[Any]] = {"removed": [], "restored": [], "kept": []}
