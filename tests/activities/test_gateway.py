@@ -15,6 +15,7 @@ from adapters.clients import network_client, web_client
 from kubelink.desired.gateway import RootCertificate
 from tests.activities.helpers import Arm, root_certificate, settle
 from tests.activities.specs import SUBSCRIPTION, payload
+from tests.snapshots import without_etags
 
 GATEWAY_PATH = "/virtualNetworkGateways/kube-vnet-gw"
 OTHER_ROOT = root_certificate("ops-root")
@@ -136,14 +137,6 @@ def someone_elses_gateway(sku: str, protocols: list[str], pool: str) -> dict[str
     return gateways.get("kube-rg", "kube-vnet-gw").as_dict()
 
 
-def _without_etags(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _without_etags(v) for k, v in node.items() if k != "etag"}
-    if isinstance(node, list):
-        return [_without_etags(v) for v in node]
-    return node
-
-
 def test_an_adopted_basic_gateway_keeps_ikev2_beside_sstp_its_pool_and_root(arm: Arm, link: dict):
     someone_elses_gateway("Basic", ["IkeV2", "SSTP"], "192.168.50.0/24")
     arm.reset_requests()
@@ -172,7 +165,7 @@ def test_an_adopted_basic_gateway_keeps_ikev2_beside_sstp_its_pool_and_root(arm:
 
 
 def test_a_gateway_others_would_lose_is_refused_with_zero_writes_and_unchanged(arm: Arm, link: dict):
-    before = _without_etags(someone_elses_gateway("VpnGw1AZ", ["IkeV2", "OpenVPN"], "192.168.60.0/24"))
+    before = without_etags(someone_elses_gateway("VpnGw1AZ", ["IkeV2", "OpenVPN"], "192.168.60.0/24"))
     arm.reset_requests()
     refused = preflight(link)
     assert refused["ok"] is False and refused["error"]["code"] == "PreflightFailed"
@@ -183,7 +176,7 @@ def test_a_gateway_others_would_lose_is_refused_with_zero_writes_and_unchanged(a
     assert again["ok"] is False and again["error"]["code"] == "PointToSiteInUse"
     assert arm.arm_writes() == []
     now = network_client(SUBSCRIPTION).virtual_network_gateways.get("kube-rg", "kube-vnet-gw").as_dict()
-    assert _without_etags(now) == before
+    assert without_etags(now) == before
 
 
 def test_with_the_takeover_opt_in_only_what_blocks_the_app_goes(arm: Arm, link: dict):

@@ -7,22 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import Kubelink
+from tests.snapshots import without_etags
 
 
 def world(kubelink: Kubelink) -> dict[str, Any]:
     """Everything a link could touch, without what changes on every write (etags, operations, counters)."""
     state = kubelink.sandbox_state()
-    resources = {key: _without_etags(body) for key, body in state["resources"].items()}
+    resources = {key: without_etags(body) for key, body in state["resources"].items()}
     allocations = state["extra"].get("ilb", {}).get("allocations", {})
     return {"resources": resources, "ilb": allocations, "services": services(kubelink)}
-
-
-def _without_etags(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _without_etags(v) for k, v in node.items() if k != "etag"}
-    if isinstance(node, list):
-        return [_without_etags(v) for v in node]
-    return node
 
 
 def services(kubelink: Kubelink) -> dict[str, Any]:
