@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 
-from . import errors
+from . import arm_errors
 from .cloud import Cloud
 from .rbac import ROLE_ASSIGNMENT_TYPE, ROLE_DEFINITION_TYPE, applies
 from .routing import Request, Response, Router, json_response
@@ -37,7 +37,7 @@ def _filter_value(req: Request, field: str) -> str | None:
 def get_definition(cloud: Cloud, req: Request) -> Response:
     found = cloud.world.get(definition_id(cloud.subscription_id, req.params["name"]))
     if found is None:
-        raise errors.ArmError(
+        raise arm_errors.ArmError(
             404,
             "RoleDefinitionDoesNotExist",
             f"The specified role definition with ID '{req.params['name']}' does not exist.",
@@ -80,11 +80,11 @@ def put_assignment(cloud: Cloud, req: Request) -> Response:
     props = req.json_object().get("properties") or {}
     role, principal = props.get("roleDefinitionId"), props.get("principalId")
     if not isinstance(role, str) or cloud.world.get(role) is None:
-        raise errors.bad_request(
+        raise arm_errors.bad_request(
             "RoleDefinitionDoesNotExist", f"The specified role definition with ID '{role}' does not exist."
         )
     if not isinstance(principal, str) or not principal:
-        raise errors.bad_request("InvalidPrincipalId", "A valid principal ID must be provided for role assignment.")
+        raise arm_errors.bad_request("InvalidPrincipalId", "A valid principal ID must be provided for role assignment.")
     assignment_id = f"{req.params['scope']}/providers/Microsoft.Authorization/roleAssignments/{req.params['name']}"
     existing = cloud.world.get(assignment_id)
     cloud.world.put(
@@ -107,7 +107,7 @@ def _assignment(cloud: Cloud, req: Request) -> Json:
     assignment_id = f"{req.params['scope']}/providers/Microsoft.Authorization/roleAssignments/{req.params['name']}"
     found = cloud.world.get(assignment_id)
     if found is None:
-        raise errors.ArmError(
+        raise arm_errors.ArmError(
             404, "RoleAssignmentNotFound", f"The role assignment '{req.params['name']}' is not found."
         )
     return found

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import errors
+from . import arm_errors
 from .control import Faults
 from .rbac import Authorizer
 from .routing import Request
@@ -63,7 +63,7 @@ class Cloud:
     def require_group(self, name: str) -> Json:
         group = self.world.group(name)
         if group is None:
-            raise errors.resource_group_not_found(name)
+            raise arm_errors.resource_group_not_found(name)
         return group
 
     def begin(

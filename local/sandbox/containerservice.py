@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 
-from . import errors, ids
+from . import arm_errors, ids
+from .arm_errors import ArmError
 from .cloud import Cloud
-from .errors import ArmError
 from .routing import NAME, Request, Response, Router, json_response, provider
 from .state import Json, public
 
@@ -22,7 +22,7 @@ def _cluster(cloud: Cloud, req: Request) -> Json:
         ids.provider_id(cloud.subscription_id, rg, "Microsoft.ContainerService", "managedClusters", name)
     )
     if cluster is None:
-        raise errors.resource_not_found(ids.CLUSTER_TYPE, name, rg)
+        raise arm_errors.resource_not_found(ids.CLUSTER_TYPE, name, rg)
     return cluster
 
 

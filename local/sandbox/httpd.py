@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .errors import ArmError
+from .arm_errors import ArmError
 from .routing import Request, Response, json_response
 
 log = logging.getLogger("local.sandbox")

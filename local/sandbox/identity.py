@@ -23,7 +23,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .errors import ArmError
+from .arm_errors import ArmError
 
 #: The audiences ARM accepts, in the order its InvalidAuthenticationTokenAudience message lists them
 #: (recorded in Azure-Samples/active-directory-dotnetcore-daemon-v2#145).

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from urllib.parse import urlencode
 
 from . import ids
-from .errors import bad_request
+from .arm_errors import bad_request
 from .routing import Request, Response, json_response
 from .state import Json, SandboxState
 

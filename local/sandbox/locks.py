@@ -13,8 +13,8 @@ delete says "delete operation"). Locks live in ``world.extra["locks"]``, keyed b
 from __future__ import annotations
 
 from . import ids
+from .arm_errors import ArmError, bad_request
 from .cloud import Cloud
-from .errors import ArmError, bad_request
 from .routing import NAME, Request, Response, Router, json_response
 from .state import Json, SandboxState
 

@@ -16,9 +16,9 @@ import time
 import uuid
 from typing import Any
 
-from . import errors, ids, ipam, listing
+from . import arm_errors, ids, ipam, listing
+from .arm_errors import ArmError, bad_request
 from .cloud import Cloud
-from .errors import ArmError, bad_request
 from .ids import GATEWAY_SUBNET, PEERING_TYPE, PIP_TYPE, SITE_TYPE, SUBNET_TYPE, VNET_TYPE, WEB_DELEGATION
 from .ids import GATEWAY_TYPE as GW_TYPE
 from .private_path import peering_state, reverse_peering, vpn_sessions
@@ -90,7 +90,7 @@ def ensure_idle(cloud: Cloud, req: Request, resource_id: str) -> None:
     """ARM serialises writes per resource: a write while an operation runs is a 409."""
     running = cloud.world.running_operation(resource_id)
     if running is not None:
-        raise errors.another_operation_in_progress(resource_id, cloud.status_url(req, running))
+        raise arm_errors.another_operation_in_progress(resource_id, cloud.status_url(req, running))
 
 
 def accepted_put(
@@ -237,7 +237,7 @@ def _vnet(cloud: Cloud, req: Request) -> Json:
     cloud.require_group(rg)
     vnet = cloud.world.get(network_id(cloud, rg, "virtualNetworks", name))
     if vnet is None:
-        raise errors.resource_not_found(VNET_TYPE, name, rg)
+        raise arm_errors.resource_not_found(VNET_TYPE, name, rg)
     return vnet
 
 
@@ -408,7 +408,7 @@ def _vnet_parent(cloud: Cloud, req: Request) -> Json:
     cloud.require_group(rg)
     vnet = cloud.world.get(network_id(cloud, rg, "virtualNetworks", name))
     if vnet is None:
-        raise errors.parent_not_found(name)
+        raise arm_errors.parent_not_found(name)
     return vnet
 
 
@@ -423,7 +423,7 @@ def get_subnet(cloud: Cloud, req: Request) -> Response:
     _, subnet_id = _subnet_ids(cloud, req)
     subnet = cloud.world.get(subnet_id)
     if subnet is None:
-        raise errors.child_not_found(subnet_id)
+        raise arm_errors.child_not_found(subnet_id)
     return json_response(200, render(cloud.world, subnet))
 
 
@@ -619,7 +619,7 @@ def get_peering(cloud: Cloud, req: Request) -> Response:
     _, peering_id = _peering_id(cloud, req)
     peering = cloud.world.get(peering_id)
     if peering is None:
-        raise errors.child_not_found(peering_id)
+        raise arm_errors.child_not_found(peering_id)
     return json_response(200, render(cloud.world, peering))
 
 
@@ -699,7 +699,7 @@ def _pip_id(cloud: Cloud, req: Request) -> str:
 def get_pip(cloud: Cloud, req: Request) -> Response:
     pip = cloud.world.get(_pip_id(cloud, req))
     if pip is None:
-        raise errors.resource_not_found(PIP_TYPE, req.params["pip"], req.params["rg"])
+        raise arm_errors.resource_not_found(PIP_TYPE, req.params["pip"], req.params["rg"])
     return json_response(200, render(cloud.world, pip))
 
 
@@ -821,7 +821,7 @@ def _gw_id(cloud: Cloud, req: Request) -> str:
 def _gateway(cloud: Cloud, req: Request) -> Json:
     gw = cloud.world.get(_gw_id(cloud, req))
     if gw is None:
-        raise errors.resource_not_found(GW_TYPE, req.params["gw"], req.params["rg"])
+        raise arm_errors.resource_not_found(GW_TYPE, req.params["gw"], req.params["rg"])
     return gw
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import uuid
 
-from . import errors, ids
+from . import arm_errors, ids
+from .arm_errors import ArmError, bad_request
 from .cloud import Cloud
-from .errors import ArmError, bad_request
 from .ipam import is_ipv4
 from .network import ensure_idle, sent_tags
 from .routing import NAME, Request, Response, Router, json_response, provider
@@ -34,8 +34,8 @@ def _zone(cloud: Cloud, req: Request, *, as_parent: bool = False) -> Json:
     zone = cloud.world.get(_zone_id(cloud, req))
     if zone is None:
         if as_parent:
-            raise errors.parent_not_found(req.params["zone"])
-        raise errors.resource_not_found(ids.ZONE_TYPE, req.params["zone"], req.params["rg"])
+            raise arm_errors.parent_not_found(req.params["zone"])
+        raise arm_errors.resource_not_found(ids.ZONE_TYPE, req.params["zone"], req.params["rg"])
     return zone
 
 
@@ -147,7 +147,9 @@ def get_link(cloud: Cloud, req: Request) -> Response:
     zone = _zone(cloud, req, as_parent=True)
     link = cloud.world.get(f"{zone['id']}/virtualNetworkLinks/{req.params['link']}")
     if link is None:
-        raise errors.resource_not_found(ids.ZONE_LINK_TYPE, f"{zone['name']}/{req.params['link']}", req.params["rg"])
+        raise arm_errors.resource_not_found(
+            ids.ZONE_LINK_TYPE, f"{zone['name']}/{req.params['link']}", req.params["rg"]
+        )
     return json_response(200, public(link))
 
 
@@ -236,7 +238,9 @@ def get_record(cloud: Cloud, req: Request) -> Response:
     zone = _zone(cloud, req, as_parent=True)
     record = cloud.world.get(f"{zone['id']}/A/{req.params['record']}")
     if record is None:
-        raise errors.resource_not_found(ids.A_RECORD_TYPE, f"{zone['name']}/{req.params['record']}", req.params["rg"])
+        raise arm_errors.resource_not_found(
+            ids.A_RECORD_TYPE, f"{zone['name']}/{req.params['record']}", req.params["rg"]
+        )
     return json_response(200, _record_view(zone, record))
 
 

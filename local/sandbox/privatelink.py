@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import uuid
 
-from . import errors, ids, ipam
+from . import arm_errors, ids, ipam
+from .arm_errors import bad_request
 from .cloud import Cloud
-from .errors import bad_request
 from .network import accepted_delete, accepted_put, check_name, ensure_idle, etag, network_id, require_location
 from .routing import NAME, Request, Response, Router, json_response, provider
 from .state import Json, SandboxState, public
@@ -120,7 +120,7 @@ def _pls(cloud: Cloud, req: Request) -> Json:
     cloud.require_group(req.params["rg"])
     found = cloud.world.get(network_id(cloud, req.params["rg"], "privateLinkServices", req.params["pls"]))
     if found is None:
-        raise errors.resource_not_found(PLS_TYPE, req.params["pls"], req.params["rg"])
+        raise arm_errors.resource_not_found(PLS_TYPE, req.params["pls"], req.params["rg"])
     return found
 
 
@@ -154,7 +154,7 @@ def put_connection(cloud: Cloud, req: Request) -> Response:
                 for plsc in _connections(endpoint):
                     plsc["properties"]["privateLinkServiceConnectionState"] = dict(state)
             return json_response(200, connection)
-    raise errors.child_not_found(f"{pls['id']}/privateEndpointConnections/{req.params['conn']}")
+    raise arm_errors.child_not_found(f"{pls['id']}/privateEndpointConnections/{req.params['conn']}")
 
 
 # --- ARM: private endpoints and their NICs -----------------------------------------------------------------
@@ -174,7 +174,7 @@ def _pe_id(cloud: Cloud, req: Request) -> str:
 def get_endpoint(cloud: Cloud, req: Request) -> Response:
     found = cloud.world.get(_pe_id(cloud, req))
     if found is None:
-        raise errors.resource_not_found(PE_TYPE, req.params["pe"], req.params["rg"])
+        raise arm_errors.resource_not_found(PE_TYPE, req.params["pe"], req.params["rg"])
     return json_response(200, public(found))
 
 
@@ -361,7 +361,7 @@ def get_nic(cloud: Cloud, req: Request) -> Response:
     cloud.require_group(req.params["rg"])
     found = cloud.world.get(network_id(cloud, req.params["rg"], "networkInterfaces", req.params["nic"]))
     if found is None:
-        raise errors.resource_not_found(NIC_TYPE, req.params["nic"], req.params["rg"])
+        raise arm_errors.resource_not_found(NIC_TYPE, req.params["nic"], req.params["rg"])
     return json_response(200, public(found))
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ids
-from .errors import ArmError
+from .arm_errors import ArmError
 from .identity import Principal
 from .state import Json, SandboxState
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from . import errors
+from . import arm_errors
 from .cloud import Cloud
 from .routing import SUB, Request, Response, Router, json_response
 from .seed import tenant_id
@@ -68,7 +68,7 @@ def put_group(cloud: Cloud, req: Request) -> Response:
     body = req.json_object()
     location = body.get("location")
     if not isinstance(location, str) or not location:
-        raise errors.bad_request("LocationRequired", "The location property is required for this definition.")
+        raise arm_errors.bad_request("LocationRequired", "The location property is required for this definition.")
     existing = cloud.world.group(req.params["rg"])
     group = existing if existing is not None else cloud.world.add_group(req.params["rg"], location)
     if "tags" in body:
@@ -97,12 +97,12 @@ def group_operation_result(cloud: Cloud, req: Request) -> Response:
     """202 (with ``Location`` and ``Retry-After``) while the deletion runs, then 200 with no body."""
     op = cloud.world.operations.get(req.params["op"])
     if op is None:
-        raise errors.ArmError(404, "OperationNotFound", f"Operation {req.params['op']} was not found.")
+        raise arm_errors.ArmError(404, "OperationNotFound", f"Operation {req.params['op']} was not found.")
     if op.status == "InProgress":
         return Response(202, b"", _group_operation_headers(cloud, req, op.id, op.ends))
     if op.status == "Failed":
         error = op.error or {"code": "InternalServerError", "message": "The operation failed."}
-        raise errors.ArmError(409, error["code"], error["message"])
+        raise arm_errors.ArmError(409, error["code"], error["message"])
     return Response(200)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import ArmError
+from .arm_errors import ArmError
 
 if TYPE_CHECKING:
     from .cloud import Cloud

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import authorization, containerservice, locks, network, privatedns, privatelink, resources, web
+from .arm_errors import ArmError
 from .cloud import Cloud, Settings
 from .control import Faults, RequestLog, parse_fault
-from .errors import ArmError
 from .events import EventGrid, InvalidSubscription
 from .httpd import JsonHandler, TLSServer, error_response
 from .identity import MSI_PATH, TOKEN_SECONDS, TokenService

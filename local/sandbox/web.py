@@ -1,7 +1,7 @@
 """Microsoft.Web: sites, plans, app settings, site config, and both kinds of VNet integration.
 
 App Service answers synchronously (200) for everything kubelink calls. Its own validation errors use the
-PascalCase body (see ``errors``); ARM-level 404s use the ordinary one. Gateway-required integration
+PascalCase body (see ``arm_errors``); ARM-level 404s use the ordinary one. Gateway-required integration
 (``virtualNetworkConnections``) issues a certificate per app and VNet and takes the VPN package at
 ``…/gateways/primary``; regional integration (``networkConfig/virtualNetwork`` or ``virtualNetworkSubnetId``)
 needs a subnet delegated to ``Microsoft.Web/serverFarms``.
@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import errors, ids, listing
+from . import arm_errors, ids, listing
+from .arm_errors import ArmError, app_service_bad_request
 from .cloud import Cloud
-from .errors import ArmError, app_service_bad_request
 from .private_path import required_delegation, resync_required
 from .routing import NAME, SUB, Request, Response, Router, json_response, provider
 from .seed import add_plan
@@ -43,7 +43,7 @@ def _site(cloud: Cloud, req: Request) -> Json:
     cloud.require_group(rg)
     site = cloud.world.get(ids.provider_id(cloud.subscription_id, rg, "Microsoft.Web", "sites", name))
     if site is None:
-        raise errors.resource_not_found(ids.SITE_TYPE, name, rg)
+        raise arm_errors.resource_not_found(ids.SITE_TYPE, name, rg)
     return site
 
 
@@ -188,7 +188,7 @@ def get_plan(cloud: Cloud, req: Request) -> Response:
     cloud.require_group(rg)
     plan = cloud.world.get(ids.provider_id(cloud.subscription_id, rg, "Microsoft.Web", "serverfarms", name))
     if plan is None:
-        raise errors.resource_not_found(ids.PLAN_TYPE, name, rg)
+        raise arm_errors.resource_not_found(ids.PLAN_TYPE, name, rg)
     return json_response(200, render_plan(plan))
 
 
@@ -627,7 +627,7 @@ def copy_site(world: SandboxState, group: str, name: str, count: int) -> list[st
     prefix = ids.key(source_id)
     originals = [r for k, r in world.resources.items() if k == prefix or k.startswith(prefix + "/")]
     if not originals:
-        raise errors.resource_not_found(ids.SITE_TYPE, name, group)
+        raise arm_errors.resource_not_found(ids.SITE_TYPE, name, group)
     names = [f"{name}-{index:04d}" for index in range(count)]
     for copy_name in names:
         copy_id = source_id.rsplit("/", 1)[0] + "/" + copy_name
