@@ -58,6 +58,24 @@ _NAME = {
     "schema": {"type": "string", "pattern": f"^(?:{LINK_NAME.pattern})$", "minLength": 3, "maxLength": 40},
 }
 _LOCATION = {"Location": {"description": "The status URL (statusQueryGetUri)", "schema": _STRING}}
+_OWNERSHIP = {"enum": ["owned", "adopted"]}
+
+
+def _changes(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """A plan: ``{"changes": [...]}``, each change naming its step and resource, plus ``properties``."""
+    change = {
+        "type": "object",
+        "required": ["step", "resource", *required],
+        "additionalProperties": False,
+        "properties": {"step": _STRING, "resource": _STRING, **properties},
+    }
+    return {
+        "type": "object",
+        "required": ["changes"],
+        "additionalProperties": False,
+        "properties": {"changes": {"type": "array", "items": change}},
+    }
+
 
 _SCHEMAS: dict[str, Any] = {
     "CheckStatus": {
@@ -172,63 +190,31 @@ _SCHEMAS: dict[str, Any] = {
             "ownership": {"enum": ["owned", "adopted", None]},
         },
     },
-    "TeardownPlan": {
-        "type": "object",
-        "required": ["changes"],
-        "additionalProperties": False,
-        "properties": {
-            "changes": {
+    "TeardownPlan": _changes(
+        ["action", "ownership"],
+        {"action": {"enum": ["delete", "restore", "keep"]}, "ownership": _OWNERSHIP, "reason": _STRING},
+    ),
+    "Plan": _changes(
+        ["action", "fields"],
+        {
+            "action": {"enum": list(get_args(Action))},
+            "ownership": _OWNERSHIP,
+            "fields": {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["step", "resource", "action", "ownership"],
+                    "required": ["field", "op", "expected", "actual"],
                     "additionalProperties": False,
                     "properties": {
-                        "step": _STRING,
-                        "resource": _STRING,
-                        "action": {"enum": ["delete", "restore", "keep"]},
-                        "ownership": {"enum": ["owned", "adopted"]},
-                        "reason": _STRING,
+                        "field": _STRING,
+                        "op": {"enum": list(get_args(DiffOp))},
+                        "expected": {},
+                        "actual": {},
                     },
                 },
-            }
+            },
         },
-    },
-    "Plan": {
-        "type": "object",
-        "required": ["changes"],
-        "additionalProperties": False,
-        "properties": {
-            "changes": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["step", "resource", "action", "fields"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "step": _STRING,
-                        "resource": _STRING,
-                        "action": {"enum": list(get_args(Action))},
-                        "ownership": {"enum": ["owned", "adopted"]},
-                        "fields": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["field", "op", "expected", "actual"],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "field": _STRING,
-                                    "op": {"enum": list(get_args(DiffOp))},
-                                    "expected": {},
-                                    "actual": {},
-                                },
-                            },
-                        },
-                    },
-                },
-            }
-        },
-    },
+    ),
 }
 
 
