@@ -55,21 +55,7 @@ def test_fresh_service_is_created_then_left_alone(cluster: Cluster, namespace: s
 
 
 def test_adoption_patches_owned_fields_only(cluster: Cluster, namespace: str, kube_writes: list):
-    api = kube_api(cluster)
-    api.create_namespaced_service(
-        namespace,
-        {
-            "metadata": {"name": "orders-internal", "annotations": {FOREIGN: "true", INTERNAL: "false"}},
-            "spec": {
-                "type": "LoadBalancer",
-                "selector": {"app": "orders", "tier": "legacy"},
-                "ports": [
-                    {"name": "http", "port": 80, "targetPort": 80, "nodePort": 30180},
-                    {"name": "debug", "port": 9000, "targetPort": 9000},
-                ],
-            },
-        },
-    )
+    someone_elses_service(cluster, namespace, http_node_port=30180)
     before = read(cluster, namespace)
     kube_writes.clear()
 
@@ -169,21 +155,7 @@ def test_teardown_deletes_a_service_kubelink_created(cluster: Cluster, namespace
 
 
 def test_teardown_gives_an_adopted_service_back_exactly_what_it_had(cluster: Cluster, namespace: str):
-    api = kube_api(cluster)
-    api.create_namespaced_service(
-        namespace,
-        {
-            "metadata": {"name": "orders-internal", "annotations": {FOREIGN: "true", INTERNAL: "false"}},
-            "spec": {
-                "type": "LoadBalancer",
-                "selector": {"app": "orders", "tier": "legacy"},
-                "ports": [
-                    {"name": "http", "port": 80, "targetPort": 80, "nodePort": 30181},
-                    {"name": "debug", "port": 9000, "targetPort": 9000, "nodePort": 30182},
-                ],
-            },
-        },
-    )
+    someone_elses_service(cluster, namespace, http_node_port=30181, debug_node_port=30182)
     before = _comparable(read(cluster, namespace))
     adopted = ensure_service(link(namespace))
     assert adopted["result"] == "updated"
@@ -206,3 +178,24 @@ def test_teardown_leaves_a_service_kubelink_never_changed(cluster: Cluster, name
     released = release_service({**link(namespace), "ownership": {}})
     assert released["ok"] and released["kept"][0]["resource"] == f"{namespace}/orders-internal", released
     assert kube_writes == []
+
+
+def someone_elses_service(
+    cluster: Cluster, namespace: str, http_node_port: int, debug_node_port: int | None = None
+) -> None:
+    """``orders-internal`` as someone else made it: a foreign annotation, public, a legacy selector, two ports
+    (node ports pinned where given: node ports are unique across the cluster)."""
+    debug: dict[str, Any] = {"name": "debug", "port": 9000, "targetPort": 9000}
+    if debug_node_port is not None:
+        debug["nodePort"] = debug_node_port
+    kube_api(cluster).create_namespaced_service(
+        namespace,
+        {
+            "metadata": {"name": "orders-internal", "annotations": {FOREIGN: "true", INTERNAL: "false"}},
+            "spec": {
+                "type": "LoadBalancer",
+                "selector": {"app": "orders", "tier": "legacy"},
+                "ports": [{"name": "http", "port": 80, "targetPort": 80, "nodePort": http_node_port}, debug],
+            },
+        },
+    )
